@@ -1,0 +1,1230 @@
+// havenctl: the implementation of every command, talking to Haven over gRPC.
+#include "commands.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "grpc/support/log.h"
+#include "grpcpp/grpcpp.h"
+#include "haven/v1/admin.grpc.pb.h"
+#include "haven/v1/audit.grpc.pb.h"
+#include "haven/v1/case.grpc.pb.h"
+
+namespace havenctl {
+namespace {
+
+namespace v1 = haven::v1;
+using AdminStub = v1::AdminService::Stub;
+using CaseStub = v1::CaseService::Stub;
+using AuditStub = v1::AuditService::Stub;
+
+// ---------------------------------------------------------------------------
+// Names of enum values on the command line and in tables.
+
+template <typename E>
+struct Named {
+  absl::string_view name;
+  E value;
+};
+
+constexpr Named<v1::OrganisationType> kOrganisationTypes[] = {
+    {"ngo", v1::ORGANISATION_TYPE_NGO},
+    {"law-enforcement", v1::ORGANISATION_TYPE_LAW_ENFORCEMENT},
+    {"competent-authority", v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY},
+    {"service-provider", v1::ORGANISATION_TYPE_SERVICE_PROVIDER},
+    {"hotline", v1::ORGANISATION_TYPE_HOTLINE},
+    {"international-organisation",
+     v1::ORGANISATION_TYPE_INTERNATIONAL_ORGANISATION},
+    {"consulate", v1::ORGANISATION_TYPE_CONSULATE},
+};
+
+constexpr Named<v1::Role> kRoles[] = {
+    {"hotline-operator", v1::ROLE_HOTLINE_OPERATOR},
+    {"caseworker", v1::ROLE_CASEWORKER},
+    {"supervisor", v1::ROLE_SUPERVISOR},
+    {"decision-maker", v1::ROLE_DECISION_MAKER},
+    {"service-provider-staff", v1::ROLE_SERVICE_PROVIDER_STAFF},
+    {"return-officer", v1::ROLE_RETURN_OFFICER},
+    {"law-enforcement-liaison", v1::ROLE_LAW_ENFORCEMENT_LIAISON},
+    {"analyst", v1::ROLE_ANALYST},
+    {"auditor", v1::ROLE_AUDITOR},
+    {"administrator", v1::ROLE_ADMINISTRATOR},
+};
+
+constexpr Named<v1::Sex> kSexes[] = {
+    {"female", v1::SEX_FEMALE},
+    {"male", v1::SEX_MALE},
+    {"other", v1::SEX_OTHER},
+    {"unknown", v1::SEX_UNKNOWN},
+};
+
+constexpr Named<v1::ConfidentialityClass> kClasses[] = {
+    {"administrative", v1::CONFIDENTIALITY_ADMINISTRATIVE},
+    {"pseudonymous", v1::CONFIDENTIALITY_PSEUDONYMOUS},
+    {"identifying", v1::CONFIDENTIALITY_IDENTIFYING},
+    {"location", v1::CONFIDENTIALITY_LOCATION},
+    {"health", v1::CONFIDENTIALITY_HEALTH},
+    {"narrative", v1::CONFIDENTIALITY_NARRATIVE},
+};
+
+constexpr Named<v1::CaseAction> kActions[] = {
+    {"create", v1::CASE_ACTION_CREATE}, {"read", v1::CASE_ACTION_READ},
+    {"update", v1::CASE_ACTION_UPDATE}, {"erase", v1::CASE_ACTION_ERASE},
+    {"share", v1::CASE_ACTION_SHARE},
+};
+
+constexpr Named<v1::AuditOutcome> kOutcomes[] = {
+    {"allowed", v1::AUDIT_OUTCOME_ALLOWED},
+    {"denied", v1::AUDIT_OUTCOME_DENIED},
+};
+
+// Looks `text` up in `table` ("Law_Enforcement" matches "law-enforcement").
+template <typename E, size_t N>
+E ParseName(const Named<E> (&table)[N], absl::string_view what,
+            absl::string_view text) {
+  std::string key = absl::AsciiStrToLower(text);
+  std::replace(key.begin(), key.end(), '_', '-');
+  for (const Named<E>& entry : table) {
+    if (entry.name == key) return entry.value;
+  }
+  std::vector<absl::string_view> names;
+  for (const Named<E>& entry : table) names.push_back(entry.name);
+  throw UsageError(absl::StrCat("unknown ", what, " \"", text,
+                                "\"; one of: ", absl::StrJoin(names, ", ")));
+}
+
+template <typename E, size_t N>
+std::string NameOf(const Named<E> (&table)[N], int value) {
+  for (const Named<E>& entry : table) {
+    if (static_cast<int>(entry.value) == value) return std::string(entry.name);
+  }
+  return absl::StrCat("?", value);
+}
+
+template <typename E, size_t N>
+std::string NamesOf(const Named<E> (&table)[N],
+                    const google::protobuf::RepeatedField<int>& values) {
+  std::vector<std::string> names;
+  for (int value : values) names.push_back(NameOf(table, value));
+  return absl::StrJoin(names, ",");
+}
+
+template <typename E, size_t N>
+std::string AllNames(const Named<E> (&table)[N]) {
+  std::vector<absl::string_view> names;
+  for (const Named<E>& entry : table) names.push_back(entry.name);
+  return absl::StrJoin(names, ", ");
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers.
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure(absl::StrCat("cannot read ", path, ": ", ErrnoText()));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Replaces control characters so that server-supplied text cannot drive the
+// terminal.
+std::string Clean(absl::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  const absl::Time t =
+      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// RFC 3339 ("2024-05-01T12:00:00Z"), or a bare date taken as midnight UTC.
+google::protobuf::Timestamp ParseTimeFlag(absl::string_view flag,
+                                          const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err) &&
+      !absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
+    throw UsageError(absl::StrCat("--", flag, ": \"", text,
+                                  "\" is not an RFC 3339 time such as "
+                                  "2024-05-01T12:00:00Z"));
+  }
+  google::protobuf::Timestamp ts;
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+  return ts;
+}
+
+uint64_t ParseUnsigned(absl::string_view flag, const std::string& text,
+                       uint64_t max) {
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value > max || text.empty() ||
+      text[0] == '-' || text[0] == '+') {
+    throw UsageError(absl::StrCat("--", flag, ": \"", text,
+                                  "\" is not a number from 0 to ", max));
+  }
+  return value;
+}
+
+bool ParseBool(absl::string_view flag, const std::string& text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "true" || lower == "yes") return true;
+  if (lower == "false" || lower == "no") return false;
+  throw UsageError(absl::StrCat("--", flag, ": expected true or false"));
+}
+
+// ISO 3166-1 alpha-2, returned upper case.
+std::string ParseCountry(absl::string_view flag, const std::string& text) {
+  if (text.size() != 2 || !absl::ascii_isalpha(static_cast<unsigned char>(text[0])) ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(text[1]))) {
+    throw UsageError(absl::StrCat("--", flag, ": \"", text,
+                                  "\" is not a two-letter country code"));
+  }
+  return absl::AsciiStrToUpper(text);
+}
+
+// YYYY-MM-DD, or YYYY-MM or YYYY when the rest is unknown.
+v1::Date ParseDate(absl::string_view flag, const std::string& text) {
+  const std::vector<std::string> parts = absl::StrSplit(text, '-');
+  const uint64_t limits[] = {9999, 12, 31};
+  uint64_t numbers[] = {0, 0, 0};
+  bool ok = !parts.empty() && parts.size() <= 3 && parts[0].size() == 4;
+  for (size_t i = 0; ok && i < parts.size(); ++i) {
+    ok = !parts[i].empty() &&
+         std::all_of(parts[i].begin(), parts[i].end(),
+                     [](char c) { return c >= '0' && c <= '9'; }) &&
+         absl::SimpleAtoi(parts[i], &numbers[i]) && numbers[i] >= 1 &&
+         numbers[i] <= limits[i];
+  }
+  if (!ok) {
+    throw UsageError(absl::StrCat("--", flag, ": \"", text,
+                                  "\" is not a date YYYY-MM-DD (or YYYY-MM, YYYY)"));
+  }
+  v1::Date date;
+  date.set_year(static_cast<int32_t>(numbers[0]));
+  date.set_month(static_cast<int32_t>(numbers[1]));
+  date.set_day(static_cast<int32_t>(numbers[2]));
+  return date;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
+                 static_cast<int>(raw.size())) != 1) {
+    throw Failure("cannot get random bytes");
+  }
+  return absl::BytesToHexString(raw);
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: break;
+  }
+  return absl::StrCat("CODE_", static_cast<int>(code));
+}
+
+void Check(const grpc::Status& status) {
+  if (!status.ok()) {
+    throw Failure(absl::StrCat(CodeName(status.error_code()), ": ",
+                               Clean(status.error_message())));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The stored session token.
+
+std::string TokenPath() {
+  const char* file = std::getenv("HAVEN_TOKEN_FILE");
+  if (file != nullptr && *file != '\0') return file;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    const passwd* pw = getpwuid(getuid());
+    if (pw == nullptr) throw Failure("cannot find the home directory");
+    home = pw->pw_dir;
+  }
+  return absl::StrCat(home, "/.config/haven/token");
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// mkdir -p, creating missing directories with mode 0700.
+void MakeDirectories(const std::string& dir) {
+  for (size_t pos = dir.find('/', 1);; pos = dir.find('/', pos + 1)) {
+    const std::string prefix = dir.substr(0, pos);
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      throw Failure(absl::StrCat("cannot create ", prefix, ": ", ErrnoText()));
+    }
+    if (pos == std::string::npos) break;
+  }
+}
+
+// Writes the token to a fresh 0600 file and renames it into place.
+void StoreToken(const std::string& token) {
+  const std::string path = TokenPath();
+  const std::string dir = DirectoryOf(path);
+  MakeDirectories(dir);
+  std::string tmp = path + ".XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) throw Failure(absl::StrCat("cannot write ", path, ": ", ErrnoText()));
+  const std::string contents = token + "\n";
+  const bool ok = fchmod(fd, 0600) == 0 &&
+                  write(fd, contents.data(), contents.size()) ==
+                      static_cast<ssize_t>(contents.size()) &&
+                  fsync(fd) == 0;
+  const std::string error = ErrnoText();
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string rename_error = ok ? ErrnoText() : error;
+    unlink(tmp.c_str());
+    throw Failure(absl::StrCat("cannot write ", path, ": ", rename_error));
+  }
+}
+
+// Returns the token from $HAVEN_TOKEN or the token file, or "" when neither.
+std::string LoadToken() {
+  const char* env = std::getenv("HAVEN_TOKEN");
+  if (env != nullptr && *env != '\0') {
+    return std::string(absl::StripAsciiWhitespace(env));
+  }
+  const std::string path = TokenPath();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return "";
+    throw Failure(absl::StrCat("cannot read ", path, ": ", ErrnoText()));
+  }
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+    std::cerr << "warning: " << path
+              << " can be read by other users; run: chmod 600 " << path << "\n";
+  }
+  std::string contents;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return std::string(absl::StripAsciiWhitespace(contents));
+}
+
+// ---------------------------------------------------------------------------
+// Passwords: prompted without echo on a terminal, else one line of stdin.
+
+termios g_saved_termios;
+
+extern "C" void RestoreTerminal(int signal_number) {
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+  raise(signal_number);  // the handler was reset (SA_RESETHAND): this kills.
+}
+
+std::string ReadSecret(const char* prompt) {
+  std::string line;
+  bool got_line = false;
+  if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved_termios) == 0) {
+    std::cerr << prompt << std::flush;
+    struct sigaction restore {};
+    restore.sa_handler = RestoreTerminal;
+    restore.sa_flags = SA_RESETHAND;
+    sigemptyset(&restore.sa_mask);
+    struct sigaction old_int {}, old_term {}, old_hup {};
+    sigaction(SIGINT, &restore, &old_int);
+    sigaction(SIGTERM, &restore, &old_term);
+    sigaction(SIGHUP, &restore, &old_hup);
+    termios quiet = g_saved_termios;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    got_line = static_cast<bool>(std::getline(std::cin, line));
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGHUP, &old_hup, nullptr);
+    std::cerr << "\n";
+  } else {
+    got_line = static_cast<bool>(std::getline(std::cin, line));
+  }
+  if (!got_line) throw Failure("no password given on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw Failure("empty password");
+  return line;
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+// Prints google.protobuf.Timestamp as seconds plus a readable comment.
+class TimestampPrinter : public google::protobuf::TextFormat::MessagePrinter {
+ public:
+  void Print(const google::protobuf::Message& message, bool single_line_mode,
+             google::protobuf::TextFormat::BaseTextGenerator* generator)
+      const override {
+    google::protobuf::Timestamp ts;
+    ts.CopyFrom(message);
+    std::string text = absl::StrCat("seconds: ", ts.seconds());
+    if (ts.nanos() != 0) absl::StrAppend(&text, " nanos: ", ts.nanos());
+    if (single_line_mode) {
+      absl::StrAppend(&text, " ");
+    } else {
+      absl::StrAppend(&text, "  # ", FormatTime(ts), "\n");
+    }
+    generator->PrintString(text);
+  }
+};
+
+void PrintMessage(const google::protobuf::Message& message) {
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetUseUtf8StringEscaping(true);
+  printer.RegisterMessagePrinter(google::protobuf::Timestamp::descriptor(),
+                                 new TimestampPrinter());
+  std::string text;
+  printer.PrintToString(message, &text);
+  std::cout << text << std::flush;
+}
+
+// Columns padded to the widest cell, two spaces apart.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void Add(std::vector<std::string> row) {
+    for (std::string& cell : row) cell = Clean(cell.empty() ? "-" : cell);
+    rows_.push_back(std::move(row));
+  }
+  void Print() const {
+    std::vector<size_t> widths;
+    for (const auto& row : rows_) {
+      widths.resize(std::max(widths.size(), row.size()), 0);
+      for (size_t i = 0; i < row.size(); ++i) {
+        widths[i] = std::max(widths[i], Width(row[i]));
+      }
+    }
+    for (const auto& row : rows_) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        line += row[i];
+        if (i + 1 < row.size()) line.append(widths[i] - Width(row[i]) + 2, ' ');
+      }
+      std::cout << line << "\n";
+    }
+    std::cout << std::flush;
+  }
+
+ private:
+  // Characters, not bytes, of UTF-8 text.
+  static size_t Width(const std::string& text) {
+    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  }
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// ---------------------------------------------------------------------------
+// The connection: channel, credentials and per-call metadata.
+
+enum class Auth { kToken, kNone };
+
+// gRPC's own log lines duplicate the status we print; kept when the user
+// asks for them with GRPC_VERBOSITY.
+void DiscardGrpcLog(gpr_log_func_args*) {}
+
+class Session {
+ public:
+  explicit Session(const GlobalOptions& options) : options_(options) {
+    if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function(DiscardGrpcLog);
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    if (options.ca_file.empty()) {
+      credentials = grpc::InsecureChannelCredentials();
+    } else {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = ReadFile(options.ca_file);
+      if (!options.cert_file.empty()) {
+        ssl.pem_cert_chain = ReadFile(options.cert_file);
+        ssl.pem_private_key = ReadFile(options.key_file);
+      }
+      credentials = grpc::SslCredentials(ssl);
+    }
+    channel_ = grpc::CreateChannel(options.server, credentials);
+    admin_ = v1::AdminService::NewStub(channel_);
+    cases_ = v1::CaseService::NewStub(channel_);
+    audit_ = v1::AuditService::NewStub(channel_);
+  }
+
+  AdminStub* admin() { return admin_.get(); }
+  CaseStub* cases() { return cases_.get(); }
+  AuditStub* audit() { return audit_.get(); }
+
+  // Makes one call with a deadline, purpose, request id and credentials.
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status Invoke(Stub* stub,
+                      grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                   const Request&, Response*),
+                      const Request& request, Response* response,
+                      Auth auth = Auth::kToken) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(options_.timeout_ms));
+    context.AddMetadata("x-haven-purpose", options_.purpose);
+    context.AddMetadata("x-request-id", RandomHex(16));
+    if (auth == Auth::kToken && options_.cert_file.empty()) {
+      context.AddMetadata("authorization", "Bearer " + Token());
+    }
+    return (stub->*method)(&context, request, response);
+  }
+
+  // Invoke, throwing Failure on any error status.
+  template <typename Stub, typename Request, typename Response>
+  void Call(Stub* stub,
+            grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                         Response*),
+            const Request& request, Response* response,
+            Auth auth = Auth::kToken) {
+    Check(Invoke(stub, method, request, response, auth));
+  }
+
+ private:
+  const std::string& Token() {
+    if (token_.empty()) {
+      token_ = LoadToken();
+      if (token_.empty()) {
+        throw Failure("not logged in: run `havenctl login USERNAME` or set HAVEN_TOKEN");
+      }
+      const bool printable = std::all_of(token_.begin(), token_.end(), [](char c) {
+        return c > 0x20 && c < 0x7f;
+      });
+      if (!printable) throw Failure("the stored token is malformed: log in again");
+    }
+    return token_;
+  }
+
+  GlobalOptions options_;
+  std::string token_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<AdminStub> admin_;
+  std::unique_ptr<CaseStub> cases_;
+  std::unique_ptr<AuditStub> audit_;
+};
+
+// ---------------------------------------------------------------------------
+// Flags shared by several commands.
+
+template <typename E, size_t N, typename Add>
+void AddNames(const Named<E> (&table)[N], absl::string_view what,
+              const std::vector<std::string>& texts, Add add) {
+  for (const std::string& text : texts) add(ParseName(table, what, text));
+}
+
+std::vector<v1::Role> RequiredRoles(const Flags& flags) {
+  if (!flags.Has("role")) throw UsageError("at least one --role is required");
+  std::vector<v1::Role> roles;
+  AddNames(kRoles, "role", flags.All("role"),
+           [&](v1::Role role) { roles.push_back(role); });
+  return roles;
+}
+
+// Subject fields settable from the command line, with their update paths.
+struct SubjectField {
+  std::string_view flag;
+  absl::string_view path;
+};
+
+constexpr SubjectField kSubjectFields[] = {
+    {"given-name", "subject.given_name"},
+    {"family-name", "subject.family_name"},
+    {"other-name", "subject.other_names"},
+    {"sex", "subject.sex"},
+    {"dob", "subject.date_of_birth"},
+    {"estimated-age", "subject.estimated_age"},
+    {"age-disputed", "subject.age_disputed"},
+    {"citizenship", "subject.citizenships"},
+    {"language", "subject.languages"},
+};
+
+// Sets the subject fields whose flags are present.
+void FillSubject(const Flags& flags, v1::Subject* subject) {
+  if (flags.Has("given-name")) subject->set_given_name(flags.Get("given-name"));
+  if (flags.Has("family-name")) subject->set_family_name(flags.Get("family-name"));
+  for (const std::string& name : flags.All("other-name")) subject->add_other_names(name);
+  if (flags.Has("sex")) subject->set_sex(ParseName(kSexes, "sex", flags.Get("sex")));
+  if (flags.Has("dob")) *subject->mutable_date_of_birth() = ParseDate("dob", flags.Get("dob"));
+  if (flags.Has("estimated-age")) {
+    subject->set_estimated_age(static_cast<uint32_t>(
+        ParseUnsigned("estimated-age", flags.Get("estimated-age"), 150)));
+  }
+  if (flags.Has("age-disputed")) {
+    subject->set_age_disputed(ParseBool("age-disputed", flags.Get("age-disputed")));
+  }
+  for (const std::string& cc : flags.All("citizenship")) {
+    subject->add_citizenships(ParseCountry("citizenship", cc));
+  }
+  for (const std::string& tag : flags.All("language")) subject->add_languages(tag);
+}
+
+// Asks for confirmation on a terminal unless --yes was given.
+bool Confirmed(const Flags& flags, const std::string& question,
+               const std::string& expected) {
+  if (flags.Has("yes") || !isatty(STDIN_FILENO)) return true;
+  std::cerr << question << std::flush;
+  std::string answer;
+  return std::getline(std::cin, answer) &&
+         absl::StripAsciiWhitespace(answer) == expected;
+}
+
+std::string GranteeOf(const v1::Grant& grant) {
+  if (!grant.grantee_user_id().empty()) return "user:" + grant.grantee_user_id();
+  return "org:" + grant.grantee_organisation_id();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Flags.
+
+bool Flags::Has(std::string_view name) const { return values.find(name) != values.end(); }
+
+std::string Flags::Get(std::string_view name, std::string_view fallback) const {
+  const auto it = values.find(name);
+  if (it == values.end() || it->second.empty()) return std::string(fallback);
+  return it->second.back();
+}
+
+std::string Flags::Required(std::string_view name) const {
+  if (!Has(name)) throw UsageError("--" + std::string(name) + " is required");
+  return Get(name);
+}
+
+const std::vector<std::string>& Flags::All(std::string_view name) const {
+  static const std::vector<std::string> kNone;
+  const auto it = values.find(name);
+  return it == values.end() ? kNone : it->second;
+}
+
+Flags ParseFlags(const std::vector<std::string>& argv, size_t begin,
+                 const std::vector<FlagSpec>& specs, bool stop_at_positional,
+                 size_t* next) {
+  Flags flags;
+  size_t i = begin;
+  bool options_ended = false;
+  for (; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (options_ended || arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
+      if (stop_at_positional) break;
+      flags.args.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      if (stop_at_positional) {
+        ++i;
+        break;
+      }
+      options_ended = true;
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    const std::string name =
+        arg.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&](const FlagSpec& s) { return s.name == name; });
+    if (spec == specs.end()) throw UsageError(absl::StrCat("unknown option --", name));
+    std::string value;
+    if (!spec->takes_value) {
+      if (equals != std::string::npos) {
+        throw UsageError(absl::StrCat("--", name, " takes no value"));
+      }
+    } else if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argv.size() && argv[i + 1].compare(0, 2, "--") != 0) {
+      value = argv[++i];
+    } else {
+      throw UsageError(absl::StrCat("--", name, " needs a value"));
+    }
+    std::vector<std::string>& slot = flags.values[name];
+    if (!slot.empty() && !spec->repeated) {
+      throw UsageError(absl::StrCat("--", name, " given more than once"));
+    }
+    slot.push_back(std::move(value));
+  }
+  if (next != nullptr) *next = i;
+  return flags;
+}
+
+// ---------------------------------------------------------------------------
+// Global options.
+
+const std::vector<FlagSpec>& GlobalFlagSpecs() {
+  static const std::vector<FlagSpec> kSpecs = {
+      {"server", true, false},  {"ca", true, false},
+      {"cert", true, false},    {"key", true, false},
+      {"purpose", true, false}, {"timeout-ms", true, false},
+  };
+  return kSpecs;
+}
+
+void ApplyGlobalFlags(const Flags& flags, const std::vector<FlagSpec>& shadowed,
+                      GlobalOptions* options) {
+  const auto take = [&](std::string_view name, std::string* out) {
+    const bool is_shadowed =
+        std::any_of(shadowed.begin(), shadowed.end(),
+                    [&](const FlagSpec& s) { return s.name == name; });
+    if (!is_shadowed && flags.Has(name)) *out = flags.Get(name);
+  };
+  take("server", &options->server);
+  take("ca", &options->ca_file);
+  take("cert", &options->cert_file);
+  take("key", &options->key_file);
+  take("purpose", &options->purpose);
+  std::string timeout;
+  take("timeout-ms", &timeout);
+  if (!timeout.empty()) {
+    options->timeout_ms =
+        static_cast<int64_t>(ParseUnsigned("timeout-ms", timeout, 3600000));
+    if (options->timeout_ms == 0) throw UsageError("--timeout-ms must be positive");
+  }
+}
+
+void CheckGlobalOptions(const GlobalOptions& options) {
+  if (options.server.empty()) throw UsageError("--server must not be empty");
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    throw UsageError("--cert and --key go together");
+  }
+  if (!options.cert_file.empty() && options.ca_file.empty()) {
+    throw UsageError("mutual TLS (--cert, --key) needs --ca too");
+  }
+  const bool purpose_ok =
+      !options.purpose.empty() &&
+      std::all_of(options.purpose.begin(), options.purpose.end(),
+                  [](char c) { return c > 0x20 && c < 0x7f; });
+  if (!purpose_ok) throw UsageError("--purpose must be a printable token without spaces");
+}
+
+namespace {
+// "  LABEL   a, b, c" wrapped at 79 columns.
+template <typename E, size_t N>
+std::string ValueLine(absl::string_view label, const Named<E> (&table)[N]) {
+  std::string out = absl::StrCat("  ", label, std::string(8 - label.size(), ' '));
+  size_t column = out.size();
+  for (size_t i = 0; i < N; ++i) {
+    const std::string item = absl::StrCat(table[i].name, i + 1 < N ? "," : "");
+    if (column + 1 + item.size() > 79 && column > 10) {
+      out += "\n          ";
+      column = 10;
+    } else if (column > 10) {
+      out += ' ';
+      ++column;
+    }
+    out += item;
+    column += item.size();
+  }
+  return out + "\n";
+}
+}  // namespace
+
+std::string ValueHelp() {
+  return absl::StrCat(ValueLine("TYPE", kOrganisationTypes), ValueLine("ROLE", kRoles),
+                      ValueLine("SEX", kSexes), ValueLine("CLASS", kClasses),
+                      ValueLine("ACTION", kActions));
+}
+
+// ---------------------------------------------------------------------------
+// Sessions and passwords.
+
+int Login(const GlobalOptions& options, const Flags& flags) {
+  v1::LoginRequest request;
+  request.set_username(flags.args[0]);
+  request.set_password(ReadSecret("Password: "));
+  Session session(options);
+  v1::LoginResponse response;
+  session.Call(session.admin(), &AdminStub::Login, request, &response, Auth::kNone);
+  StoreToken(response.token());
+  if (flags.Has("print-token")) std::cout << response.token() << "\n";
+  std::cerr << "logged in as " << Clean(response.user().username()) << " ("
+            << Clean(response.user().id()) << "); session expires "
+            << FormatTime(response.expire_time()) << "\n";
+  const char* env = std::getenv("HAVEN_TOKEN");
+  if (env != nullptr && *env != '\0') {
+    std::cerr << "note: HAVEN_TOKEN is set and is used instead of the stored token\n";
+  }
+  if (response.password_change_required()) {
+    std::cerr << "Your password is a one-time password and must be changed "
+                 "before anything else: run `havenctl passwd`.\n";
+  }
+  return 0;
+}
+
+int Passwd(const GlobalOptions& options, const Flags&) {
+  v1::ChangePasswordRequest request;
+  request.set_current_password(ReadSecret("Current password: "));
+  request.set_new_password(ReadSecret("New password: "));
+  if (isatty(STDIN_FILENO) &&
+      ReadSecret("Repeat new password: ") != request.new_password()) {
+    throw Failure("the new passwords do not match");
+  }
+  Session session(options);
+  v1::ChangePasswordResponse response;
+  session.Call(session.admin(), &AdminStub::ChangePassword, request, &response);
+  std::cerr << "password changed\n";
+  return 0;
+}
+
+int Logout(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::LogoutResponse response;
+  const grpc::Status status = session.Invoke(session.admin(), &AdminStub::Logout,
+                                             v1::LogoutRequest(), &response);
+  // Forget the local token once the server has ended the session or no
+  // longer knows it; on any other error keep it so logout can be retried.
+  if (status.ok() || status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    const std::string path = TokenPath();
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      throw Failure(absl::StrCat("cannot remove ", path, ": ", ErrnoText()));
+    }
+  }
+  Check(status);
+  std::cerr << "logged out\n";
+  return 0;
+}
+
+int WhoAmI(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::WhoAmIResponse response;
+  session.Call(session.admin(), &AdminStub::WhoAmI, v1::WhoAmIRequest(), &response);
+  Table table({"PRINCIPAL", "ORGANISATION", "ROLES"});
+  table.Add({response.principal_id(), response.organisation_id(),
+             NamesOf(kRoles, response.roles())});
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Organisations.
+
+int OrgCreate(const GlobalOptions& options, const Flags& flags) {
+  v1::CreateOrganisationRequest request;
+  v1::Organisation* org = request.mutable_organisation();
+  org->set_display_name(flags.Required("name"));
+  org->set_type(ParseName(kOrganisationTypes, "organisation type", flags.Required("type")));
+  org->set_country(ParseCountry("country", flags.Required("country")));
+  Session session(options);
+  v1::Organisation response;
+  session.Call(session.admin(), &AdminStub::CreateOrganisation, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int OrgList(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  Table table({"ID", "TYPE", "COUNTRY", "NAME", "CREATED"});
+  v1::ListOrganisationsRequest request;
+  do {
+    v1::ListOrganisationsResponse response;
+    session.Call(session.admin(), &AdminStub::ListOrganisations, request, &response);
+    for (const v1::Organisation& org : response.organisations()) {
+      table.Add({org.id(), NameOf(kOrganisationTypes, org.type()), org.country(),
+                 org.display_name(), FormatTime(org.create_time())});
+    }
+    if (response.next_page_token() == request.page_token()) break;
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Users.
+
+int UserCreate(const GlobalOptions& options, const Flags& flags) {
+  v1::CreateUserRequest request;
+  v1::User* user = request.mutable_user();
+  user->set_organisation_id(flags.Required("org"));
+  user->set_username(flags.Required("username"));
+  user->set_display_name(flags.Required("display-name"));
+  for (v1::Role role : RequiredRoles(flags)) user->add_roles(role);
+  Session session(options);
+  v1::CreateUserResponse response;
+  session.Call(session.admin(), &AdminStub::CreateUser, request, &response);
+  PrintMessage(response);
+  std::cerr << "The initial password is shown only once; it must be changed "
+               "at first login (havenctl passwd).\n";
+  return 0;
+}
+
+int UserList(const GlobalOptions& options, const Flags& flags) {
+  Session session(options);
+  Table table({"ID", "USERNAME", "DISPLAY NAME", "ROLES", "STATUS", "CREATED"});
+  v1::ListUsersRequest request;
+  request.set_organisation_id(flags.Get("org"));
+  do {
+    v1::ListUsersResponse response;
+    session.Call(session.admin(), &AdminStub::ListUsers, request, &response);
+    for (const v1::User& user : response.users()) {
+      table.Add({user.id(), user.username(), user.display_name(),
+                 NamesOf(kRoles, user.roles()), user.disabled() ? "disabled" : "active",
+                 FormatTime(user.create_time())});
+    }
+    if (response.next_page_token() == request.page_token()) break;
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  table.Print();
+  return 0;
+}
+
+namespace {
+int SetDisabled(const GlobalOptions& options, const Flags& flags, bool disabled) {
+  v1::SetUserDisabledRequest request;
+  request.set_user_id(flags.args[0]);
+  request.set_disabled(disabled);
+  Session session(options);
+  v1::User response;
+  session.Call(session.admin(), &AdminStub::SetUserDisabled, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+}  // namespace
+
+int UserDisable(const GlobalOptions& options, const Flags& flags) {
+  return SetDisabled(options, flags, true);
+}
+
+int UserEnable(const GlobalOptions& options, const Flags& flags) {
+  return SetDisabled(options, flags, false);
+}
+
+int UserRoles(const GlobalOptions& options, const Flags& flags) {
+  v1::SetUserRolesRequest request;
+  request.set_user_id(flags.args[0]);
+  for (v1::Role role : RequiredRoles(flags)) request.add_roles(role);
+  Session session(options);
+  v1::User response;
+  session.Call(session.admin(), &AdminStub::SetUserRoles, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int UserResetPassword(const GlobalOptions& options, const Flags& flags) {
+  v1::ResetPasswordRequest request;
+  request.set_user_id(flags.args[0]);
+  Session session(options);
+  v1::ResetPasswordResponse response;
+  session.Call(session.admin(), &AdminStub::ResetPassword, request, &response);
+  PrintMessage(response);
+  std::cerr << "The initial password is shown only once; it must be changed "
+               "at next login (havenctl passwd).\n";
+  return 0;
+}
+
+int UserRevokeSessions(const GlobalOptions& options, const Flags& flags) {
+  v1::RevokeSessionsRequest request;
+  request.set_user_id(flags.args[0]);
+  Session session(options);
+  v1::RevokeSessionsResponse response;
+  session.Call(session.admin(), &AdminStub::RevokeSessions, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Service accounts.
+
+namespace {
+// Lower-case hex SHA-256 of the DER bytes of the first certificate in a PEM
+// file.
+std::string CertificateSha256(const std::string& path) {
+  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  const std::string pem = ReadFile(path);
+  const size_t begin = pem.find(kBegin);
+  const size_t end =
+      begin == std::string::npos ? std::string::npos : pem.find(kEnd, begin);
+  if (end == std::string::npos) {
+    throw Failure(absl::StrCat(path, ": no PEM certificate found"));
+  }
+  if (pem.find(kBegin, end) != std::string::npos) {
+    std::cerr << "note: " << path << " holds several certificates; using the first\n";
+  }
+  std::string base64 = pem.substr(begin + kBegin.size(), end - begin - kBegin.size());
+  base64.erase(std::remove_if(base64.begin(), base64.end(),
+                              [](char c) {
+                                return absl::ascii_isspace(static_cast<unsigned char>(c));
+                              }),
+               base64.end());
+  std::string der;
+  if (!absl::Base64Unescape(base64, &der) || der.empty()) {
+    throw Failure(absl::StrCat(path, ": the certificate is not valid base64"));
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+}  // namespace
+
+int SaCreate(const GlobalOptions& options, const Flags& flags) {
+  v1::CreateServiceAccountRequest request;
+  v1::ServiceAccount* account = request.mutable_service_account();
+  account->set_organisation_id(flags.Required("org"));
+  account->set_display_name(flags.Required("name"));
+  for (v1::Role role : RequiredRoles(flags)) account->add_roles(role);
+  account->set_certificate_sha256(CertificateSha256(flags.Required("cert")));
+  Session session(options);
+  v1::ServiceAccount response;
+  session.Call(session.admin(), &AdminStub::CreateServiceAccount, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int SaList(const GlobalOptions& options, const Flags& flags) {
+  v1::ListServiceAccountsRequest request;
+  request.set_organisation_id(flags.Get("org"));
+  Session session(options);
+  v1::ListServiceAccountsResponse response;
+  session.Call(session.admin(), &AdminStub::ListServiceAccounts, request, &response);
+  Table table({"ID", "ORGANISATION", "NAME", "ROLES", "STATUS", "CERTIFICATE SHA-256"});
+  for (const v1::ServiceAccount& account : response.service_accounts()) {
+    table.Add({account.id(), account.organisation_id(), account.display_name(),
+               NamesOf(kRoles, account.roles()),
+               account.disabled() ? "disabled" : "active", account.certificate_sha256()});
+  }
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Cases.
+
+int CaseCreate(const GlobalOptions& options, const Flags& flags) {
+  flags.Required("given-name");
+  flags.Required("family-name");
+  v1::CreateCaseRequest request;
+  FillSubject(flags, request.mutable_subject());
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::CreateCase, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseGet(const GlobalOptions& options, const Flags& flags) {
+  v1::GetCaseRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::GetCase, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseUpdate(const GlobalOptions& options, const Flags& flags) {
+  v1::UpdateCaseRequest request;
+  request.mutable_case_()->set_id(flags.args[0]);
+  FillSubject(flags, request.mutable_case_()->mutable_subject());
+  for (const SubjectField& field : kSubjectFields) {
+    if (flags.Has(field.flag)) request.mutable_update_mask()->add_paths(std::string(field.path));
+  }
+  // --clear FIELD writes the field's empty value.
+  for (const std::string& name : flags.All("clear")) {
+    const auto field = std::find_if(std::begin(kSubjectFields), std::end(kSubjectFields),
+                                    [&](const SubjectField& f) { return f.flag == name; });
+    if (field == std::end(kSubjectFields)) {
+      throw UsageError(absl::StrCat("--clear: unknown field \"", name, "\""));
+    }
+    if (flags.Has(name)) {
+      throw UsageError(absl::StrCat("--", name, " and --clear ", name, " conflict"));
+    }
+    request.mutable_update_mask()->add_paths(std::string(field->path));
+  }
+  if (request.update_mask().paths().empty()) throw UsageError("nothing to update");
+  if (flags.Has("expected-version")) {
+    request.set_expected_version(ParseUnsigned(
+        "expected-version", flags.Get("expected-version"), UINT64_MAX));
+  }
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::UpdateCase, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseErase(const GlobalOptions& options, const Flags& flags) {
+  const std::string& id = flags.args[0];
+  if (!Confirmed(flags,
+                 "Erasing destroys the personal data of case " + id +
+                     " for good. Type the case id to confirm: ",
+                 id)) {
+    throw Failure("not confirmed; nothing erased");
+  }
+  v1::EraseCaseRequest request;
+  request.set_case_id(id);
+  Session session(options);
+  v1::EraseCaseResponse response;
+  session.Call(session.cases(), &CaseStub::EraseCase, request, &response);
+  std::cerr << "case " << Clean(id) << " erased\n";
+  return 0;
+}
+
+int CaseGrant(const GlobalOptions& options, const Flags& flags) {
+  if (flags.Has("org") == flags.Has("user")) {
+    throw UsageError("give exactly one of --org and --user");
+  }
+  v1::CreateGrantRequest request;
+  v1::Grant* grant = request.mutable_grant();
+  grant->set_case_id(flags.args[0]);
+  grant->set_grantee_organisation_id(flags.Get("org"));
+  grant->set_grantee_user_id(flags.Get("user"));
+  grant->set_purpose(flags.Required("purpose"));
+  if (!flags.Has("class")) throw UsageError("at least one --class is required");
+  if (!flags.Has("action")) throw UsageError("at least one --action is required");
+  AddNames(kClasses, "class", flags.All("class"),
+           [&](v1::ConfidentialityClass c) { grant->add_classes(c); });
+  AddNames(kActions, "action", flags.All("action"),
+           [&](v1::CaseAction a) { grant->add_actions(a); });
+  *grant->mutable_expire_time() = ParseTimeFlag("expires", flags.Required("expires"));
+  Session session(options);
+  v1::Grant response;
+  session.Call(session.cases(), &CaseStub::CreateGrant, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseGrants(const GlobalOptions& options, const Flags& flags) {
+  v1::ListGrantsRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ListGrantsResponse response;
+  session.Call(session.cases(), &CaseStub::ListGrants, request, &response);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  Table table({"ID", "GRANTEE", "PURPOSE", "CLASSES", "ACTIONS", "EXPIRES", "STATE",
+               "CREATED BY"});
+  for (const v1::Grant& grant : response.grants()) {
+    const char* state = grant.revoked()                            ? "revoked"
+                        : grant.expire_time().seconds() <= now ? "expired"
+                                                               : "active";
+    table.Add({grant.id(), GranteeOf(grant), grant.purpose(),
+               NamesOf(kClasses, grant.classes()), NamesOf(kActions, grant.actions()),
+               FormatTime(grant.expire_time()), state, grant.created_by()});
+  }
+  table.Print();
+  return 0;
+}
+
+int CaseRevokeGrant(const GlobalOptions& options, const Flags& flags) {
+  v1::RevokeGrantRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_grant_id(flags.args[1]);
+  Session session(options);
+  v1::Grant response;
+  session.Call(session.cases(), &CaseStub::RevokeGrant, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Audit.
+
+int AuditQuery(const GlobalOptions& options, const Flags& flags) {
+  if (flags.Has("case") && flags.Has("principal")) {
+    throw UsageError("give at most one of --case and --principal");
+  }
+  v1::QueryAuditEntriesRequest request;
+  request.set_case_id(flags.Get("case"));
+  request.set_principal_id(flags.Get("principal"));
+  if (flags.Has("since")) {
+    *request.mutable_start_time() = ParseTimeFlag("since", flags.Get("since"));
+  }
+  if (flags.Has("until")) {
+    *request.mutable_end_time() = ParseTimeFlag("until", flags.Get("until"));
+  }
+  uint64_t remaining = 100;
+  if (flags.Has("limit")) remaining = ParseUnsigned("limit", flags.Get("limit"), 1000000);
+  if (remaining == 0) throw UsageError("--limit must be positive");
+
+  Session session(options);
+  Table table({"SEQ", "TIME", "PRINCIPAL", "ORGANISATION", "ACTION", "RECORD", "PURPOSE",
+               "OUTCOME", "CLASSES", "REQUEST ID"});
+  while (remaining > 0) {
+    request.set_page_size(static_cast<int32_t>(std::min<uint64_t>(remaining, 1000)));
+    v1::QueryAuditEntriesResponse response;
+    session.Call(session.audit(), &AuditStub::QueryAuditEntries, request, &response);
+    for (const v1::AuditEntry& entry : response.entries()) {
+      if (remaining == 0) break;
+      --remaining;
+      table.Add({absl::StrCat(entry.sequence()), FormatTime(entry.time()),
+                 entry.principal_id(), entry.organisation_id(), entry.action(),
+                 entry.record(), entry.purpose(), NameOf(kOutcomes, entry.outcome()),
+                 NamesOf(kClasses, entry.classes()), entry.request_id()});
+    }
+    if (response.next_page_token().empty() ||
+        response.next_page_token() == request.page_token()) {
+      break;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  table.Print();
+  return 0;
+}
+
+int AuditVerify(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::VerifyAuditChainResponse response;
+  session.Call(session.audit(), &AuditStub::VerifyAuditChain,
+               v1::VerifyAuditChainRequest(), &response);
+  PrintMessage(response);
+  return response.ok() ? 0 : 1;
+}
+
+}  // namespace havenctl

@@ -1,0 +1,112 @@
+// havenctl: flag parsing, connection options and the command functions.
+#ifndef HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_
+#define HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace havenctl {
+
+// A mistake on the command line: main prints the usage text and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Anything else that went wrong (a failed call, an unreadable file): exit 1.
+class Failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One accepted option: `--name VALUE` (or `--name=VALUE`) when takes_value,
+// else a bare switch.
+struct FlagSpec {
+  std::string_view name;
+  bool takes_value;
+  bool repeated;
+};
+
+// The options and positional arguments given to one command.
+class Flags {
+ public:
+  bool Has(std::string_view name) const;
+  // The value of a single-valued flag, or `fallback` when absent.
+  std::string Get(std::string_view name, std::string_view fallback = "") const;
+  // Throws UsageError when the flag is absent.
+  std::string Required(std::string_view name) const;
+  // Every value of a repeated flag, in order (empty when absent).
+  const std::vector<std::string>& All(std::string_view name) const;
+
+  std::vector<std::string> args;  // positional arguments
+  std::map<std::string, std::vector<std::string>, std::less<>> values;
+};
+
+// Parses argv[begin, end) against `specs`. When stop_at_positional, parsing
+// stops at the first positional argument and *next is its index; otherwise
+// positionals are collected into Flags::args and "--" ends the options.
+Flags ParseFlags(const std::vector<std::string>& argv, size_t begin,
+                 const std::vector<FlagSpec>& specs, bool stop_at_positional,
+                 size_t* next);
+
+// How to reach the server; see `havenctl help`.
+struct GlobalOptions {
+  std::string server;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string purpose = "case-management";
+  int64_t timeout_ms = 10000;
+};
+
+// The options every command accepts.
+const std::vector<FlagSpec>& GlobalFlagSpecs();
+// Copies the global options present in `flags` into `options` and checks
+// them. Names listed in `shadowed` belong to the command and are skipped.
+void ApplyGlobalFlags(const Flags& flags, const std::vector<FlagSpec>& shadowed,
+                      GlobalOptions* options);
+// Throws UsageError for inconsistent options (--cert without --key, ...).
+void CheckGlobalOptions(const GlobalOptions& options);
+
+// "ngo, law-enforcement, ..." lines for the help text.
+std::string ValueHelp();
+
+using CommandFn = int (*)(const GlobalOptions&, const Flags&);
+
+int Login(const GlobalOptions& options, const Flags& flags);
+int Passwd(const GlobalOptions& options, const Flags& flags);
+int Logout(const GlobalOptions& options, const Flags& flags);
+int WhoAmI(const GlobalOptions& options, const Flags& flags);
+
+int OrgCreate(const GlobalOptions& options, const Flags& flags);
+int OrgList(const GlobalOptions& options, const Flags& flags);
+
+int UserCreate(const GlobalOptions& options, const Flags& flags);
+int UserList(const GlobalOptions& options, const Flags& flags);
+int UserDisable(const GlobalOptions& options, const Flags& flags);
+int UserEnable(const GlobalOptions& options, const Flags& flags);
+int UserRoles(const GlobalOptions& options, const Flags& flags);
+int UserResetPassword(const GlobalOptions& options, const Flags& flags);
+int UserRevokeSessions(const GlobalOptions& options, const Flags& flags);
+
+int SaCreate(const GlobalOptions& options, const Flags& flags);
+int SaList(const GlobalOptions& options, const Flags& flags);
+
+int CaseCreate(const GlobalOptions& options, const Flags& flags);
+int CaseGet(const GlobalOptions& options, const Flags& flags);
+int CaseUpdate(const GlobalOptions& options, const Flags& flags);
+int CaseErase(const GlobalOptions& options, const Flags& flags);
+int CaseGrant(const GlobalOptions& options, const Flags& flags);
+int CaseGrants(const GlobalOptions& options, const Flags& flags);
+int CaseRevokeGrant(const GlobalOptions& options, const Flags& flags);
+
+int AuditQuery(const GlobalOptions& options, const Flags& flags);
+int AuditVerify(const GlobalOptions& options, const Flags& flags);
+
+}  // namespace havenctl
+
+#endif  // HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_

@@ -1,0 +1,291 @@
+// havenctl: command-line client of the Haven server; command table and dispatch.
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands.h"
+
+namespace havenctl {
+namespace {
+
+struct Command {
+  std::string_view name;  // one or two words: "whoami", "org create"
+  std::string_view usage;
+  std::string_view summary;
+  std::vector<FlagSpec> flags;
+  size_t nargs;  // positional arguments after the name
+  CommandFn run;
+};
+
+// Options of `case create` and `case update`.
+std::vector<FlagSpec> SubjectFlags(bool update) {
+  std::vector<FlagSpec> flags = {
+      {"given-name", true, false},    {"family-name", true, false},
+      {"other-name", true, true},     {"sex", true, false},
+      {"dob", true, false},           {"estimated-age", true, false},
+      {"age-disputed", true, false},  {"citizenship", true, true},
+      {"language", true, true},
+  };
+  if (update) {
+    flags.push_back({"clear", true, true});
+    flags.push_back({"expected-version", true, false});
+  }
+  return flags;
+}
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"login", "login USERNAME [--print-token]",
+       "Log in (password from stdin) and store the session token.",
+       {{"print-token", false, false}}, 1, Login},
+      {"passwd", "passwd", "Change your password (current and new one from stdin).",
+       {}, 0, Passwd},
+      {"logout", "logout", "End the session and forget the stored token.", {}, 0, Logout},
+      {"whoami", "whoami", "Show who the server thinks you are.", {}, 0, WhoAmI},
+
+      {"org create", "org create --name NAME --type TYPE --country CC",
+       "Create an organisation.",
+       {{"name", true, false}, {"type", true, false}, {"country", true, false}}, 0,
+       OrgCreate},
+      {"org list", "org list", "List organisations.", {}, 0, OrgList},
+
+      {"user create",
+       "user create --org ORG_ID --username USERNAME --display-name NAME --role ROLE...",
+       "Create a user; prints the one-time password.",
+       {{"org", true, false},
+        {"username", true, false},
+        {"display-name", true, false},
+        {"role", true, true}},
+       0, UserCreate},
+      {"user list", "user list [--org ORG_ID]",
+       "List the users of an organisation (default: your own).",
+       {{"org", true, false}}, 0, UserList},
+      {"user disable", "user disable USER_ID", "Disable a user.", {}, 1, UserDisable},
+      {"user enable", "user enable USER_ID", "Enable a user again.", {}, 1, UserEnable},
+      {"user roles", "user roles USER_ID --role ROLE...", "Replace a user's roles.",
+       {{"role", true, true}}, 1, UserRoles},
+      {"user reset-password", "user reset-password USER_ID",
+       "Give a user a new one-time password.", {}, 1, UserResetPassword},
+      {"user revoke-sessions", "user revoke-sessions USER_ID",
+       "End all sessions of a user.", {}, 1, UserRevokeSessions},
+
+      {"sa create", "sa create --org ORG_ID --name NAME --role ROLE... --cert PEMFILE",
+       "Create a service account for the client certificate in PEMFILE.",
+       {{"org", true, false}, {"name", true, false}, {"role", true, true},
+        {"cert", true, false}},
+       0, SaCreate},
+      {"sa list", "sa list [--org ORG_ID]", "List service accounts.",
+       {{"org", true, false}}, 0, SaList},
+
+      {"case create", "case create --given-name G --family-name F [SUBJECT OPTIONS]",
+       "Open a case owned by your organisation.", SubjectFlags(false), 0, CaseCreate},
+      {"case get", "case get CASE_ID", "Show a case (redacted to what you may see).",
+       {}, 1, CaseGet},
+      {"case update",
+       "case update CASE_ID [SUBJECT OPTIONS] [--clear FIELD...] [--expected-version N]",
+       "Change the subject fields given (--clear other-name empties a field).",
+       SubjectFlags(true), 1, CaseUpdate},
+      {"case erase", "case erase CASE_ID [--yes]",
+       "Crypto-shred a case; asks for confirmation on a terminal unless --yes.",
+       {{"yes", false, false}}, 1, CaseErase},
+      {"case grant",
+       "case grant CASE_ID (--org ORG_ID | --user USER_ID) --purpose P --class CLASS... "
+       "--action ACTION... --expires TIME",
+       "Give an organisation or user scoped, expiring access to a case.",
+       {{"org", true, false},
+        {"user", true, false},
+        {"purpose", true, false},
+        {"class", true, true},
+        {"action", true, true},
+        {"expires", true, false}},
+       1, CaseGrant},
+      {"case grants", "case grants CASE_ID", "List the grants of a case.", {}, 1,
+       CaseGrants},
+      {"case revoke-grant", "case revoke-grant CASE_ID GRANT_ID", "Revoke a grant.", {},
+       2, CaseRevokeGrant},
+
+      {"audit query",
+       "audit query [--case CASE_ID | --principal ID] [--since TIME] [--until TIME] "
+       "[--limit N]",
+       "List audit entries, oldest first (default limit 100).",
+       {{"case", true, false},
+        {"principal", true, false},
+        {"since", true, false},
+        {"until", true, false},
+        {"limit", true, false}},
+       0, AuditQuery},
+      {"audit verify", "audit verify",
+       "Verify the audit hash chain and checkpoints; exit 1 when broken.", {}, 0,
+       AuditVerify},
+  };
+  return kCommands;
+}
+
+constexpr std::string_view kGlobalHelp =
+    "Global options (before the command, or after it unless the command has an\n"
+    "option of the same name, as `sa create --cert` does):\n"
+    "  --server HOST:PORT  server address (default: $HAVEN_SERVER, else 127.0.0.1:7443)\n"
+    "  --ca FILE           use TLS, trusting this root CA certificate (PEM)\n"
+    "  --cert FILE --key FILE\n"
+    "                      mutual TLS with this client certificate (needs --ca);\n"
+    "                      no token is sent\n"
+    "  --purpose TOKEN     purpose of the access, sent as x-haven-purpose\n"
+    "                      (default: case-management)\n"
+    "  --timeout-ms N      deadline of each call (default: 10000)\n"
+    "\n"
+    "Credentials: $HAVEN_TOKEN, else the file $HAVEN_TOKEN_FILE (default\n"
+    "~/.config/haven/token) that `havenctl login` writes.\n"
+    "\n"
+    "Exit status: 0 on success; 1 on failure, printed as \"error: CODE: message\";\n"
+    "2 on a usage error.\n";
+
+constexpr std::string_view kValueHelp =
+    "SUBJECT OPTIONS: --given-name G --family-name F --other-name N... --sex SEX\n"
+    "  --dob YYYY-MM-DD --estimated-age N --age-disputed true|false\n"
+    "  --citizenship CC... --language TAG...\n"
+    "FIELD: a subject option name without dashes, e.g. other-name\n"
+    "TIME: RFC 3339, e.g. 2025-01-31T17:00:00Z (or a date, midnight UTC)\n"
+    "Options written X... may be repeated.\n";
+
+void PrintCommand(std::ostream& out, const Command& command) {
+  out << "  havenctl " << command.usage << "\n      " << command.summary << "\n";
+}
+
+void PrintHelp(std::ostream& out) {
+  out << "havenctl: command-line client of the Haven case-management server.\n\n"
+         "usage: havenctl [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n\n"
+         "Commands:\n";
+  for (const Command& command : Commands()) PrintCommand(out, command);
+  out << "  havenctl help [COMMAND]\n      Show this help, or that of one command.\n\n"
+      << kValueHelp << "Values:\n"
+      << ValueHelp() << "\n"
+      << kGlobalHelp;
+}
+
+// The usage lines of every command whose name starts with `prefix`.
+bool PrintUsage(std::ostream& out, std::string_view prefix) {
+  bool any = false;
+  for (const Command& command : Commands()) {
+    const std::string_view name = command.name;
+    if (name == prefix || (name.substr(0, prefix.size()) == prefix &&
+                           name.size() > prefix.size() && name[prefix.size()] == ' ')) {
+      if (!any) out << "usage:\n";
+      PrintCommand(out, command);
+      any = true;
+    }
+  }
+  return any;
+}
+
+// True for the first word of two-word commands: "org", "user", ...
+bool IsGroup(const std::string& word) {
+  for (const Command& command : Commands()) {
+    if (command.name.size() > word.size() && command.name.substr(0, word.size()) == word &&
+        command.name[word.size()] == ' ') {
+      return true;
+    }
+  }
+  return false;
+}
+
+const Command* FindCommand(const std::vector<std::string>& args, size_t pos,
+                           size_t* words) {
+  for (const Command& command : Commands()) {
+    if (pos + 1 < args.size() && command.name == args[pos] + " " + args[pos + 1]) {
+      *words = 2;
+      return &command;
+    }
+    if (command.name == args[pos]) {
+      *words = 1;
+      return &command;
+    }
+  }
+  return nullptr;
+}
+
+int Help(const std::vector<std::string>& args, size_t pos) {
+  std::string topic;
+  for (size_t i = pos; i < args.size(); ++i) topic += (topic.empty() ? "" : " ") + args[i];
+  if (topic.empty()) {
+    PrintHelp(std::cout);
+    return 0;
+  }
+  if (!PrintUsage(std::cout, topic)) {
+    throw UsageError("no command \"" + topic + "\"");
+  }
+  std::cout << "\n" << kValueHelp << "Values:\n" << ValueHelp();
+  return 0;
+}
+
+int Run(const std::vector<std::string>& args, std::string* usage_topic) {
+  GlobalOptions options;
+  const char* server = std::getenv("HAVEN_SERVER");
+  options.server = server != nullptr && *server != '\0' ? server : "127.0.0.1:7443";
+
+  std::vector<FlagSpec> leading = GlobalFlagSpecs();
+  leading.push_back({"help", false, false});
+  size_t pos = 0;
+  const Flags global = ParseFlags(args, 0, leading, true, &pos);
+  if (global.Has("help")) return Help(args, pos);
+  ApplyGlobalFlags(global, {}, &options);
+  if (pos == args.size()) throw UsageError("no command given");
+  if (args[pos] == "help") return Help(args, pos + 1);
+
+  size_t words = 0;
+  const Command* command = FindCommand(args, pos, &words);
+  if (command == nullptr) {
+    *usage_topic = args[pos];  // a group such as "org" gets its usage lines
+    if (pos + 1 == args.size() && IsGroup(args[pos])) {
+      throw UsageError("\"" + args[pos] + "\" needs a subcommand");
+    }
+    throw UsageError(pos + 1 < args.size() && IsGroup(args[pos])
+                         ? "unknown command \"" + args[pos] + " " + args[pos + 1] + "\""
+                         : "unknown command \"" + args[pos] + "\"");
+  }
+  *usage_topic = std::string(command->name);
+
+  std::vector<FlagSpec> specs = command->flags;
+  for (const FlagSpec& spec : GlobalFlagSpecs()) {
+    bool shadowed = false;
+    for (const FlagSpec& own : command->flags) shadowed = shadowed || own.name == spec.name;
+    if (!shadowed) specs.push_back(spec);
+  }
+  specs.push_back({"help", false, false});
+  const Flags flags = ParseFlags(args, pos + words, specs, false, nullptr);
+  if (flags.Has("help")) {
+    PrintUsage(std::cout, command->name);
+    return 0;
+  }
+  ApplyGlobalFlags(flags, command->flags, &options);
+  CheckGlobalOptions(options);
+  if (flags.args.size() != command->nargs) {
+    throw UsageError(flags.args.size() < command->nargs
+                         ? "missing argument"
+                         : "unexpected argument \"" + flags.args[command->nargs] + "\"");
+  }
+  return command->run(options, flags);
+}
+
+}  // namespace
+}  // namespace havenctl
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  std::string usage_topic;
+  try {
+    return havenctl::Run(args, &usage_topic);
+  } catch (const havenctl::UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    if (usage_topic.empty() || !havenctl::PrintUsage(std::cerr, usage_topic)) {
+      std::cerr << "usage: havenctl [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n"
+                   "Run `havenctl help` for the list of commands.\n";
+    }
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

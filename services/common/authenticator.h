@@ -1,0 +1,37 @@
+// Authenticator: turns a call's credentials (bearer token, or the client
+// certificate on the mutual-TLS listener) and its declared purpose into a
+// RequestContext. Nothing else in a request can name the caller.
+#ifndef HAVEN_SERVICES_COMMON_AUTHENTICATOR_H_
+#define HAVEN_SERVICES_COMMON_AUTHENTICATOR_H_
+
+#include <grpcpp/server_context.h>
+
+#include "absl/status/statusor.h"
+#include "storage/access/accounts.h"
+#include "storage/access/principal.h"
+
+namespace haven::services {
+
+inline constexpr char kPurposeHeader[] = "x-haven-purpose";
+inline constexpr char kRequestIdHeader[] = "x-request-id";
+
+class Authenticator {
+ public:
+  explicit Authenticator(const access::Accounts* accounts) : accounts_(accounts) {}
+
+  enum class Session { kFull, kMayBeRestricted };
+  // UNAUTHENTICATED without valid credentials; FAILED_PRECONDITION for a
+  // session whose one-time password must first be changed, unless allowed.
+  absl::StatusOr<access::RequestContext> Authenticate(grpc::ServerContext* context,
+                                                      Session session = Session::kFull) const;
+
+  // Only what the call itself says: purpose and request id, no principal.
+  static absl::StatusOr<access::RequestContext> Anonymous(grpc::ServerContext* context);
+
+ private:
+  const access::Accounts* accounts_;
+};
+
+}  // namespace haven::services
+
+#endif  // HAVEN_SERVICES_COMMON_AUTHENTICATOR_H_

@@ -1,0 +1,42 @@
+// Serve: the shape of every Haven RPC handler.
+#include "services/common/handler.h"
+
+#include "absl/time/clock.h"
+#include "services/common/log.h"
+
+namespace haven::services {
+namespace {
+
+grpc::Status Finish(const char* method, const access::RequestContext* ctx, absl::Time start,
+                    const absl::Status& status) {
+  // Successful calls are many and say little: only failures are logged.
+  if (!status.ok()) {
+    Log(LogLevel::kInfo, "rpc",
+        {{"method", method},
+         {"code", absl::StatusCodeToString(status.code())},
+         {"request_id", ctx != nullptr ? ctx->request_id : ""},
+         {"principal", ctx != nullptr ? ctx->principal.id : ""},
+         {"micros", std::to_string(absl::ToInt64Microseconds(absl::Now() - start))}});
+  }
+  return ToGrpc(status);
+}
+
+}  // namespace
+
+grpc::Status Serve(const Authenticator& auth, grpc::ServerContext* context, const char* method,
+                   const DomainCall& call, Authenticator::Session session) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<access::RequestContext> ctx = auth.Authenticate(context, session);
+  if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
+  return Finish(method, &*ctx, start, call(*ctx));
+}
+
+grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
+                            const DomainCall& call) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<access::RequestContext> ctx = Authenticator::Anonymous(context);
+  if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
+  return Finish(method, &*ctx, start, call(*ctx));
+}
+
+}  // namespace haven::services

@@ -1,0 +1,76 @@
+// Config: havend's configuration file, read, defaulted and checked.
+#include "services/server/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+
+namespace haven::server {
+namespace {
+
+std::string Resolve(const std::string& dir, const std::string& file) {
+  if (file.empty() || file[0] == '/' || dir.empty()) return file;
+  return absl::StrCat(dir, "/", file);
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(const std::string& address) {
+  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:");
+}
+
+absl::StatusOr<haven::v1::ServerConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  haven::v1::ServerConfig config;
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config file ", path, " is not a valid text-format haven.v1.ServerConfig"));
+  }
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  config.set_data_dir(Resolve(dir, config.data_dir()));
+  config.set_master_key_file(Resolve(dir, config.master_key_file()));
+  config.set_port_file(Resolve(dir, config.port_file()));
+  for (haven::v1::TlsConfig* tls : {config.mutable_tls(), config.mutable_mtls()}) {
+    tls->set_certificate_file(Resolve(dir, tls->certificate_file()));
+    tls->set_private_key_file(Resolve(dir, tls->private_key_file()));
+    tls->set_client_ca_file(Resolve(dir, tls->client_ca_file()));
+  }
+  return Finish(std::move(config));
+}
+
+absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
+  if (config.data_dir().empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (config.master_key_file().empty()) {
+    return absl::InvalidArgumentError("master_key_file is required");
+  }
+  if (config.listen_address().empty()) config.set_listen_address("127.0.0.1:7443");
+  if (config.tls().certificate_file().empty() && !IsLoopbackAddress(config.listen_address())) {
+    return absl::InvalidArgumentError(
+        "listen_address is not a loopback address: configure tls, or listen on 127.0.0.1");
+  }
+  if (!config.mtls_listen_address().empty() &&
+      (config.mtls().certificate_file().empty() || config.mtls().private_key_file().empty() ||
+       config.mtls().client_ca_file().empty())) {
+    return absl::InvalidArgumentError(
+        "mtls_listen_address needs mtls.certificate_file, mtls.private_key_file and "
+        "mtls.client_ca_file");
+  }
+  if (config.max_request_bytes() <= 0) config.set_max_request_bytes(1 << 20);
+  if (config.session_minutes() <= 0) config.set_session_minutes(480);
+  if (config.password_hash_cost().empty()) config.set_password_hash_cost("interactive");
+  if (config.password_hash_cost() != "interactive" && config.password_hash_cost() != "moderate") {
+    return absl::InvalidArgumentError("password_hash_cost is \"interactive\" or \"moderate\"");
+  }
+  if (config.audit_checkpoint_interval() <= 0) config.set_audit_checkpoint_interval(256);
+  if (config.shutdown_grace_seconds() <= 0) config.set_shutdown_grace_seconds(10);
+  return config;
+}
+
+}  // namespace haven::server

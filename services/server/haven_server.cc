@@ -1,0 +1,200 @@
+// HavenServer: havend assembled.
+#include "services/server/haven_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "haven/v1/hotline.grpc.pb.h"
+#include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/liaison.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
+#include "haven/v1/referral.grpc.pb.h"
+#include "haven/v1/repatriation.grpc.pb.h"
+#include "haven/v1/statistics.grpc.pb.h"
+#include "services/admin/admin_service.h"
+#include "services/audit/audit_service.h"
+#include "services/cases/case_service.h"
+#include "services/common/authenticator.h"
+#include "services/common/log.h"
+
+namespace haven::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
+    const haven::v1::TlsConfig& tls, bool require_client_certificate) {
+  absl::StatusOr<std::string> cert = ReadFile(tls.certificate_file());
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(tls.private_key_file());
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options(
+      require_client_certificate ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                 : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (require_client_certificate) {
+    absl::StatusOr<std::string> ca = ReadFile(tls.client_ca_file());
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+  }
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(options);
+}
+
+absl::Status WritePortFile(const std::string& path, int port, int mtls_port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << " " << mtls_port << "\n";
+    if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+// Services declared in the API that later work implements: they answer
+// UNIMPLEMENTED until then.
+template <typename... S>
+void AddDeclaredServices(std::vector<std::unique_ptr<grpc::Service>>* services) {
+  (services->push_back(std::make_unique<S>()), ...);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
+    const haven::v1::ServerConfig& config, Options options) {
+  if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  std::unique_ptr<HavenServer> server(new HavenServer());
+  const Clock* clock = options.clock != nullptr ? options.clock : &server->real_clock_;
+
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
+      crypto::KeyRing::LoadFromFile(config.master_key_file());
+  if (!keys.ok()) return keys.status();
+  server->keys_ = *std::move(keys);
+
+  storage::Store::Options store_options;
+  store_options.path = config.data_dir();
+  store_options.env = options.env;
+  store_options.keys = server->keys_.get();
+  store_options.clock = clock;
+  store_options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
+  absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
+
+  access::Accounts::Options account_options;
+  account_options.session_lifetime = absl::Minutes(config.session_minutes());
+  account_options.password_cost = config.password_hash_cost() == "moderate"
+                                      ? crypto::PasswordCost::kModerate
+                                      : crypto::PasswordCost::kInteractive;
+  server->accounts_ =
+      std::make_unique<access::Accounts>(server->store_.get(), clock, account_options);
+  server->door_ =
+      std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(), clock);
+  server->audit_log_ = std::make_unique<access::AuditLog>(server->store_.get());
+
+  auto auth = std::make_unique<services::Authenticator>(server->accounts_.get());
+  const services::Authenticator* a = auth.get();
+  auto& svc = server->services_;
+  svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, server->accounts_.get()));
+  svc.push_back(std::make_unique<audit::AuditServiceImpl>(a, server->audit_log_.get(),
+                                                          server->keys_.get()));
+  svc.push_back(std::make_unique<cases::CaseServiceImpl>(a, server->door_.get(), clock));
+  AddDeclaredServices<haven::v1::IdentificationService::Service,
+                      haven::v1::ReferralService::Service, haven::v1::ProtectionService::Service,
+                      haven::v1::RepatriationService::Service, haven::v1::HotlineService::Service,
+                      haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
+      &svc);
+  server->authenticator_ = std::move(auth);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(config.max_request_bytes());
+  if (config.tls().certificate_file().empty()) {
+    builder.AddListeningPort(config.listen_address(), grpc::InsecureServerCredentials(),
+                             &server->port_);
+  } else {
+    auto creds = TlsCredentials(config.tls(), false);
+    if (!creds.ok()) return creds.status();
+    builder.AddListeningPort(config.listen_address(), *creds, &server->port_);
+  }
+  if (!config.mtls_listen_address().empty()) {
+    auto creds = TlsCredentials(config.mtls(), true);
+    if (!creds.ok()) return creds.status();
+    builder.AddListeningPort(config.mtls_listen_address(), *creds, &server->mtls_port_);
+  }
+  for (auto& service : svc) builder.RegisterService(service.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0 ||
+      (!config.mtls_listen_address().empty() && server->mtls_port_ == 0)) {
+    return absl::UnavailableError("cannot listen on the configured addresses");
+  }
+  if (!config.port_file().empty()) {
+    if (absl::Status s = WritePortFile(config.port_file(), server->port_, server->mtls_port_);
+        !s.ok()) {
+      return s;
+    }
+  }
+  services::Log(services::LogLevel::kInfo, "listening",
+                {{"port", std::to_string(server->port_)},
+                 {"mtls_port", std::to_string(server->mtls_port_)},
+                 {"audit_sequence", std::to_string(server->store_->last_audit_sequence())}});
+  return server;
+}
+
+HavenServer::~HavenServer() {
+  Shutdown(absl::Now());
+}
+
+std::shared_ptr<grpc::Channel> HavenServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void HavenServer::Shutdown(absl::Time deadline) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Wait();
+}
+
+void HavenServer::Wait() { server_->Wait(); }
+
+absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
+    const haven::v1::ServerConfig& config, const std::string& admin_username) {
+  if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  struct stat st;
+  if (stat(config.master_key_file().c_str(), &st) != 0) {
+    if (absl::Status s = crypto::KeyRing::CreateKeyFile(config.master_key_file()); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
+      crypto::KeyRing::LoadFromFile(config.master_key_file());
+  if (!keys.ok()) return keys.status();
+  RealClock clock;
+  storage::Store::Options store_options;
+  store_options.path = config.data_dir();
+  store_options.keys = keys->get();
+  store_options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
+  if (!store.ok()) return store.status();
+  access::Accounts::Options account_options;
+  access::Accounts accounts(store->get(), &clock, account_options);
+  return accounts.Bootstrap("Mechanism administration", admin_username);
+}
+
+}  // namespace haven::server

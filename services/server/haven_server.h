@@ -1,0 +1,78 @@
+// HavenServer: havend assembled: key ring, store, access layer, every
+// service, health checking and reflection, on its listeners. Tests start it
+// in-process; havend's main starts it from a config file.
+#ifndef HAVEN_SERVICES_SERVER_HAVEN_SERVER_H_
+#define HAVEN_SERVICES_SERVER_HAVEN_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "haven/v1/config.pb.h"
+#include "services/common/authenticator.h"
+#include "storage/access/accounts.h"
+#include "storage/access/audit_log.h"
+#include "storage/access/case_door.h"
+#include "storage/clock.h"
+#include "storage/crypto.h"
+#include "storage/store.h"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace haven::server {
+
+class HavenServer {
+ public:
+  struct Options {
+    const Clock* clock = nullptr;  // null: the real clock
+    rocksdb::Env* env = nullptr;   // null: the disk
+  };
+
+  // Opens the store (the master key file must exist) and starts listening.
+  static absl::StatusOr<std::unique_ptr<HavenServer>> Start(const haven::v1::ServerConfig& config,
+                                                            Options options);
+  ~HavenServer();
+
+  int port() const { return port_; }
+  int mtls_port() const { return mtls_port_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Stops accepting calls, lets calls in flight finish until `deadline`,
+  // then cancels the rest.
+  void Shutdown(absl::Time deadline);
+  void Wait();
+
+  access::Accounts& accounts() { return *accounts_; }
+  storage::Store& store() { return *store_; }
+
+ private:
+  HavenServer() = default;
+  RealClock real_clock_;
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<access::Accounts> accounts_;
+  std::unique_ptr<access::CaseDoor> door_;
+  std::unique_ptr<access::AuditLog> audit_log_;
+  std::unique_ptr<services::Authenticator> authenticator_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  int mtls_port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Opens the store of `config` and creates its first administrator if it has
+// no user yet, writing the master key file first if it does not exist.
+// Returns what Accounts::Bootstrap returns.
+absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
+    const haven::v1::ServerConfig& config, const std::string& admin_username);
+
+}  // namespace haven::server
+
+#endif  // HAVEN_SERVICES_SERVER_HAVEN_SERVER_H_

@@ -1,0 +1,623 @@
+// Accounts: organisations, users, service accounts and sessions.
+#include "storage/access/accounts.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "storage/access/case_door.h"
+#include "storage/ids.h"
+
+namespace haven::access {
+namespace {
+
+namespace v1 = haven::v1;
+using storage::Cf;
+
+constexpr size_t kMinPasswordLength = 12;
+constexpr size_t kMaxPasswordLength = 1024;
+constexpr size_t kMaxDisplayName = 200;
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+constexpr char kTokenPrefix[] = "hvn_";
+
+absl::Status WrongCredentials() {
+  return absl::UnauthenticatedError("username or password is wrong");
+}
+absl::Status InvalidToken() {
+  return absl::UnauthenticatedError("the session token is invalid or has expired; log in again");
+}
+absl::Status AdministratorsOnly() {
+  return absl::PermissionDeniedError("only administrators may manage accounts");
+}
+
+google::protobuf::Timestamp ToProto(int64_t micros) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(micros / 1'000'000);
+  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  return t;
+}
+
+v1::User UserToApi(const v1::UserRecord& r) {
+  v1::User u;
+  u.set_id(r.id());
+  u.set_organisation_id(r.organisation_id());
+  u.set_username(r.username());
+  u.set_display_name(r.display_name());
+  *u.mutable_roles() = r.roles();
+  u.set_disabled(r.disabled());
+  *u.mutable_create_time() = ToProto(r.create_time_micros());
+  return u;
+}
+
+bool IsAdministrator(const Principal& p) {
+  return p.HasRole(v1::ROLE_ADMINISTRATOR) && !p.password_change_required;
+}
+
+absl::Status ValidatePassword(absl::string_view password) {
+  if (password.size() < kMinPasswordLength || password.size() > kMaxPasswordLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a password has ", kMinPasswordLength, " to ", kMaxPasswordLength,
+                     " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDisplayName(absl::string_view name, absl::string_view field) {
+  if (name.empty() || name.size() > kMaxDisplayName) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is required and has at most ", kMaxDisplayName, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles, bool service_account) {
+  if (roles.empty()) return absl::InvalidArgumentError("at least one role is required");
+  for (int r : roles) {
+    if (!v1::Role_IsValid(r) || r == v1::ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("roles holds an unknown value ", r));
+    }
+    if (service_account && r == v1::ROLE_ADMINISTRATOR) {
+      return absl::InvalidArgumentError("a service account cannot be an administrator");
+    }
+  }
+  return absl::OkStatus();
+}
+
+int PageSize(int requested) {
+  if (requested <= 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
+}
+
+absl::Status ValidatePageToken(absl::string_view token) {
+  if (token.empty()) return absl::OkStatus();
+  return ParseId(token, "page_token").status();
+}
+
+template <typename Record>
+absl::StatusOr<Record> Parse(const std::optional<std::string>& bytes, absl::string_view what) {
+  Record r;
+  if (!bytes.has_value()) return absl::NotFoundError(absl::StrCat(what, " not found"));
+  if (!r.ParseFromString(*bytes)) return absl::DataLossError(absl::StrCat(what, " is unreadable"));
+  return r;
+}
+
+std::vector<v1::Role> RolesOf(const google::protobuf::RepeatedField<int>& roles) {
+  std::vector<v1::Role> out;
+  for (int r : roles) out.push_back(static_cast<v1::Role>(r));
+  return out;
+}
+
+// Audits an account action and commits.
+absl::Status CommitAudited(storage::Store* store, std::unique_ptr<storage::Txn> txn,
+                           const RequestContext& ctx, absl::string_view action,
+                           absl::string_view record) {
+  v1::AuditEntry entry = NewAuditEntry(ctx, action, record);
+  entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+  txn->Audit(std::move(entry));
+  return store->Commit(std::move(txn));
+}
+
+}  // namespace
+
+bool IsValidUsername(absl::string_view username) {
+  if (username.size() < 3 || username.size() > 64) return false;
+  return std::all_of(username.begin(), username.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+Accounts::Accounts(storage::Store* store, const Clock* clock, Options options)
+    : store_(store), clock_(clock), options_(options) {
+  dummy_hash_ = crypto::HashPassword(crypto::RandomToken(16), options_.password_cost).value_or("");
+}
+
+absl::StatusOr<Accounts::Bootstrapped> Accounts::Bootstrap(absl::string_view organisation_name,
+                                                           absl::string_view username) {
+  Bootstrapped result;
+  bool any_user = false;
+  if (absl::Status s = store_->Scan(Cf::kUsers, "", "",
+                                    [&](absl::string_view, absl::string_view) {
+                                      any_user = true;
+                                      return false;
+                                    });
+      !s.ok()) {
+    return s;
+  }
+  if (any_user) return result;
+  if (!IsValidUsername(username)) return absl::InvalidArgumentError("invalid bootstrap username");
+
+  int64_t now = absl::ToUnixMicros(clock_->Now());
+  v1::Organisation org;
+  org.set_id(NewId());
+  org.set_display_name(std::string(organisation_name));
+  org.set_type(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+  *org.mutable_create_time() = ToProto(now);
+
+  result.one_time_password = crypto::RandomToken(18);
+  absl::StatusOr<std::string> hash =
+      crypto::HashPassword(result.one_time_password, options_.password_cost);
+  if (!hash.ok()) return hash.status();
+  v1::UserRecord user;
+  user.set_id(NewId());
+  user.set_organisation_id(org.id());
+  user.set_username(std::string(username));
+  user.set_display_name("First administrator");
+  user.add_roles(v1::ROLE_ADMINISTRATOR);
+  user.set_password_hash(*hash);
+  user.set_password_change_required(true);
+  user.set_create_time_micros(now);
+
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  if (absl::Status s = txn->Put(Cf::kOrganisations, org.id(), org.SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsers, user.id(), user.SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsernames, user.username(), user.id()); !s.ok()) return s;
+  RequestContext system;
+  system.principal.id = "system";
+  system.purpose = "bootstrap";
+  if (absl::Status s = CommitAudited(store_, std::move(txn), system, "admin.bootstrap",
+                                     absl::StrCat("users/", user.id()));
+      !s.ok()) {
+    return s;
+  }
+  result.created = true;
+  result.organisation_id = org.id();
+  result.username = user.username();
+  return result;
+}
+
+absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
+                                                  absl::string_view password,
+                                                  absl::string_view request_id) {
+  if (!IsValidUsername(username) || password.empty() || password.size() > kMaxPasswordLength) {
+    return WrongCredentials();
+  }
+  absl::StatusOr<std::optional<std::string>> user_id = store_->Get(Cf::kUsernames, username);
+  if (!user_id.ok()) return user_id.status();
+  if (!user_id->has_value()) {
+    crypto::VerifyPassword(dummy_hash_, password);  // spend the same time as a real check
+    return WrongCredentials();
+  }
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kUsers, **user_id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::UserRecord> before = Parse<v1::UserRecord>(*stored, "user");
+  if (!before.ok()) return before.status();
+  absl::Time now = clock_->Now();
+  if (absl::FromUnixMicros(before->locked_until_micros()) > now) {
+    return absl::ResourceExhaustedError("too many failed logins; wait and try again later");
+  }
+  const bool password_ok = crypto::VerifyPassword(before->password_hash(), password);
+
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> locked = txn->GetForUpdate(Cf::kUsers, **user_id);
+  if (!locked.ok()) return locked.status();
+  absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*locked, "user");
+  if (!user.ok()) return user.status();
+  RequestContext ctx;
+  ctx.principal.id = user->id();
+  ctx.principal.organisation_id = user->organisation_id();
+  ctx.purpose = "login";
+  ctx.request_id = std::string(request_id);
+  v1::AuditEntry entry = NewAuditEntry(ctx, "auth.login", absl::StrCat("users/", user->id()));
+
+  if (!password_ok || user->disabled()) {
+    user->set_failed_logins(user->failed_logins() + 1);
+    int over = static_cast<int>(user->failed_logins()) - options_.failures_before_lockout;
+    if (over >= 0) {
+      absl::Duration lock = std::min(absl::Seconds(1) * (int64_t{1} << std::min(over, 20)),
+                                     options_.max_lockout);
+      user->set_locked_until_micros(absl::ToUnixMicros(now + lock));
+    }
+    if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) {
+      return s;
+    }
+    entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+    return WrongCredentials();
+  }
+
+  user->set_failed_logins(0);
+  user->set_locked_until_micros(0);
+  Session session;
+  session.token = absl::StrCat(kTokenPrefix, crypto::RandomToken(32));
+  session.expire_time = now + options_.session_lifetime;
+  session.user = UserToApi(*user);
+  session.password_change_required = user->password_change_required();
+  v1::SessionRecord record;
+  record.set_user_id(user->id());
+  record.set_create_time_micros(absl::ToUnixMicros(now));
+  record.set_expire_time_micros(absl::ToUnixMicros(session.expire_time));
+  record.set_session_epoch(user->session_epoch());
+  if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kSessions, crypto::Sha256(session.token), record.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+  txn->Audit(std::move(entry));
+  if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+  return session;
+}
+
+absl::StatusOr<v1::OrganisationType> Accounts::OrganisationTypeOf(absl::string_view org_id) const {
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kOrganisations, org_id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::Organisation> org = Parse<v1::Organisation>(*stored, "organisation");
+  if (!org.ok()) return org.status();
+  return org->type();
+}
+
+absl::StatusOr<Principal> Accounts::AuthenticateToken(absl::string_view token) const {
+  if (token.size() < sizeof(kTokenPrefix) || token.size() > 128) return InvalidToken();
+  std::string key = crypto::Sha256(token);
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kSessions, key);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return InvalidToken();
+  absl::StatusOr<v1::SessionRecord> session = Parse<v1::SessionRecord>(*stored, "session");
+  if (!session.ok()) return session.status();
+  if (session->revoked() || absl::FromUnixMicros(session->expire_time_micros()) <= clock_->Now()) {
+    return InvalidToken();
+  }
+  absl::StatusOr<std::optional<std::string>> user_bytes = store_->Get(Cf::kUsers, session->user_id());
+  if (!user_bytes.ok()) return user_bytes.status();
+  absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*user_bytes, "user");
+  if (!user.ok() || user->disabled() || user->session_epoch() != session->session_epoch()) {
+    return InvalidToken();
+  }
+  absl::StatusOr<v1::OrganisationType> type = OrganisationTypeOf(user->organisation_id());
+  if (!type.ok()) return InvalidToken();
+  Principal p;
+  p.id = user->id();
+  p.organisation_id = user->organisation_id();
+  p.organisation_type = *type;
+  p.roles = RolesOf(user->roles());
+  p.password_change_required = user->password_change_required();
+  p.session_key = std::move(key);
+  return p;
+}
+
+absl::StatusOr<Principal> Accounts::AuthenticateCertificate(absl::string_view der_sha256) const {
+  auto unknown = [] {
+    return absl::UnauthenticatedError("the client certificate is not registered to a service account");
+  };
+  absl::StatusOr<std::optional<std::string>> id =
+      store_->Get(Cf::kServiceAccountCerts, ToHex(der_sha256));
+  if (!id.ok()) return id.status();
+  if (!id->has_value()) return unknown();
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kServiceAccounts, **id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::ServiceAccount> account = Parse<v1::ServiceAccount>(*stored, "service account");
+  if (!account.ok() || account->disabled()) return unknown();
+  absl::StatusOr<v1::OrganisationType> type = OrganisationTypeOf(account->organisation_id());
+  if (!type.ok()) return unknown();
+  Principal p;
+  p.id = account->id();
+  p.organisation_id = account->organisation_id();
+  p.organisation_type = *type;
+  p.roles = RolesOf(account->roles());
+  p.service_account = true;
+  return p;
+}
+
+absl::Status Accounts::Logout(const RequestContext& ctx) {
+  if (ctx.principal.session_key.empty()) {
+    return absl::FailedPreconditionError("certificate callers have no session to end");
+  }
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> stored =
+      txn->GetForUpdate(Cf::kSessions, ctx.principal.session_key);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::SessionRecord> session = Parse<v1::SessionRecord>(*stored, "session");
+  if (!session.ok()) return session.status();
+  session->set_revoked(true);
+  if (absl::Status s = txn->Put(Cf::kSessions, ctx.principal.session_key, session->SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  return CommitAudited(store_, std::move(txn), ctx, "auth.logout",
+                       absl::StrCat("users/", ctx.principal.id));
+}
+
+absl::Status Accounts::ChangePassword(const RequestContext& ctx, absl::string_view current,
+                                      absl::string_view replacement) {
+  if (ctx.principal.service_account) {
+    return absl::FailedPreconditionError("service accounts have no password");
+  }
+  if (absl::Status s = ValidatePassword(replacement); !s.ok()) return s;
+  if (current == replacement) {
+    return absl::InvalidArgumentError("the new password must differ from the current one");
+  }
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kUsers, ctx.principal.id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::UserRecord> before = Parse<v1::UserRecord>(*stored, "user");
+  if (!before.ok()) return before.status();
+  if (!crypto::VerifyPassword(before->password_hash(), current)) {
+    return absl::PermissionDeniedError("the current password is wrong");
+  }
+  absl::StatusOr<std::string> hash = crypto::HashPassword(replacement, options_.password_cost);
+  if (!hash.ok()) return hash.status();
+  return ChangeUser(ctx, ctx.principal.id, "auth.change_password",
+                    [&](v1::UserRecord& user) {
+                      user.set_password_hash(*hash);
+                      user.set_password_change_required(false);
+                      return absl::OkStatus();
+                    })
+      .status();
+}
+
+absl::StatusOr<v1::Organisation> Accounts::CreateOrganisation(const RequestContext& ctx,
+                                                              v1::Organisation org) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (absl::Status s = ValidateDisplayName(org.display_name(), "display_name"); !s.ok()) return s;
+  if (!v1::OrganisationType_IsValid(org.type()) ||
+      org.type() == v1::ORGANISATION_TYPE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("type must be a known organisation type");
+  }
+  if (!org.country().empty() &&
+      (org.country().size() != 2 || !absl::ascii_isupper(org.country()[0]) ||
+       !absl::ascii_isupper(org.country()[1]))) {
+    return absl::InvalidArgumentError("country must be an ISO 3166-1 alpha-2 code such as \"NL\"");
+  }
+  org.set_id(NewId());
+  *org.mutable_create_time() = ToProto(absl::ToUnixMicros(clock_->Now()));
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  if (absl::Status s = txn->Put(Cf::kOrganisations, org.id(), org.SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "admin.create_organisation",
+                                     absl::StrCat("organisations/", org.id()));
+      !s.ok()) {
+    return s;
+  }
+  return org;
+}
+
+absl::StatusOr<std::pair<std::vector<v1::Organisation>, std::string>> Accounts::ListOrganisations(
+    const RequestContext& ctx, int page_size, absl::string_view page_token) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (absl::Status s = ValidatePageToken(page_token); !s.ok()) return s;
+  const int limit = PageSize(page_size);
+  std::vector<v1::Organisation> out;
+  std::string next;
+  absl::Status s = store_->Scan(Cf::kOrganisations, "", page_token,
+                                [&](absl::string_view key, absl::string_view value) {
+                                  if (static_cast<int>(out.size()) == limit) {
+                                    next = out.back().id();
+                                    return false;
+                                  }
+                                  v1::Organisation org;
+                                  if (org.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                                    out.push_back(std::move(org));
+                                  }
+                                  (void)key;
+                                  return true;
+                                });
+  if (!s.ok()) return s;
+  return std::make_pair(std::move(out), std::move(next));
+}
+
+absl::StatusOr<std::pair<v1::User, std::string>> Accounts::CreateUser(const RequestContext& ctx,
+                                                                      v1::User user) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (!IsValidUsername(user.username())) {
+    return absl::InvalidArgumentError("username must be 3 to 64 characters of [a-z0-9._-]");
+  }
+  if (absl::Status s = ValidateDisplayName(user.display_name(), "display_name"); !s.ok()) return s;
+  if (absl::Status s = ValidateRoles(user.roles(), false); !s.ok()) return s;
+  absl::StatusOr<std::string> org_raw = ParseId(user.organisation_id(), "organisation_id");
+  if (!org_raw.ok()) return org_raw.status();
+  std::string password = crypto::RandomToken(18);
+  absl::StatusOr<std::string> hash = crypto::HashPassword(password, options_.password_cost);
+  if (!hash.ok()) return hash.status();
+
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> org = txn->Get(Cf::kOrganisations, ToHex(*org_raw));
+  if (!org.ok()) return org.status();
+  if (!org->has_value()) return absl::NotFoundError("organisation not found");
+  absl::StatusOr<std::optional<std::string>> taken = txn->GetForUpdate(Cf::kUsernames, user.username());
+  if (!taken.ok()) return taken.status();
+  if (taken->has_value()) return absl::AlreadyExistsError("that username is taken");
+
+  v1::UserRecord record;
+  record.set_id(NewId());
+  record.set_organisation_id(ToHex(*org_raw));
+  record.set_username(user.username());
+  record.set_display_name(user.display_name());
+  *record.mutable_roles() = user.roles();
+  record.set_password_hash(*hash);
+  record.set_password_change_required(true);
+  record.set_create_time_micros(absl::ToUnixMicros(clock_->Now()));
+  if (absl::Status s = txn->Put(Cf::kUsers, record.id(), record.SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsernames, record.username(), record.id()); !s.ok()) return s;
+  if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "admin.create_user",
+                                     absl::StrCat("users/", record.id()));
+      !s.ok()) {
+    return s;
+  }
+  return std::make_pair(UserToApi(record), std::move(password));
+}
+
+absl::StatusOr<std::pair<std::vector<v1::User>, std::string>> Accounts::ListUsers(
+    const RequestContext& ctx, absl::string_view organisation_id, int page_size,
+    absl::string_view page_token) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (absl::Status s = ValidatePageToken(page_token); !s.ok()) return s;
+  std::string org = organisation_id.empty() ? ctx.principal.organisation_id : std::string(organisation_id);
+  if (absl::StatusOr<std::string> raw = ParseId(org, "organisation_id"); !raw.ok()) return raw.status();
+  const int limit = PageSize(page_size);
+  std::vector<v1::User> out;
+  std::string next;
+  absl::Status s = store_->Scan(Cf::kUsers, "", page_token,
+                                [&](absl::string_view key, absl::string_view value) {
+                                  v1::UserRecord r;
+                                  if (!r.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+                                      r.organisation_id() != org) {
+                                    return true;
+                                  }
+                                  if (static_cast<int>(out.size()) == limit) {
+                                    next = out.back().id();
+                                    return false;
+                                  }
+                                  out.push_back(UserToApi(r));
+                                  (void)key;
+                                  return true;
+                                });
+  if (!s.ok()) return s;
+  return std::make_pair(std::move(out), std::move(next));
+}
+
+absl::StatusOr<v1::User> Accounts::ChangeUser(const RequestContext& ctx, absl::string_view user_id,
+                                              absl::string_view audit_action,
+                                              const UserChange& change) {
+  absl::StatusOr<std::string> raw = ParseId(user_id, "user_id");
+  if (!raw.ok()) return raw.status();
+  std::string id = ToHex(*raw);
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kUsers, id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*stored, "user");
+  if (!user.ok()) return user.status();
+  if (absl::Status s = change(*user); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsers, id, user->SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, audit_action, absl::StrCat("users/", id));
+      !s.ok()) {
+    return s;
+  }
+  return UserToApi(*user);
+}
+
+absl::StatusOr<v1::User> Accounts::SetUserDisabled(const RequestContext& ctx,
+                                                   absl::string_view user_id, bool disabled) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (disabled && user_id == ctx.principal.id) {
+    return absl::FailedPreconditionError("administrators cannot disable themselves");
+  }
+  return ChangeUser(ctx, user_id, disabled ? "admin.disable_user" : "admin.enable_user",
+                    [&](v1::UserRecord& user) {
+                      user.set_disabled(disabled);
+                      user.set_session_epoch(user.session_epoch() + 1);
+                      return absl::OkStatus();
+                    });
+}
+
+absl::StatusOr<v1::User> Accounts::SetUserRoles(const RequestContext& ctx, absl::string_view user_id,
+                                                const std::vector<v1::Role>& roles) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  google::protobuf::RepeatedField<int> role_values(roles.begin(), roles.end());
+  if (absl::Status s = ValidateRoles(role_values, false); !s.ok()) return s;
+  return ChangeUser(ctx, user_id, "admin.set_user_roles", [&](v1::UserRecord& user) {
+    *user.mutable_roles() = role_values;
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> Accounts::ResetPassword(const RequestContext& ctx,
+                                                    absl::string_view user_id) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  std::string password = crypto::RandomToken(18);
+  absl::StatusOr<std::string> hash = crypto::HashPassword(password, options_.password_cost);
+  if (!hash.ok()) return hash.status();
+  absl::StatusOr<v1::User> user =
+      ChangeUser(ctx, user_id, "admin.reset_password", [&](v1::UserRecord& record) {
+        record.set_password_hash(*hash);
+        record.set_password_change_required(true);
+        record.set_failed_logins(0);
+        record.set_locked_until_micros(0);
+        record.set_session_epoch(record.session_epoch() + 1);
+        return absl::OkStatus();
+      });
+  if (!user.ok()) return user.status();
+  return password;
+}
+
+absl::Status Accounts::RevokeSessions(const RequestContext& ctx, absl::string_view user_id) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  return ChangeUser(ctx, user_id, "admin.revoke_sessions",
+                    [](v1::UserRecord& user) {
+                      user.set_session_epoch(user.session_epoch() + 1);
+                      return absl::OkStatus();
+                    })
+      .status();
+}
+
+absl::StatusOr<v1::ServiceAccount> Accounts::CreateServiceAccount(const RequestContext& ctx,
+                                                                  v1::ServiceAccount account) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (absl::Status s = ValidateDisplayName(account.display_name(), "display_name"); !s.ok()) return s;
+  if (absl::Status s = ValidateRoles(account.roles(), true); !s.ok()) return s;
+  absl::StatusOr<std::string> org_raw = ParseId(account.organisation_id(), "organisation_id");
+  if (!org_raw.ok()) return org_raw.status();
+  const std::string& fingerprint = account.certificate_sha256();
+  bool hex64 = fingerprint.size() == 64 &&
+               std::all_of(fingerprint.begin(), fingerprint.end(), [](char c) {
+                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+               });
+  if (!hex64) {
+    return absl::InvalidArgumentError(
+        "certificate_sha256 must be 64 lower-case hex characters (SHA-256 of the DER certificate)");
+  }
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> org = txn->Get(Cf::kOrganisations, ToHex(*org_raw));
+  if (!org.ok()) return org.status();
+  if (!org->has_value()) return absl::NotFoundError("organisation not found");
+  absl::StatusOr<std::optional<std::string>> taken =
+      txn->GetForUpdate(Cf::kServiceAccountCerts, fingerprint);
+  if (!taken.ok()) return taken.status();
+  if (taken->has_value()) {
+    return absl::AlreadyExistsError("that certificate is registered to another service account");
+  }
+  account.set_id(NewId());
+  account.set_organisation_id(ToHex(*org_raw));
+  account.set_disabled(false);
+  *account.mutable_create_time() = ToProto(absl::ToUnixMicros(clock_->Now()));
+  if (absl::Status s = txn->Put(Cf::kServiceAccounts, account.id(), account.SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = txn->Put(Cf::kServiceAccountCerts, fingerprint, account.id()); !s.ok()) return s;
+  if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "admin.create_service_account",
+                                     absl::StrCat("service_accounts/", account.id()));
+      !s.ok()) {
+    return s;
+  }
+  return account;
+}
+
+absl::StatusOr<std::vector<v1::ServiceAccount>> Accounts::ListServiceAccounts(
+    const RequestContext& ctx, absl::string_view organisation_id) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  std::vector<v1::ServiceAccount> out;
+  absl::Status s = store_->Scan(Cf::kServiceAccounts, "", "",
+                                [&](absl::string_view, absl::string_view value) {
+                                  v1::ServiceAccount a;
+                                  if (a.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+                                      (organisation_id.empty() || a.organisation_id() == organisation_id)) {
+                                    out.push_back(std::move(a));
+                                  }
+                                  return true;
+                                });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace haven::access

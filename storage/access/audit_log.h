@@ -1,0 +1,29 @@
+// AuditLog: reading and verifying the audit log, for auditors.
+#ifndef HAVEN_STORAGE_ACCESS_AUDIT_LOG_H_
+#define HAVEN_STORAGE_ACCESS_AUDIT_LOG_H_
+
+#include "absl/status/statusor.h"
+#include "haven/v1/audit.pb.h"
+#include "storage/access/principal.h"
+#include "storage/store.h"
+
+namespace haven::access {
+
+class AuditLog {
+ public:
+  explicit AuditLog(storage::Store* store) : store_(store) {}
+
+  // Auditors only (PERMISSION_DENIED otherwise). Entries in sequence order.
+  absl::StatusOr<haven::v1::QueryAuditEntriesResponse> Query(
+      const RequestContext& ctx, const haven::v1::QueryAuditEntriesRequest& request);
+  // Auditors and administrators.
+  absl::StatusOr<haven::v1::VerifyAuditChainResponse> Verify(const RequestContext& ctx,
+                                                             const crypto::KeyRing& keys);
+
+ private:
+  storage::Store* store_;
+};
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_AUDIT_LOG_H_

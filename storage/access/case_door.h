@@ -1,0 +1,145 @@
+// CaseDoor: the one door through which services reach a case's personal
+// data. Every passage authorizes the caller from its credentials and the
+// case's grants, opens and seals with the case's data key, redacts to the
+// classes the caller may see, and writes its audit entry in the same
+// transaction as the data. A denial is indistinguishable from a missing
+// case.
+//
+// Thread-safe. Services get a CaseScope only inside a CaseDoor call and must
+// not keep it.
+#ifndef HAVEN_STORAGE_ACCESS_CASE_DOOR_H_
+#define HAVEN_STORAGE_ACCESS_CASE_DOOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/message.h"
+#include "haven/v1/case.pb.h"
+#include "haven/v1/records.pb.h"
+#include "storage/access/policy.h"
+#include "storage/access/principal.h"
+#include "storage/clock.h"
+#include "storage/crypto.h"
+#include "storage/store.h"
+
+namespace haven::access {
+
+// Kinds of sealed records kept under a case. DO NOT CHANGE THESE VALUES:
+// they are part of keys on disk.
+enum class RecordKind : uint8_t {
+  kSubject = 1,
+};
+
+// A case as one caller may use it, inside one transaction.
+class CaseScope {
+ public:
+  const std::string& case_id() const { return hex_id_; }
+  const haven::v1::CaseRecord& record() const { return record_; }
+  // What the caller may see and write on this case.
+  ClassSet visible() const { return visible_; }
+
+  // Opens a sealed record into `out`, redacted to visible(); false when
+  // there is no such record.
+  absl::StatusOr<bool> Load(RecordKind kind, absl::string_view record_id,
+                            google::protobuf::Message* out);
+  // Seals and writes a whole record. PERMISSION_DENIED when it holds
+  // classes the caller may not write.
+  absl::Status Save(RecordKind kind, absl::string_view record_id,
+                    const google::protobuf::Message& record);
+  // Writes the fields of `patch` named by `mask` (paths relative to the
+  // record) over the stored record, keeping every other field, and sets
+  // `result` to the new record redacted for the caller.
+  absl::Status Patch(RecordKind kind, absl::string_view record_id,
+                     const google::protobuf::Message& patch,
+                     const google::protobuf::FieldMask& mask,
+                     google::protobuf::Message* result);
+  // Redacts a response about this case to visible() and records what it
+  // discloses for the audit entry. Every response passes through here.
+  void Disclose(google::protobuf::Message* response);
+  // Crypto-shreds: destroys the data key and every sealed record of the
+  // case, and marks it erased.
+  absl::Status Shred();
+
+ private:
+  friend class CaseDoor;
+  CaseScope() = default;
+  std::string DataKey(RecordKind kind, absl::string_view record_id) const;
+  absl::StatusOr<bool> LoadWhole(RecordKind kind, absl::string_view record_id,
+                                 google::protobuf::Message* out);
+  absl::Status Write(RecordKind kind, absl::string_view record_id,
+                     const google::protobuf::Message& record);
+  // Bumps the case's version and update time, once per transaction.
+  void MarkChanged();
+
+  storage::Txn* txn_ = nullptr;
+  crypto::SecretKey data_key_;
+  haven::v1::CaseRecord record_;
+  std::string raw_id_;
+  std::string hex_id_;
+  ClassSet visible_;
+  ClassSet disclosed_;  // classes handed to the caller or written: audited
+  int64_t now_micros_ = 0;
+  bool changed_ = false;
+  bool shredded_ = false;
+};
+
+class CaseDoor {
+ public:
+  using Work = std::function<absl::Status(CaseScope&)>;
+
+  CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock);
+
+  // Opens a new case owned by the caller's organisation and runs `work` on
+  // it. PERMISSION_DENIED when the caller's roles may not open cases.
+  absl::StatusOr<haven::v1::CaseRecord> CreateCase(const RequestContext& ctx,
+                                                   absl::string_view audit_action,
+                                                   const Work& work);
+
+  // Runs `work` on case `case_id` when the caller may take `action` on it;
+  // otherwise NOT_FOUND, exactly as for a case that does not exist, and the
+  // denial is audited. `audit_action` names the operation in the audit log
+  // ("case.read").
+  absl::Status WithCase(const RequestContext& ctx, absl::string_view case_id,
+                        haven::v1::CaseAction action, absl::string_view audit_action,
+                        const Work& work);
+
+  // Grants: scoped, expiring access to a case for another organisation or
+  // user. Only those who may share the case manage its grants, and they can
+  // grant no class they cannot see themselves.
+  absl::StatusOr<haven::v1::Grant> CreateGrant(const RequestContext& ctx,
+                                               const haven::v1::Grant& grant);
+  absl::StatusOr<haven::v1::Grant> RevokeGrant(const RequestContext& ctx,
+                                               absl::string_view case_id,
+                                               absl::string_view grant_id);
+  absl::StatusOr<std::vector<haven::v1::Grant>> ListGrants(const RequestContext& ctx,
+                                                           absl::string_view case_id);
+
+  // After an erasure: pushes the destroyed keys out of the files on disk.
+  absl::Status PurgeDestroyedKeys();
+
+ private:
+  void AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
+                   absl::string_view audit_action);
+
+  storage::Store* store_;
+  const crypto::KeyRing* keys_;
+  const Clock* clock_;
+};
+
+// Purposes are short tokens so that no free text (and no personal data)
+// reaches the audit log through them.
+bool IsValidPurpose(absl::string_view purpose);
+
+// An audit entry for `ctx` with everything but the outcome-specific parts.
+haven::v1::AuditEntry NewAuditEntry(const RequestContext& ctx, absl::string_view action,
+                                    absl::string_view record);
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_CASE_DOOR_H_

@@ -1,0 +1,467 @@
+// Store: Haven's RocksDB TransactionDB with group commit and a hash-chained
+// audit log.
+#include "storage/store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/transaction.h"
+#include "rocksdb/utilities/transaction_db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+
+namespace haven::storage {
+namespace {
+
+constexpr const char* kCfNames[] = {
+    "meta",          "audit",           "audit_checkpoints", "audit_by_case",
+    "audit_by_principal", "cases",      "case_keys",         "case_data",
+    "grants",        "organisations",   "users",             "usernames",
+    "sessions",      "service_accounts", "service_account_certs",
+};
+static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
+              "every column family needs a name");
+
+constexpr char kSchemaKey[] = "schema_version";
+const std::string kGenesisHash(32, '\0');
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// The one place that turns a RocksDB status into an absl::Status.
+absl::Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsDeadlock()) {
+    return absl::AbortedError("a concurrent change touched the same record; retry");
+  }
+  if (s.IsNotFound()) return absl::NotFoundError("not found");
+  if (s.IsCorruption()) return absl::DataLossError("storage corruption detected");
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError("storage is out of space");
+  if (s.IsIOError()) return absl::UnavailableError("storage I/O error");
+  return absl::InternalError("storage error");
+}
+
+std::string SeqKey(uint64_t seq) {
+  std::string k;
+  keys::AppendU64(&k, seq);
+  return k;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  switch (cf) {
+    case Cf::kAudit:
+    case Cf::kAuditCheckpoints:
+    case Cf::kAuditByCase:
+    case Cf::kAuditByPrincipal:
+      // Append-mostly and read by range: larger memtables, no point filters.
+      o.write_buffer_size = 32 << 20;
+      break;
+    default:
+      // Looked up by key: a bloom filter saves reads of absent keys.
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      o.write_buffer_size = 8 << 20;
+      break;
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+}  // namespace
+
+const char* CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+std::string AuditEntryHash(absl::string_view stored_bytes) {
+  return crypto::Hash(absl::StrCat("haven-audit-entry-v1", stored_bytes));
+}
+
+std::string CheckpointMessage(uint64_t sequence, absl::string_view hash) {
+  std::string m = "haven-audit-checkpoint-v1";
+  keys::AppendU64(&m, sequence);
+  m.append(hash.data(), hash.size());
+  return m;
+}
+
+// ---------------------------------------------------------------- Txn
+
+Txn::Txn(Store* store, rocksdb::Transaction* txn) : store_(store), txn_(txn) {}
+
+Txn::~Txn() {
+  if (txn_) txn_->Rollback();  // releases the locks; the data is already written
+}
+
+absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = txn_->Get(rocksdb::ReadOptions(), store_->handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s);
+  return value;
+}
+
+absl::StatusOr<std::optional<std::string>> Txn::GetForUpdate(Cf cf, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = txn_->GetForUpdate(rocksdb::ReadOptions(), store_->handle(cf),
+                                         ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s);
+  return value;
+}
+
+absl::Status Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  absl::Status s = FromRocks(txn_->Put(store_->handle(cf), ToSlice(key), ToSlice(value)));
+  if (s.ok()) ops_.push_back({cf, std::string(key), std::string(value), false});
+  return s;
+}
+
+absl::Status Txn::Delete(Cf cf, absl::string_view key) {
+  absl::Status s = FromRocks(txn_->Delete(store_->handle(cf), ToSlice(key)));
+  if (s.ok()) ops_.push_back({cf, std::string(key), std::string(), true});
+  return s;
+}
+
+namespace {
+absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view prefix, absl::string_view after,
+                          const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  if (after.empty()) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(after));
+    if (it->Valid() && it->key() == ToSlice(after)) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    if (!it->key().starts_with(ToSlice(prefix))) break;
+    if (!visit(absl::string_view(it->key().data(), it->key().size()), absl::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status());
+}
+}  // namespace
+
+absl::Status Txn::Scan(Cf cf, absl::string_view prefix, absl::string_view after,
+                       const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      txn_->GetIterator(rocksdb::ReadOptions(), store_->handle(cf)));
+  return ScanIterator(it.get(), prefix, after, visit);
+}
+
+void Txn::Audit(haven::v1::AuditEntry entry) { audits_.push_back(std::move(entry)); }
+
+// ---------------------------------------------------------------- Store
+
+struct Store::Writer {
+  Txn* txn;
+  absl::Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  if (options.keys == nullptr || options.clock == nullptr) {
+    return absl::InvalidArgumentError("Store needs a key ring and a clock");
+  }
+  if (options.env == nullptr) {
+    if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create data directory ", options.path, ": ", std::strerror(errno)));
+    }
+    chmod(options.path.c_str(), 0700);
+  }
+  std::unique_ptr<Store> store(new Store());
+  store->options_ = options;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  db_options.WAL_ttl_seconds = 0;
+  db_options.WAL_size_limit_MB = 0;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  auto cache = rocksdb::NewLRUCache(64 << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), cache));
+  }
+  rocksdb::TransactionDBOptions txn_options;
+  txn_options.transaction_lock_timeout = 2000;  // ms; then ABORTED, retryable
+  rocksdb::TransactionDB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::TransactionDB::Open(db_options, txn_options, options.path,
+                                                   descriptors, &handles, &db);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open the store at ", options.path, ": ", s.ToString()));
+  }
+  store->db_.reset(db);
+  store->handles_ = std::move(handles);
+  if (absl::Status init = store->Init(); !init.ok()) return init;
+  return store;
+}
+
+absl::Status Store::Init() {
+  absl::StatusOr<std::optional<std::string>> version = Get(Cf::kMeta, kSchemaKey);
+  if (!version.ok()) return version.status();
+  if (!version->has_value()) {
+    std::string v;
+    keys::AppendU32(&v, kSchemaVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status s = FromRocks(db_->Put(wo, handle(Cf::kMeta), kSchemaKey, v)); !s.ok()) {
+      return s;
+    }
+  } else {
+    absl::string_view v = **version;
+    uint32_t stored = 0;
+    for (char c : v.substr(0, 4)) stored = (stored << 8) | static_cast<unsigned char>(c);
+    if (v.size() != 4 || stored > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the store has schema version ", stored, "; this havend understands up to ",
+          kSchemaVersion));
+    }
+  }
+
+  head_.hash = kGenesisHash;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(Cf::kAudit)));
+  it->SeekToLast();
+  if (it->Valid()) {
+    absl::string_view key = absl::string_view(it->key().data(), it->key().size());
+    head_.sequence = keys::ConsumeU64(&key).value_or(0);
+    head_.hash = AuditEntryHash(absl::string_view(it->value().data(), it->value().size()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  std::unique_ptr<rocksdb::Iterator> cp(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Cf::kAuditCheckpoints)));
+  cp->SeekToLast();
+  if (cp->Valid()) {
+    absl::string_view key = absl::string_view(cp->key().data(), cp->key().size());
+    last_checkpoint_ = keys::ConsumeU64(&key).value_or(0);
+  }
+  return FromRocks(cp->status());
+}
+
+Store::~Store() {
+  if (!db_) return;
+  if (head_.sequence > last_checkpoint_) {
+    rocksdb::WriteBatch batch;
+    if (WriteCheckpoint(head_, &batch).ok()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.sync;
+      db_->GetRootDB()->Write(wo, &batch);
+    }
+  }
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_.reset();
+}
+
+rocksdb::ColumnFamilyHandle* Store::handle(Cf cf) const {
+  return handles_[static_cast<int>(cf) + 1];  // handles_[0] is "default"
+}
+
+std::unique_ptr<Txn> Store::Begin() {
+  rocksdb::TransactionOptions to;
+  to.deadlock_detect = true;
+  return std::unique_ptr<Txn>(new Txn(this, db_->BeginTransaction(rocksdb::WriteOptions(), to)));
+}
+
+absl::Status Store::WriteCheckpoint(const ChainHead& head, void* batch_ptr) {
+  auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
+  haven::v1::AuditCheckpoint cp;
+  cp.set_sequence(head.sequence);
+  cp.set_hash(head.hash);
+  int64_t micros = absl::ToUnixMicros(options_.clock->Now());
+  cp.mutable_time()->set_seconds(micros / 1'000'000);
+  cp.mutable_time()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  cp.set_signature(options_.keys->Sign(CheckpointMessage(head.sequence, head.hash)));
+  return FromRocks(batch->Put(handle(Cf::kAuditCheckpoints), SeqKey(head.sequence),
+                              cp.SerializeAsString()));
+}
+
+absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
+  if (txn->empty()) return absl::OkStatus();
+  Writer self;
+  self.txn = txn.get();
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&self);
+  self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return self.status;
+
+  // This writer leads: it writes its own and every queued change in one
+  // batch, so that they share one fsync, and chains their audit entries in
+  // the order they are written.
+  constexpr size_t kMaxGroup = 256;
+  std::vector<Writer*> group(queue_.begin(),
+                             queue_.begin() + std::min(queue_.size(), kMaxGroup));
+  lock.unlock();
+
+  rocksdb::WriteBatch batch;
+  ChainHead head = head_;
+  uint64_t last_checkpoint = last_checkpoint_;
+  absl::Status status;
+  int64_t now = absl::ToUnixMicros(options_.clock->Now());
+  for (Writer* w : group) {
+    for (const Txn::Op& op : w->txn->ops_) {
+      rocksdb::Status s = op.is_delete ? batch.Delete(handle(op.cf), op.key)
+                                       : batch.Put(handle(op.cf), op.key, op.value);
+      if (!s.ok()) status.Update(FromRocks(s));
+    }
+    for (haven::v1::AuditEntry& entry : w->txn->audits_) {
+      entry.set_sequence(++head.sequence);
+      entry.mutable_time()->set_seconds(now / 1'000'000);
+      entry.mutable_time()->set_nanos(static_cast<int32_t>(now % 1'000'000) * 1000);
+      entry.set_previous_hash(head.hash);
+      entry.clear_hash();
+      std::string bytes = entry.SerializeAsString();
+      head.hash = AuditEntryHash(bytes);
+      std::string seq = SeqKey(head.sequence);
+      batch.Put(handle(Cf::kAudit), seq, bytes);
+      if (!entry.case_id().empty()) {
+        batch.Put(handle(Cf::kAuditByCase), absl::StrCat(entry.case_id(), seq), "");
+      }
+      std::string by_principal;
+      keys::AppendShortString(&by_principal, entry.principal_id());
+      batch.Put(handle(Cf::kAuditByPrincipal), by_principal + seq, "");
+    }
+  }
+  if (head.sequence - last_checkpoint >= options_.checkpoint_interval) {
+    status.Update(WriteCheckpoint(head, &batch));
+    last_checkpoint = head.sequence;
+  }
+  if (status.ok()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    status = FromRocks(db_->GetRootDB()->Write(wo, &batch));
+  }
+
+  lock.lock();
+  if (status.ok()) {
+    head_ = head;
+    last_checkpoint_ = last_checkpoint;
+  }
+  for (Writer* w : group) {
+    queue_.pop_front();
+    w->status = status;
+    w->done = true;
+    if (w != &self) w->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return status;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s);
+  return value;
+}
+
+absl::Status Store::Scan(Cf cf, absl::string_view prefix, absl::string_view after,
+                         const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf)));
+  return ScanIterator(it.get(), prefix, after, visit);
+}
+
+uint64_t Store::last_audit_sequence() const {
+  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+  return head_.sequence;
+}
+
+AuditVerification Store::VerifyAudit() {
+  AuditVerification result;
+  auto fail = [&](uint64_t seq, std::string problem) {
+    if (!result.ok) return;
+    result.ok = false;
+    result.first_bad_sequence = seq;
+    result.problem = std::move(problem);
+  };
+  std::map<uint64_t, haven::v1::AuditCheckpoint> checkpoints;
+  std::string public_key = options_.keys->public_key();
+  absl::Status s = Scan(Cf::kAuditCheckpoints, "", "", [&](absl::string_view key, absl::string_view value) {
+    uint64_t seq = keys::ConsumeU64(&key).value_or(0);
+    haven::v1::AuditCheckpoint cp;
+    if (!cp.ParseFromArray(value.data(), static_cast<int>(value.size())) || cp.sequence() != seq) {
+      fail(seq, "checkpoint is unreadable");
+    } else if (!crypto::VerifySignature(public_key, CheckpointMessage(seq, cp.hash()), cp.signature())) {
+      fail(seq, "checkpoint signature does not verify");
+    }
+    checkpoints.emplace(seq, std::move(cp));
+    return true;
+  });
+  if (!s.ok()) fail(0, "cannot read checkpoints");
+
+  uint64_t expected = 1;
+  std::string previous = kGenesisHash;
+  s = Scan(Cf::kAudit, "", "", [&](absl::string_view key, absl::string_view value) {
+    uint64_t seq = keys::ConsumeU64(&key).value_or(0);
+    if (seq != expected) {
+      fail(expected, "an entry is missing");
+      return false;
+    }
+    haven::v1::AuditEntry entry;
+    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+        entry.sequence() != seq) {
+      fail(seq, "entry is unreadable or out of place");
+      return false;
+    }
+    if (entry.previous_hash() != previous) {
+      fail(seq, "entry does not chain to the one before it");
+      return false;
+    }
+    previous = AuditEntryHash(value);
+    auto cp = checkpoints.find(seq);
+    if (cp != checkpoints.end()) {
+      if (cp->second.hash() != previous) {
+        fail(seq, "entry differs from what its checkpoint signed");
+        return false;
+      }
+      ++result.checkpoints;
+    }
+    ++result.entries;
+    ++expected;
+    return true;
+  });
+  if (!s.ok()) fail(expected, "cannot read the audit log");
+  if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
+    fail(expected, "entries signed by a checkpoint are missing from the end of the log");
+  }
+  return result;
+}
+
+absl::StatusOr<haven::v1::AuditEntry> Store::ReadAuditEntry(uint64_t sequence) {
+  absl::StatusOr<std::optional<std::string>> value = Get(Cf::kAudit, SeqKey(sequence));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return absl::NotFoundError("no audit entry with that sequence");
+  haven::v1::AuditEntry entry;
+  if (!entry.ParseFromString(**value)) return absl::DataLossError("audit entry is unreadable");
+  entry.set_hash(AuditEntryHash(**value));
+  return entry;
+}
+
+absl::Status Store::Purge(Cf cf) {
+  rocksdb::FlushOptions fo;
+  std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin() + 1, handles_.end());
+  if (absl::Status s = FromRocks(db_->Flush(fo, all)); !s.ok()) return s;
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(co, handle(cf), nullptr, nullptr));
+}
+
+absl::Status Store::RawSyncedPut(absl::string_view key, absl::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->GetRootDB()->Put(wo, handles_[0], ToSlice(key), ToSlice(value)));
+}
+
+}  // namespace haven::storage
