@@ -202,6 +202,7 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
                                                     const Work& work) {
   ClassSet classes = ClassesForNewCase(ctx.principal);
   if (classes.empty()) {
+    AuditDenial(ctx, "", audit_action);
     return absl::PermissionDeniedError("your roles may not open cases");
   }
   CaseScope scope;
@@ -228,7 +229,13 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = work(scope); !s.ok()) return s;
+  if (absl::Status s = work(scope); !s.ok()) {
+    if (absl::IsPermissionDenied(s)) {
+      txn.reset();
+      AuditDenial(ctx, "", audit_action);
+    }
+    return s;
+  }
   if (absl::Status s = txn->Put(Cf::kCases, scope.raw_id_, scope.record_.SerializeAsString());
       !s.ok()) {
     return s;
@@ -245,7 +252,8 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
 void CaseDoor::AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
                            absl::string_view audit_action) {
   std::unique_ptr<storage::Txn> txn = store_->Begin();
-  v1::AuditEntry entry = NewAuditEntry(ctx, audit_action, absl::StrCat("cases/", hex_id));
+  v1::AuditEntry entry =
+      NewAuditEntry(ctx, audit_action, hex_id.empty() ? "cases" : absl::StrCat("cases/", hex_id));
   entry.set_case_id(std::string(hex_id));
   entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
   txn->Audit(std::move(entry));
@@ -297,7 +305,13 @@ absl::Status CaseDoor::WithCase(const RequestContext& ctx, absl::string_view cas
   scope.data_key_ = *data_key;
   scope.visible_ = decision.classes;
   scope.now_micros_ = absl::ToUnixMicros(clock_->Now());
-  if (absl::Status s = work(scope); !s.ok()) return s;
+  if (absl::Status s = work(scope); !s.ok()) {
+    if (absl::IsPermissionDenied(s)) {  // a class the caller may not write: a denial too
+      txn.reset();
+      AuditDenial(ctx, hex_id, audit_action);
+    }
+    return s;
+  }
 
   if (scope.changed_) {
     if (absl::Status s = txn->Put(Cf::kCases, *raw_id, scope.record_.SerializeAsString());

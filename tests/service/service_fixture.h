@@ -1,0 +1,65 @@
+// ServiceTest: a HavenServer in-process, on a memory store and a manual
+// clock, with helpers to make organisations and users and call as them.
+#ifndef HAVEN_TESTS_SERVICE_SERVICE_FIXTURE_H_
+#define HAVEN_TESTS_SERVICE_SERVICE_FIXTURE_H_
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "haven/v1/admin.grpc.pb.h"
+#include "haven/v1/audit.grpc.pb.h"
+#include "haven/v1/case.grpc.pb.h"
+#include "rocksdb/env.h"
+#include "services/server/haven_server.h"
+#include "storage/clock.h"
+
+namespace haven::testing {
+
+// A logged-in user whose one-time password has been changed.
+struct Actor {
+  std::string token;
+  std::string user_id;
+  std::string organisation_id;
+  std::string password;
+};
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // A context that calls as `actor` (no credentials when token is empty).
+  std::unique_ptr<grpc::ClientContext> As(const Actor& actor,
+                                          const std::string& purpose = "case-management");
+  std::string NewOrganisation(haven::v1::OrganisationType type);
+  Actor NewUser(const std::string& organisation_id, haven::v1::Role role);
+  // Logs in; fails the test on error.
+  std::string Login(const std::string& username, const std::string& password,
+                    bool* change_required = nullptr);
+
+  haven::v1::Subject SampleSubject(const std::string& given_name) const;
+  // Creates a case as `actor`; fails the test on error.
+  haven::v1::Case CreateCase(const Actor& actor, const std::string& given_name = "Amina");
+
+  // The newest audit entry.
+  haven::v1::AuditEntry LastAudit();
+  uint64_t AuditSequence();
+
+  ManualClock clock_;
+  std::unique_ptr<rocksdb::Env> env_;
+  std::string dir_;
+  std::unique_ptr<server::HavenServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<haven::v1::AdminService::Stub> admin_;
+  std::unique_ptr<haven::v1::CaseService::Stub> cases_;
+  std::unique_ptr<haven::v1::AuditService::Stub> audit_;
+  Actor administrator_;
+  int next_user_ = 0;
+};
+
+}  // namespace haven::testing
+
+#endif  // HAVEN_TESTS_SERVICE_SERVICE_FIXTURE_H_
