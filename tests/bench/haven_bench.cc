@@ -1,0 +1,296 @@
+// haven_bench: a closed-loop load client. It starts havend's server on a
+// temporary data directory on disk, and measures, at 1, 8 and 64 requests in
+// flight, each against a baseline measured in the same run:
+//   - the null RPC (gRPC health check) on the same server,
+//   - raw RocksDB synced writes (a plain DB beside it, same disk),
+//   - CreateCase: an authenticated, audited, encrypted, synced write RPC,
+//   - GetCase: an audited read RPC,
+// and the median time of one authorization decision.
+//
+//   haven_bench [--seconds S] [--inflight 1,8,64] [--only WORKLOAD] [--dir DIR]
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "haven/v1/admin.grpc.pb.h"
+#include "haven/v1/case.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "services/server/config.h"
+#include "services/server/haven_server.h"
+#include "storage/access/policy.h"
+#include "storage/crypto.h"
+
+namespace {
+
+namespace v1 = haven::v1;
+using Clock = std::chrono::steady_clock;
+
+struct Result {
+  double qps = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  int errors = 0;
+};
+
+// Runs `call` from `inflight` threads in a closed loop for `seconds`.
+Result RunClosedLoop(int inflight, double seconds, const std::function<bool(int thread, int i)>& call) {
+  std::vector<std::vector<double>> latencies(inflight);
+  std::atomic<int> errors{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
+  for (int t = 0; t < inflight; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        auto begin = Clock::now();
+        if (!call(t, i)) errors++;
+        latencies[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : threads) th.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.errors = errors;
+  if (all.empty()) return r;
+  r.qps = all.size() / elapsed;
+  r.p50_us = all[all.size() / 2];
+  r.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  return r;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->AddMetadata("x-haven-purpose", "benchmark");
+  return ctx;
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "haven_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Logs in, changing a one-time password when asked to; returns the token.
+std::string LoginAs(v1::AdminService::Stub& admin, const std::string& user,
+                    const std::string& password) {
+  grpc::ClientContext ctx;
+  v1::LoginRequest req;
+  req.set_username(user);
+  req.set_password(password);
+  v1::LoginResponse resp;
+  if (!admin.Login(&ctx, req, &resp).ok()) Die("login failed");
+  if (resp.password_change_required()) {
+    v1::ChangePasswordRequest change;
+    change.set_current_password(password);
+    change.set_new_password("benchmark-password-1");
+    v1::ChangePasswordResponse changed;
+    if (!admin.ChangePassword(Ctx(resp.token()).get(), change, &changed).ok()) Die("passwd failed");
+  }
+  return resp.token();
+}
+
+double MedianDecisionNanos() {
+  haven::access::Principal p;
+  p.id = "11111111111111111111111111111111";
+  p.organisation_id = "22222222222222222222222222222222";
+  p.roles = {v1::ROLE_SERVICE_PROVIDER_STAFF};
+  v1::CaseRecord record;
+  record.set_owning_organisation_id("33333333333333333333333333333333");
+  record.set_status(v1::CASE_STATUS_OPEN);
+  std::vector<v1::GrantRecord> grants(3);
+  for (auto& g : grants) {
+    g.set_grantee_organisation_id("44444444444444444444444444444444");
+    g.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    g.add_actions(v1::CASE_ACTION_READ);
+    g.set_expire_time_micros(INT64_MAX);
+  }
+  grants[2].set_grantee_organisation_id(p.organisation_id);
+  absl::Time now = absl::Now();
+  constexpr int kBatch = 1000;
+  std::vector<double> samples;
+  int allowed = 0;
+  for (int s = 0; s < 1000; ++s) {
+    auto begin = Clock::now();
+    for (int i = 0; i < kBatch; ++i) {
+      allowed += haven::access::DecideCaseAccess(p, v1::CASE_ACTION_READ, record, grants, now).allowed;
+    }
+    samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - begin).count() / kBatch);
+  }
+  if (allowed != 1000 * kBatch) Die("authorization decision gave the wrong answer");
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as havend does
+  double seconds = 3;
+  std::vector<int> inflights = {1, 8, 64};
+  std::string dir;
+  std::string only;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--seconds") {
+      if (!absl::SimpleAtod(argv[i + 1], &seconds)) Die("bad --seconds");
+    } else if (flag == "--inflight") {
+      inflights.clear();
+      for (absl::string_view part : absl::StrSplit(argv[i + 1], ',')) {
+        int n = 0;
+        if (!absl::SimpleAtoi(part, &n) || n <= 0) Die("bad --inflight");
+        inflights.push_back(n);
+      }
+    } else if (flag == "--only") {
+      only = argv[i + 1];
+    } else if (flag == "--dir") {
+      dir = argv[i + 1];
+    } else {
+      Die("usage: haven_bench [--seconds S] [--inflight 1,8,64] [--only WORKLOAD] [--dir DIR]");
+    }
+  }
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/haven-bench-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) Die("cannot make a temporary directory");
+    dir = tmpl;
+  }
+  if (!haven::crypto::Init().ok()) Die("libsodium");
+
+  // The server under test, on disk, over loopback TCP.
+  v1::ServerConfig config;
+  config.set_data_dir(dir + "/data");
+  config.set_master_key_file(dir + "/master.key");
+  config.set_listen_address("127.0.0.1:0");
+  auto finished = haven::server::Finish(config);
+  if (!finished.ok()) Die(finished.status().ToString());
+  auto boot = haven::server::InitDataDirectory(*finished, "admin");
+  if (!boot.ok()) Die(boot.status().ToString());
+  auto server = haven::server::HavenServer::Start(*finished, {});
+  if (!server.ok()) Die(server.status().ToString());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto admin = v1::AdminService::NewStub(channel);
+  auto cases = v1::CaseService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+
+  std::string admin_token = LoginAs(*admin, "admin", boot->one_time_password);
+  v1::CreateOrganisationRequest org_req;
+  org_req.mutable_organisation()->set_display_name("Benchmark NGO");
+  org_req.mutable_organisation()->set_type(v1::ORGANISATION_TYPE_NGO);
+  v1::Organisation org;
+  if (!admin->CreateOrganisation(Ctx(admin_token).get(), org_req, &org).ok()) Die("org");
+  v1::CreateUserRequest user_req;
+  user_req.mutable_user()->set_username("bench");
+  user_req.mutable_user()->set_display_name("Benchmark caseworker");
+  user_req.mutable_user()->set_organisation_id(org.id());
+  user_req.mutable_user()->add_roles(v1::ROLE_CASEWORKER);
+  v1::CreateUserResponse user;
+  if (!admin->CreateUser(Ctx(admin_token).get(), user_req, &user).ok()) Die("user");
+  std::string token = LoginAs(*admin, "bench", user.initial_password());
+
+  v1::Subject subject;
+  subject.set_given_name("Benchmark");
+  subject.set_family_name("Subject");
+  subject.set_sex(v1::SEX_FEMALE);
+  subject.add_citizenships("NG");
+  subject.add_languages("en");
+  std::vector<std::string> case_ids;
+  for (int i = 0; i < 256; ++i) {
+    v1::CreateCaseRequest req;
+    *req.mutable_subject() = subject;
+    v1::Case c;
+    if (!cases->CreateCase(Ctx(token).get(), req, &c).ok()) Die("seed case");
+    case_ids.push_back(c.id());
+  }
+
+  // The raw baseline: a plain RocksDB beside the server's, synced writes.
+  rocksdb::Options raw_options;
+  raw_options.create_if_missing = true;
+  rocksdb::DB* raw_db = nullptr;
+  if (!rocksdb::DB::Open(raw_options, dir + "/raw", &raw_db).ok()) Die("raw rocksdb");
+  std::unique_ptr<rocksdb::DB> raw(raw_db);
+  const std::string raw_value(400, 'v');  // about the size of a sealed subject + audit entry
+
+  std::printf("haven_bench: %.1f s per cell, data in %s, %u cores\n", seconds, dir.c_str(),
+              std::thread::hardware_concurrency());
+  std::printf("%-22s %9s %10s %10s %10s %8s\n", "workload", "inflight", "qps", "p50_us",
+              "p99_us", "errors");
+  auto print = [](const char* name, int n, const Result& r) {
+    std::printf("%-22s %9d %10.0f %10.1f %10.1f %8d\n", name, n, r.qps, r.p50_us, r.p99_us,
+                r.errors);
+    std::fflush(stdout);
+  };
+  struct Row {
+    int inflight;
+    Result null_rpc, raw_write, write_rpc, read_rpc;
+  };
+  // Runs one cell unless --only names another workload.
+  auto measure = [&](const char* name, int n, const std::function<bool(int, int)>& call) {
+    if (!only.empty() && only != name) return Result();
+    Result r = RunClosedLoop(n, seconds, call);
+    print(name, n, r);
+    return r;
+  };
+  std::vector<Row> rows;
+  for (int n : inflights) {
+    Row row;
+    row.inflight = n;
+    row.null_rpc = measure("null_rpc", n, [&](int, int) {
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckResponse resp;
+      return health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp).ok();
+    });
+    row.raw_write = measure("raw_rocksdb_sync_put", n, [&](int t, int i) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      return raw->Put(wo, absl::StrCat("k", t, "-", i), raw_value).ok();
+    });
+    row.write_rpc = measure("create_case_rpc", n, [&](int, int) {
+      v1::CreateCaseRequest req;
+      *req.mutable_subject() = subject;
+      v1::Case c;
+      return cases->CreateCase(Ctx(token).get(), req, &c).ok();
+    });
+    row.read_rpc = measure("get_case_rpc", n, [&](int t, int i) {
+      v1::GetCaseRequest req;
+      req.set_case_id(case_ids[(t * 7919 + i) % case_ids.size()]);
+      v1::Case c;
+      return cases->GetCase(Ctx(token).get(), req, &c).ok();
+    });
+    rows.push_back(row);
+  }
+
+  std::printf("\nratios (same run):\n");
+  std::printf("%9s %32s %28s\n", "inflight", "create_case / raw_sync_put", "get_case / null_rpc");
+  for (const Row& r : rows) {
+    std::printf("%9d %32.2f %28.2f\n", r.inflight,
+                r.raw_write.qps > 0 ? r.write_rpc.qps / r.raw_write.qps : 0,
+                r.null_rpc.qps > 0 ? r.read_rpc.qps / r.null_rpc.qps : 0);
+  }
+  std::printf("authorization decision: median %.0f ns\n", MedianDecisionNanos());
+  std::printf("goals: create_case >= 0.80x raw at 64 in flight; get_case >= 0.50x null; decision < 5000 ns\n");
+
+  raw.reset();
+  (*server)->Shutdown(absl::Now() + absl::Seconds(5));
+  server->reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
