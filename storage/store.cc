@@ -374,7 +374,7 @@ absl::Status Store::Scan(Cf cf, absl::string_view prefix, absl::string_view afte
 }
 
 uint64_t Store::last_audit_sequence() const {
-  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+  std::lock_guard<std::mutex> lock(mu_);
   return head_.sequence;
 }
 

@@ -164,7 +164,7 @@ class Store {
   std::unique_ptr<rocksdb::TransactionDB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader
   uint64_t last_checkpoint_ = 0;

@@ -1,6 +1,8 @@
 // Serve: the shape of every Haven RPC handler.
 #include "services/common/handler.h"
 
+#include <chrono>
+
 #include "absl/time/clock.h"
 #include "services/common/log.h"
 
@@ -23,9 +25,21 @@ grpc::Status Finish(const char* method, const access::RequestContext* ctx, absl:
 
 }  // namespace
 
+// A call whose client has already given up is not started: its answer
+// would go nowhere, and a write would be done that nobody knows of.
+absl::Status CheckStillWanted(grpc::ServerContext* context) {
+  if (context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the call's deadline passed before it was started");
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status Serve(const Authenticator& auth, grpc::ServerContext* context, const char* method,
                    const DomainCall& call, Authenticator::Session session) {
   absl::Time start = absl::Now();
+  if (absl::Status wanted = CheckStillWanted(context); !wanted.ok()) {
+    return Finish(method, nullptr, start, wanted);
+  }
   absl::StatusOr<access::RequestContext> ctx = auth.Authenticate(context, session);
   if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
   return Finish(method, &*ctx, start, call(*ctx));
@@ -34,6 +48,9 @@ grpc::Status Serve(const Authenticator& auth, grpc::ServerContext* context, cons
 grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
                             const DomainCall& call) {
   absl::Time start = absl::Now();
+  if (absl::Status wanted = CheckStillWanted(context); !wanted.ok()) {
+    return Finish(method, nullptr, start, wanted);
+  }
   absl::StatusOr<access::RequestContext> ctx = Authenticator::Anonymous(context);
   if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
   return Finish(method, &*ctx, start, call(*ctx));
