@@ -31,6 +31,9 @@ static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCo
               "every column family needs a name");
 
 constexpr char kSchemaKey[] = "schema_version";
+// Verification needs the interval the log was written with, so the store
+// keeps the one it was created with.
+constexpr char kCheckpointIntervalKey[] = "audit_checkpoint_interval";
 const std::string kGenesisHash(32, '\0');
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -131,7 +134,7 @@ absl::Status Txn::Delete(Cf cf, absl::string_view key) {
 namespace {
 absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view prefix, absl::string_view after,
                           const std::function<bool(absl::string_view, absl::string_view)>& visit) {
-  if (after.empty()) {
+  if (after.empty() || after < prefix) {
     it->Seek(ToSlice(prefix));
   } else {
     it->Seek(ToSlice(after));
@@ -228,6 +231,22 @@ absl::Status Store::Init() {
       return absl::FailedPreconditionError(absl::StrCat(
           "the store has schema version ", stored, "; this havend understands up to ",
           kSchemaVersion));
+    }
+  }
+
+  absl::StatusOr<std::optional<std::string>> interval = Get(Cf::kMeta, kCheckpointIntervalKey);
+  if (!interval.ok()) return interval.status();
+  if (interval->has_value()) {
+    absl::string_view v = **interval;
+    options_.checkpoint_interval = keys::ConsumeU64(&v).value_or(options_.checkpoint_interval);
+  } else {
+    std::string v;
+    keys::AppendU64(&v, options_.checkpoint_interval);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status s = FromRocks(db_->Put(wo, handle(Cf::kMeta), kCheckpointIntervalKey, v));
+        !s.ok()) {
+      return s;
     }
   }
 
@@ -332,11 +351,11 @@ absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
       std::string by_principal;
       keys::AppendShortString(&by_principal, entry.principal_id());
       batch.Put(handle(Cf::kAuditByPrincipal), by_principal + seq, "");
+      if (head.sequence - last_checkpoint >= options_.checkpoint_interval) {
+        status.Update(WriteCheckpoint(head, &batch));
+        last_checkpoint = head.sequence;
+      }
     }
-  }
-  if (head.sequence - last_checkpoint >= options_.checkpoint_interval) {
-    status.Update(WriteCheckpoint(head, &batch));
-    last_checkpoint = head.sequence;
   }
   if (status.ok()) {
     rocksdb::WriteOptions wo;
@@ -401,6 +420,13 @@ AuditVerification Store::VerifyAudit() {
   });
   if (!s.ok()) fail(0, "cannot read checkpoints");
 
+  ChainHead head;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    head = head_;
+  }
+  std::string head_hash_seen;
+  uint64_t last_checkpoint_seen = 0;
   uint64_t expected = 1;
   std::string previous = kGenesisHash;
   s = Scan(Cf::kAudit, "", "", [&](absl::string_view key, absl::string_view value) {
@@ -416,7 +442,8 @@ AuditVerification Store::VerifyAudit() {
       return false;
     }
     if (entry.previous_hash() != previous) {
-      fail(seq, "entry does not chain to the one before it");
+      // Either the entry before was altered or this one was: name the first.
+      fail(seq - 1, "an entry does not chain to the one before it");
       return false;
     }
     previous = AuditEntryHash(value);
@@ -427,7 +454,13 @@ AuditVerification Store::VerifyAudit() {
         return false;
       }
       ++result.checkpoints;
+      last_checkpoint_seen = seq;
     }
+    if (seq > last_checkpoint_seen + options_.checkpoint_interval) {
+      fail(last_checkpoint_seen + 1, "signed checkpoints are missing");
+      return false;
+    }
+    if (seq == head.sequence) head_hash_seen = previous;
     ++result.entries;
     ++expected;
     return true;
@@ -435,6 +468,11 @@ AuditVerification Store::VerifyAudit() {
   if (!s.ok()) fail(expected, "cannot read the audit log");
   if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
     fail(expected, "entries signed by a checkpoint are missing from the end of the log");
+  }
+  if (expected <= head.sequence) {
+    fail(expected, "entries this store wrote are missing from the end of the log");
+  } else if (head.sequence > 0 && head_hash_seen != head.hash) {
+    fail(head.sequence, "entry differs from what this store wrote");
   }
   return result;
 }

@@ -114,7 +114,8 @@ class Store {
     rocksdb::Env* env = nullptr;
     const crypto::KeyRing* keys = nullptr;  // signs audit checkpoints
     const Clock* clock = nullptr;
-    // A signed checkpoint at least every this many audit entries.
+    // A signed checkpoint every this many audit entries. Used when the
+    // store is created; an existing store keeps the interval it was made with.
     uint64_t checkpoint_interval = 256;
     // Set false only by benchmarks that measure what syncing costs.
     bool sync = true;

@@ -71,9 +71,21 @@ absl::Status ValidateDisplayName(absl::string_view name, absl::string_view field
   return absl::OkStatus();
 }
 
+// Roles that read no case content; an administrator may hold only these, so
+// that whoever manages accounts cannot also read the cases.
+bool ReadsNoCaseContent(int role) {
+  return role == v1::ROLE_ADMINISTRATOR || role == v1::ROLE_AUDITOR || role == v1::ROLE_ANALYST;
+}
+
 absl::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles, bool service_account) {
   if (roles.empty()) return absl::InvalidArgumentError("at least one role is required");
+  const bool administrator =
+      std::find(roles.begin(), roles.end(), v1::ROLE_ADMINISTRATOR) != roles.end();
   for (int r : roles) {
+    if (administrator && !ReadsNoCaseContent(r)) {
+      return absl::InvalidArgumentError(
+          "an administrator cannot also hold a role that reads case content");
+    }
     if (!v1::Role_IsValid(r) || r == v1::ROLE_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat("roles holds an unknown value ", r));
     }
@@ -213,6 +225,11 @@ absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
   if (!locked.ok()) return locked.status();
   absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*locked, "user");
   if (!user.ok()) return user.status();
+  // Checked again under the lock: concurrent guesses must not all slip in
+  // before the first failure locks the account.
+  if (absl::FromUnixMicros(user->locked_until_micros()) > now) {
+    return absl::ResourceExhaustedError("too many failed logins; wait and try again later");
+  }
   RequestContext ctx;
   ctx.principal.id = user->id();
   ctx.principal.organisation_id = user->organisation_id();
@@ -524,6 +541,9 @@ absl::StatusOr<v1::User> Accounts::SetUserDisabled(const RequestContext& ctx,
 absl::StatusOr<v1::User> Accounts::SetUserRoles(const RequestContext& ctx, absl::string_view user_id,
                                                 const std::vector<v1::Role>& roles) {
   if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  if (user_id == ctx.principal.id) {
+    return absl::FailedPreconditionError("administrators cannot change their own roles");
+  }
   google::protobuf::RepeatedField<int> role_values(roles.begin(), roles.end());
   if (absl::Status s = ValidateRoles(role_values, false); !s.ok()) return s;
   return ChangeUser(ctx, user_id, "admin.set_user_roles", [&](v1::UserRecord& user) {

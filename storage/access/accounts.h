@@ -27,8 +27,8 @@ class Accounts {
   struct Options {
     absl::Duration session_lifetime = absl::Hours(8);
     crypto::PasswordCost password_cost = crypto::PasswordCost::kInteractive;
-    // After this many failed logins in a row, each further failure locks
-    // the account for twice as long as the last, up to max_lockout.
+    // The failure that makes this many in a row locks the account for a
+    // second; each further failure doubles that, up to max_lockout.
     int failures_before_lockout = 5;
     absl::Duration max_lockout = absl::Minutes(15);
   };

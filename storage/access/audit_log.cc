@@ -41,11 +41,13 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
   // Which column family to walk, and the key prefix there.
   Cf cf = Cf::kAudit;
   std::string prefix;
+  std::string canonical_case_id;
   if (!request.case_id().empty()) {
     absl::StatusOr<std::string> raw = ParseId(request.case_id(), "case_id");
     if (!raw.ok()) return raw.status();
     cf = Cf::kAuditByCase;
     prefix = ToHex(*raw);
+    canonical_case_id = prefix;
   } else if (!request.principal_id().empty()) {
     if (request.principal_id().size() > 255) return absl::InvalidArgumentError("principal_id is too long");
     cf = Cf::kAuditByPrincipal;
@@ -83,7 +85,7 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
   // Reading the log is itself an access worth recording.
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   v1::AuditEntry entry = NewAuditEntry(ctx, "audit.query", "audit");
-  entry.set_case_id(request.case_id());
+  entry.set_case_id(canonical_case_id);
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
   txn->Audit(std::move(entry));
   if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;

@@ -140,6 +140,12 @@ absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
 absl::Status CaseScope::Save(RecordKind kind, absl::string_view record_id,
                              const google::protobuf::Message& record) {
   ClassSet present = ClassesPresent(record);
+  // Replacing a record overwrites what it held: the caller must be able to
+  // see that too, or it could erase data it may not touch.
+  std::unique_ptr<google::protobuf::Message> stored(record.New());
+  absl::StatusOr<bool> exists = LoadWhole(kind, record_id, stored.get());
+  if (!exists.ok()) return exists.status();
+  if (*exists) present = present | ClassesPresent(*stored);
   if (!visible_.ContainsAll(present)) {
     return absl::PermissionDeniedError(
         "the record holds classes of data that your roles may not write on this case");

@@ -100,18 +100,16 @@ absl::StatusOr<ClassSet> ClassesOfPaths(const Descriptor* type,
     for (absl::string_view part : absl::StrSplit(path, '.')) {
       const FieldDescriptor* f =
           current == nullptr ? nullptr : current->FindFieldByName(std::string(part));
-      if (f == nullptr || done) {
+      if (f == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("update_mask path \"", path, "\" does not name a field"));
       }
       haven::v1::ConfidentialityClass c = ClassOf(f);
-      if (c != haven::v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
+      if (!done && c != haven::v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
         classes.Add(c);
-        done = true;  // the field is written whole
-        current = nullptr;
-      } else {
-        current = IsMessage(f) ? f->message_type() : nullptr;
+        done = true;  // everything below has this field's class
       }
+      current = IsMessage(f) ? f->message_type() : nullptr;
     }
     if (!done && current != nullptr) AllClassesUnder(current, &classes, 0);
   }

@@ -1,0 +1,196 @@
+// Accounts: the only place credentials become a Principal. Each test keeps
+// its Argon2id hashes few (about 100 ms each).
+#include "storage/access/accounts.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "storage/ids.h"
+#include "tests/unit/test_util.h"
+
+namespace haven::access {
+namespace {
+
+namespace v1 = haven::v1;
+using ::haven::testing::MemStore;
+using ::haven::testing::StatusIs;
+using ::testing::HasSubstr;
+using storage::Cf;
+
+class AccountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(db_.Open(), nullptr);
+    Accounts::Options options;
+    options.failures_before_lockout = 2;
+    options.session_lifetime = absl::Hours(8);
+    accounts_ = std::make_unique<Accounts>(db_.store(), &db_.clock(), options);
+  }
+
+  // Bootstraps and logs in with the one-time password.
+  Accounts::Bootstrapped Bootstrap() {
+    absl::StatusOr<Accounts::Bootstrapped> b = accounts_->Bootstrap("Competent authority", "root");
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? *b : Accounts::Bootstrapped();
+  }
+
+  static RequestContext Administrator(const std::string& org) {
+    RequestContext ctx;
+    ctx.principal.id = NewId();
+    ctx.principal.organisation_id = org;
+    ctx.principal.roles = {v1::ROLE_ADMINISTRATOR};
+    ctx.purpose = "administration";
+    return ctx;
+  }
+
+  v1::AuditEntry LastAudit() {
+    absl::StatusOr<v1::AuditEntry> e = db_.store()->ReadAuditEntry(db_.store()->last_audit_sequence());
+    EXPECT_TRUE(e.ok());
+    return e.ok() ? *e : v1::AuditEntry();
+  }
+
+  MemStore db_;
+  std::unique_ptr<Accounts> accounts_;
+};
+
+TEST_F(AccountsTest, BootstrapOnceThenOneTimePasswordSessionMayDoNothingElse) {
+  Accounts::Bootstrapped b = Bootstrap();
+  ASSERT_TRUE(b.created);
+  EXPECT_EQ(b.username, "root");
+  EXPECT_GE(b.one_time_password.size(), 20u);
+  absl::StatusOr<Accounts::Bootstrapped> again = accounts_->Bootstrap("Other", "root2");
+  HAVEN_ASSERT_OK(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_TRUE(again->one_time_password.empty());
+
+  absl::StatusOr<Accounts::Session> session = accounts_->Login("root", b.one_time_password, "req-1");
+  HAVEN_ASSERT_OK(session);
+  EXPECT_TRUE(session->password_change_required);
+  EXPECT_EQ(LastAudit().action(), "auth.login");
+  EXPECT_EQ(LastAudit().outcome(), v1::AUDIT_OUTCOME_ALLOWED);
+
+  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(session->token);
+  HAVEN_ASSERT_OK(p);
+  EXPECT_EQ(p->organisation_id, b.organisation_id);
+  EXPECT_TRUE(p->HasRole(v1::ROLE_ADMINISTRATOR));
+  EXPECT_TRUE(p->password_change_required);
+  EXPECT_FALSE(p->session_key.empty());
+
+  RequestContext ctx;
+  ctx.principal = *p;
+  v1::Organisation org;
+  org.set_display_name("NGO");
+  org.set_type(v1::ORGANISATION_TYPE_NGO);
+  EXPECT_THAT(accounts_->CreateOrganisation(ctx, org),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+}
+
+TEST_F(AccountsTest, SessionTokenIsNotStoredAndEndsAtExpiryAndLogout) {
+  Accounts::Bootstrapped b = Bootstrap();
+  absl::StatusOr<Accounts::Session> session = accounts_->Login("root", b.one_time_password, "");
+  HAVEN_ASSERT_OK(session);
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    HAVEN_ASSERT_OK(db_.store()->Scan(static_cast<Cf>(i), "", "",
+                                      [&](absl::string_view k, absl::string_view v) {
+                                        EXPECT_EQ(k.find(session->token), absl::string_view::npos);
+                                        EXPECT_EQ(v.find(session->token), absl::string_view::npos);
+                                        EXPECT_EQ(v.find(b.one_time_password), absl::string_view::npos);
+                                        return true;
+                                      }));
+  }
+  HAVEN_EXPECT_OK(accounts_->AuthenticateToken(session->token));
+  std::string altered = session->token;
+  altered.back() = altered.back() == 'A' ? 'B' : 'A';
+  EXPECT_THAT(accounts_->AuthenticateToken(altered),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  EXPECT_THAT(accounts_->AuthenticateToken(""),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+
+  db_.clock().Advance(absl::Hours(8));
+  EXPECT_THAT(accounts_->AuthenticateToken(session->token),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+}
+
+TEST_F(AccountsTest, LogoutEndsTheSession) {
+  Accounts::Bootstrapped b = Bootstrap();
+  absl::StatusOr<Accounts::Session> session = accounts_->Login("root", b.one_time_password, "");
+  HAVEN_ASSERT_OK(session);
+  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(session->token);
+  HAVEN_ASSERT_OK(p);
+  RequestContext ctx;
+  ctx.principal = *p;
+  HAVEN_ASSERT_OK(accounts_->Logout(ctx));
+  EXPECT_THAT(accounts_->AuthenticateToken(session->token),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+}
+
+TEST_F(AccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
+  Bootstrap();
+  absl::StatusOr<Accounts::Session> wrong = accounts_->Login("root", "not the password", "");
+  EXPECT_EQ(LastAudit().outcome(), v1::AUDIT_OUTCOME_DENIED);
+  absl::StatusOr<Accounts::Session> unknown = accounts_->Login("nobody", "not the password", "");
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  EXPECT_EQ(wrong.status(), unknown.status());
+}
+
+TEST_F(AccountsTest, RepeatedFailuresLockTheAccountEvenForTheRightPassword) {
+  Accounts::Bootstrapped b = Bootstrap();
+  EXPECT_FALSE(accounts_->Login("root", "wrong password 1", "").ok());
+  EXPECT_FALSE(accounts_->Login("root", "wrong password 2", "").ok());
+  EXPECT_THAT(accounts_->Login("root", b.one_time_password, ""),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  db_.clock().Advance(absl::Seconds(2));
+  HAVEN_EXPECT_OK(accounts_->Login("root", b.one_time_password, ""));
+}
+
+TEST_F(AccountsTest, OnlyAdministratorsManageAccounts) {
+  RequestContext caseworker = Administrator(NewId());
+  caseworker.principal.roles = {v1::ROLE_CASEWORKER};
+  v1::Organisation org;
+  org.set_display_name("NGO");
+  org.set_type(v1::ORGANISATION_TYPE_NGO);
+  EXPECT_THAT(accounts_->CreateOrganisation(caseworker, org),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(accounts_->ListOrganisations(caseworker, 10, ""),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(accounts_->RevokeSessions(caseworker, NewId()),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  HAVEN_EXPECT_OK(accounts_->CreateOrganisation(Administrator(NewId()), org));
+}
+
+TEST_F(AccountsTest, CertificateOfARegisteredServiceAccountBecomesItsPrincipal) {
+  RequestContext admin = Administrator(NewId());
+  v1::Organisation org;
+  org.set_display_name("Police liaison unit");
+  org.set_type(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+  absl::StatusOr<v1::Organisation> created = accounts_->CreateOrganisation(admin, org);
+  HAVEN_ASSERT_OK(created);
+  const std::string der = "pretend DER bytes";
+  v1::ServiceAccount account;
+  account.set_organisation_id(created->id());
+  account.set_display_name("liaison system");
+  account.add_roles(v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+  account.set_certificate_sha256(ToHex(crypto::Sha256(der)));
+  absl::StatusOr<v1::ServiceAccount> registered = accounts_->CreateServiceAccount(admin, account);
+  HAVEN_ASSERT_OK(registered);
+
+  absl::StatusOr<Principal> p = accounts_->AuthenticateCertificate(crypto::Sha256(der));
+  HAVEN_ASSERT_OK(p);
+  EXPECT_EQ(p->id, registered->id());
+  EXPECT_TRUE(p->service_account);
+  EXPECT_EQ(p->organisation_type, v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+  EXPECT_TRUE(p->HasRole(v1::ROLE_LAW_ENFORCEMENT_LIAISON));
+  EXPECT_THAT(accounts_->AuthenticateCertificate(crypto::Sha256("another certificate")),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+
+  account.add_roles(v1::ROLE_ADMINISTRATOR);
+  account.set_certificate_sha256(ToHex(crypto::Sha256("second")));
+  EXPECT_THAT(accounts_->CreateServiceAccount(admin, account),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("administrator")));
+}
+
+}  // namespace
+}  // namespace haven::access
