@@ -161,6 +161,29 @@ TEST_F(AuthTest, OnlyAdministratorsManageAccounts) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(AuthTest, AdministratorsCannotGrantThemselvesCaseAccess) {
+  v1::SetUserRolesRequest self;
+  self.set_user_id(administrator_.user_id);
+  self.add_roles(v1::ROLE_ADMINISTRATOR);
+  self.add_roles(v1::ROLE_CASEWORKER);
+  v1::User user;
+  EXPECT_EQ(admin_->SetUserRoles(As(administrator_).get(), self, &user).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  std::string ngo = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
+  v1::CreateUserRequest both;
+  both.mutable_user()->set_username("two.hats");
+  both.mutable_user()->set_display_name("Two hats");
+  both.mutable_user()->set_organisation_id(ngo);
+  both.mutable_user()->add_roles(v1::ROLE_ADMINISTRATOR);
+  both.mutable_user()->add_roles(v1::ROLE_SUPERVISOR);
+  v1::CreateUserResponse created;
+  EXPECT_EQ(admin_->CreateUser(As(administrator_).get(), both, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(admin_->WhoAmI(As(administrator_).get(), v1::WhoAmIRequest(), &me).ok());
+  EXPECT_THAT(me.roles(), ::testing::ElementsAre(v1::ROLE_ADMINISTRATOR));
+}
+
 TEST_F(AuthTest, AccountInputIsValidated) {
   std::string ngo = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
   auto create_user = [&](const std::string& username, int role, const std::string& org) {
