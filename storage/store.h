@@ -140,6 +140,7 @@ class Store {
   // The entry stored at `sequence`, with its hash filled in.
   absl::StatusOr<haven::v1::AuditEntry> ReadAuditEntry(uint64_t sequence);
   uint64_t last_audit_sequence() const;
+  uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
 
   // Forces a flush and compaction of a column family, so that deleted values
   // (a destroyed data key) leave the files on disk.

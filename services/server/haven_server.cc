@@ -72,6 +72,15 @@ void AddDeclaredServices(std::vector<std::unique_ptr<grpc::Service>>* services) 
   (services->push_back(std::make_unique<S>()), ...);
 }
 
+access::Accounts::Options AccountOptions(const haven::v1::ServerConfig& config) {
+  access::Accounts::Options options;
+  options.session_lifetime = absl::Minutes(config.session_minutes());
+  options.password_cost = config.password_hash_cost() == "moderate"
+                              ? crypto::PasswordCost::kModerate
+                              : crypto::PasswordCost::kInteractive;
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
@@ -95,13 +104,15 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
 
-  access::Accounts::Options account_options;
-  account_options.session_lifetime = absl::Minutes(config.session_minutes());
-  account_options.password_cost = config.password_hash_cost() == "moderate"
-                                      ? crypto::PasswordCost::kModerate
-                                      : crypto::PasswordCost::kInteractive;
+  if (server->store_->checkpoint_interval() !=
+      static_cast<uint64_t>(config.audit_checkpoint_interval())) {
+    services::Log(services::LogLevel::kWarning,
+                  "audit_checkpoint_interval is fixed when the store is created; using the store's",
+                  {{"store", std::to_string(server->store_->checkpoint_interval())},
+                   {"config", std::to_string(config.audit_checkpoint_interval())}});
+  }
   server->accounts_ =
-      std::make_unique<access::Accounts>(server->store_.get(), clock, account_options);
+      std::make_unique<access::Accounts>(server->store_.get(), clock, AccountOptions(config));
   server->door_ =
       std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(), clock);
   server->audit_log_ = std::make_unique<access::AuditLog>(server->store_.get());
@@ -148,6 +159,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
         !s.ok()) {
       return s;
     }
+    server->port_file_ = config.port_file();
   }
   services::Log(services::LogLevel::kInfo, "listening",
                 {{"port", std::to_string(server->port_)},
@@ -167,6 +179,7 @@ std::shared_ptr<grpc::Channel> HavenServer::InProcessChannel() {
 void HavenServer::Shutdown(absl::Time deadline) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  if (!port_file_.empty()) std::remove(port_file_.c_str());  // no longer true
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
 }
@@ -190,10 +203,10 @@ absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
   store_options.path = config.data_dir();
   store_options.keys = keys->get();
   store_options.clock = &clock;
+  store_options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
   absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
   if (!store.ok()) return store.status();
-  access::Accounts::Options account_options;
-  access::Accounts accounts(store->get(), &clock, account_options);
+  access::Accounts accounts(store->get(), &clock, AccountOptions(config));
   return accounts.Bootstrap("Mechanism administration", admin_username);
 }
 

@@ -64,6 +64,7 @@ class HavenServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int mtls_port_ = 0;
+  std::string port_file_;
   bool shut_down_ = false;
 };
 

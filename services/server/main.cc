@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <grpc/support/log.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -23,6 +25,14 @@ namespace {
 
 using haven::services::Log;
 using haven::services::LogLevel;
+
+// gRPC's own log lines go through Haven's structured log.
+void LogFromGrpc(gpr_log_func_args* args) {
+  LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR ? LogLevel::kError
+                   : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                              : LogLevel::kDebug;
+  Log(level, "grpc", {{"detail", args->message}});
+}
 
 int Usage() {
   std::fprintf(stderr,
@@ -91,6 +101,7 @@ int main(int argc, char** argv) {
   // Debian's Abseil checks every mutex for lock cycles; gRPC's many mutexes
   // make that a measurable cost on each call, and Haven relies on none of it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  gpr_set_log_function(LogFromGrpc);
   std::string command = "serve";
   std::string config_path;
   std::string admin = "admin";

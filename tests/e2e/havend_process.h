@@ -1,0 +1,134 @@
+// HavendProcess: the real havend as a child process on a temporary directory, plus client helpers.
+#ifndef HAVEN_TESTS_E2E_HAVEND_PROCESS_H_
+#define HAVEN_TESTS_E2E_HAVEND_PROCESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "haven/v1/admin.grpc.pb.h"
+#include "haven/v1/audit.grpc.pb.h"
+#include "haven/v1/case.grpc.pb.h"
+
+namespace haven::e2e {
+
+// One havend on its own temporary directory: config, master key, store,
+// port file and stderr log (havend.log, appended by every run). All test
+// assertions inside use gtest's ASSERT_*; wrap calls in ASSERT_NO_FATAL_FAILURE.
+class HavendProcess {
+ public:
+  // `extra_config` is appended to the text-format haven.v1.ServerConfig.
+  explicit HavendProcess(std::string extra_config = "");
+  // SIGKILLs a running havend and removes the directory (kept when the
+  // environment sets HAVEN_E2E_KEEP).
+  ~HavendProcess();
+  HavendProcess(const HavendProcess&) = delete;
+  HavendProcess& operator=(const HavendProcess&) = delete;
+
+  // Writes the config and runs `havend init`, keeping the one-time password.
+  void Init();
+  // Starts havend on the directory and waits for its port file.
+  void Start();
+  // SIGTERM, then waits for the exit; returns the wait status.
+  int Terminate();
+  // SIGKILL, then reaps.
+  void Kill();
+
+  bool running() const { return pid_ > 0; }
+  const std::string& dir() const { return dir_; }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string data_dir() const { return path("data"); }
+  std::string log_path() const { return path("havend.log"); }
+  std::string ReadLog() const;
+  const std::string& admin_one_time_password() const { return one_time_password_; }
+  int port() const { return port_; }
+  int mtls_port() const { return mtls_port_; }
+  // An insecure channel to the session-token listener of the current run.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::string extra_config_;
+  std::string dir_;
+  std::string one_time_password_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int mtls_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// "exited with 0", "killed by signal 9", ...
+std::string DescribeWaitStatus(int status);
+bool ExitedCleanly(int status);
+
+// A logged-in person whose one-time password has been changed.
+struct Actor {
+  std::string username;
+  std::string password;
+  std::string token;
+  std::string user_id;
+  std::string organisation_id;
+};
+
+// An organisation and its users, in the order asked for.
+struct Team {
+  std::string organisation_id;
+  std::vector<Actor> users;
+};
+
+// Stubs of the implemented services over one channel.
+struct Client {
+  explicit Client(const std::shared_ptr<grpc::Channel>& channel);
+  std::unique_ptr<haven::v1::AdminService::Stub> admin;
+  std::unique_ptr<haven::v1::CaseService::Stub> cases;
+  std::unique_ptr<haven::v1::AuditService::Stub> audit;
+};
+
+constexpr std::chrono::seconds kCallDeadline(30);
+
+// A context with a deadline, "authorization: Bearer <token>" unless token is
+// empty, and "x-haven-purpose" unless purpose is empty.
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
+                                         const std::string& purpose = "case-management");
+// "CODE: message", for failure output.
+std::string Describe(const grpc::Status& status);
+
+// Logs in with a one-time password and changes it.
+void Activate(Client& client, const std::string& username, const std::string& one_time_password,
+              Actor* out);
+// Activates havend's first administrator.
+void SetUpAdministrator(const HavendProcess& havend, Client& client, Actor* admin);
+void CreateOrganisation(Client& client, const Actor& admin, const std::string& name,
+                        haven::v1::OrganisationType type, std::string* id);
+// Creates and activates a user with one role.
+void CreateUser(Client& client, const Actor& admin, const std::string& organisation_id,
+                const std::string& username, haven::v1::Role role, Actor* out);
+// An organisation with one activated user per (username, role).
+void SetUpTeam(Client& client, const Actor& admin, const std::string& name,
+               haven::v1::OrganisationType type,
+               const std::vector<std::pair<std::string, haven::v1::Role>>& users, Team* out);
+
+// grpc.health.v1.Health/Check for the server as a whole, through the generic
+// stub; *response gets the serialized HealthCheckResponse.
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, std::string* response);
+
+// grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo with one
+// list_services request; *response gets the serialized response.
+grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel,
+                                      std::string* response);
+
+// Runs a shell command; returns its exit code (-1 when it did not exit).
+int RunShell(const std::string& command);
+std::string ReadFile(const std::string& path);
+// Every regular file under `dir`, recursively.
+std::vector<std::string> FilesUnder(const std::string& dir);
+// `n` characters drawn at random from `alphabet`.
+std::string RandomString(size_t n, const std::string& alphabet);
+
+}  // namespace haven::e2e
+
+#endif  // HAVEN_TESTS_E2E_HAVEND_PROCESS_H_
