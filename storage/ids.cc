@@ -36,6 +36,22 @@ int HexValue(char c) {
 }
 }  // namespace
 
+absl::StatusOr<std::string> FromHex(absl::string_view hex, absl::string_view what) {
+  if (hex.size() % 2 != 0 || hex.size() > 512) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not one this server issued"));
+  }
+  std::string raw(hex.size() / 2, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " is not one this server issued"));
+    }
+    raw[i] = static_cast<char>((hi << 4) | lo);
+  }
+  return raw;
+}
+
 absl::StatusOr<std::string> ParseId(absl::string_view hex, absl::string_view what) {
   if (hex.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " is required"));

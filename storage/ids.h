@@ -17,6 +17,9 @@ std::string NewId();  // hex of NewRawId()
 
 std::string ToHex(absl::string_view bytes);
 
+// Parses hex of any even length; `what` names the field for the error.
+absl::StatusOr<std::string> FromHex(absl::string_view hex, absl::string_view what);
+
 // Parses a 32-character lower- or upper-case hex id. `what` names the field
 // for the error message ("case_id").
 absl::StatusOr<std::string> ParseId(absl::string_view hex, absl::string_view what);

@@ -25,7 +25,8 @@ constexpr const char* kCfNames[] = {
     "meta",          "audit",           "audit_checkpoints", "audit_by_case",
     "audit_by_principal", "cases",      "case_keys",         "case_data",
     "grants",        "organisations",   "users",             "usernames",
-    "sessions",      "service_accounts", "service_account_certs",
+    "sessions",      "service_accounts", "service_account_certs", "case_index",
+    "name_index",    "alerts",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");

@@ -51,6 +51,9 @@ enum class Cf : int {
   kSessions,                // SHA-256 of token -> SessionRecord
   kServiceAccounts,         // id (hex) -> ServiceAccount
   kServiceAccountCerts,     // SHA-256 of certificate DER -> service account id
+  kCaseIndex,               // tag byte + ids / deadline + raw case id -> "" (no personal data)
+  kNameIndex,               // blind-index key + raw case id -> ""
+  kAlerts,                  // time (u64) + raw alert id -> Alert
   kCount,
 };
 const char* CfName(Cf cf);

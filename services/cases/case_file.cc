@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/strings/str_join.h"
 #include "services/common/log.h"
 
 namespace haven::cases {
@@ -25,17 +26,6 @@ google::protobuf::Timestamp ToProto(int64_t micros) {
   t.set_seconds(micros / 1'000'000);
   t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
   return t;
-}
-
-v1::Case FromRecord(const v1::CaseRecord& record, absl::string_view hex_id) {
-  v1::Case c;
-  c.set_id(std::string(hex_id));
-  c.set_owning_organisation_id(record.owning_organisation_id());
-  c.set_status(record.status());
-  *c.mutable_create_time() = ToProto(record.create_time_micros());
-  *c.mutable_update_time() = ToProto(record.update_time_micros());
-  c.set_version(record.version());
-  return c;
 }
 
 bool IsCountryCode(absl::string_view s) {
@@ -69,6 +59,25 @@ absl::StatusOr<google::protobuf::FieldMask> SubjectMask(const google::protobuf::
 }
 
 }  // namespace
+
+v1::Case CaseFromRecord(const v1::CaseRecord& record, absl::string_view hex_id) {
+  v1::Case c;
+  c.set_id(std::string(hex_id));
+  c.set_owning_organisation_id(record.owning_organisation_id());
+  c.set_status(record.status());
+  *c.mutable_create_time() = ToProto(record.create_time_micros());
+  *c.mutable_update_time() = ToProto(record.update_time_micros());
+  c.set_version(record.version());
+  c.set_identification_status(record.identification_status());
+  *c.mutable_assignee_ids() = record.assignee_ids();
+  c.set_supervisor_id(record.supervisor_id());
+  if (record.next_deadline_micros() > 0) {
+    *c.mutable_next_deadline() = ToProto(record.next_deadline_micros());
+  }
+  c.set_closure_reason(record.closure_reason());
+  c.set_erasure_requested_by(record.erasure_requested_by());
+  return c;
+}
 
 absl::Status ValidateSubject(const v1::Subject& s, absl::Time now) {
   for (const auto* name : {&s.given_name(), &s.family_name()}) {
@@ -121,7 +130,11 @@ absl::StatusOr<v1::Case> CaseFile::Create(const access::RequestContext& ctx,
         if (absl::Status s = scope.Save(RecordKind::kSubject, "", request.subject()); !s.ok()) {
           return s;
         }
-        result = FromRecord(scope.record(), scope.case_id());
+        if (absl::Status s = scope.AppendTimeline(v1::TIMELINE_EVENT_OPENED, "case opened");
+            !s.ok()) {
+          return s;
+        }
+        result = CaseFromRecord(scope.record(), scope.case_id());
         *result.mutable_subject() = request.subject();
         scope.Disclose(&result);
         return absl::OkStatus();
@@ -135,7 +148,7 @@ absl::StatusOr<v1::Case> CaseFile::Get(const access::RequestContext& ctx,
   v1::Case result;
   absl::Status s = door_->WithCase(ctx, request.case_id(), v1::CASE_ACTION_READ, "case.read",
                                    [&](access::CaseScope& scope) {
-                                     result = FromRecord(scope.record(), scope.case_id());
+                                     result = CaseFromRecord(scope.record(), scope.case_id());
                                      absl::StatusOr<bool> found = scope.Load(
                                          RecordKind::kSubject, "", result.mutable_subject());
                                      if (!found.ok()) return found.status();
@@ -166,7 +179,13 @@ absl::StatusOr<v1::Case> CaseFile::Update(const access::RequestContext& ctx,
             !p.ok()) {
           return p;
         }
-        result = FromRecord(scope.record(), scope.case_id());
+        if (absl::Status t = scope.AppendTimeline(
+                v1::TIMELINE_EVENT_UPDATED,
+                absl::StrCat("updated ", absl::StrJoin(request.update_mask().paths(), ", ")));
+            !t.ok()) {
+          return t;
+        }
+        result = CaseFromRecord(scope.record(), scope.case_id());
         *result.mutable_subject() = std::move(updated);
         scope.Disclose(&result);
         return absl::OkStatus();
@@ -175,10 +194,132 @@ absl::StatusOr<v1::Case> CaseFile::Update(const access::RequestContext& ctx,
   return result;
 }
 
+absl::StatusOr<v1::Case> CaseFile::Change(
+    const access::RequestContext& ctx, absl::string_view case_id, v1::CaseAction action,
+    absl::string_view audit_action, const std::function<absl::Status(access::CaseScope&)>& change) {
+  v1::Case result;
+  absl::Status s = door_->WithCase(ctx, case_id, action, audit_action, [&](access::CaseScope& scope) {
+    if (absl::Status c = change(scope); !c.ok()) return c;
+    result = CaseFromRecord(scope.record(), scope.case_id());
+    scope.Disclose(&result);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<v1::Case> CaseFile::Assign(const access::RequestContext& ctx,
+                                          const v1::AssignCaseRequest& request) {
+  if (request.assignee_ids().empty() && request.supervisor_id().empty()) {
+    return absl::InvalidArgumentError("give assignee_ids, supervisor_id or both");
+  }
+  if (request.assignee_ids_size() > 10) {
+    return absl::InvalidArgumentError("a case has at most 10 assignees");
+  }
+  return Change(ctx, request.case_id(), v1::CASE_ACTION_ASSIGN, "case.assign",
+                [&](access::CaseScope& scope) -> absl::Status {
+    // Assignees work for the organisation that owns the case.
+    auto check = [&](const std::string& id, std::initializer_list<v1::Role> roles,
+                     absl::string_view field) -> absl::Status {
+      absl::StatusOr<v1::User> user = accounts_->FindUser(id);
+      bool ok = user.ok() && !user->disabled() &&
+                user->organisation_id() == scope.record().owning_organisation_id() &&
+                std::any_of(roles.begin(), roles.end(), [&](v1::Role r) {
+                  return std::find(user->roles().begin(), user->roles().end(), r) !=
+                         user->roles().end();
+                });
+      if (!ok) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, " must name enabled users of the case's organisation with a fitting role"));
+      }
+      return absl::OkStatus();
+    };
+    for (const std::string& id : request.assignee_ids()) {
+      if (absl::Status c = check(id, {v1::ROLE_CASEWORKER, v1::ROLE_SUPERVISOR}, "assignee_ids");
+          !c.ok()) {
+        return c;
+      }
+    }
+    if (!request.supervisor_id().empty()) {
+      if (absl::Status c = check(request.supervisor_id(), {v1::ROLE_SUPERVISOR}, "supervisor_id");
+          !c.ok()) {
+        return c;
+      }
+    }
+    v1::CaseRecord* record = scope.mutable_record();
+    if (!request.assignee_ids().empty()) *record->mutable_assignee_ids() = request.assignee_ids();
+    if (!request.supervisor_id().empty()) record->set_supervisor_id(request.supervisor_id());
+    return scope.AppendTimeline(
+        v1::TIMELINE_EVENT_ASSIGNED,
+        absl::StrCat("assigned to ", absl::StrJoin(record->assignee_ids(), ", "),
+                     record->supervisor_id().empty() ? "" : "; supervisor ",
+                     record->supervisor_id()));
+  });
+}
+
+absl::StatusOr<v1::Case> CaseFile::Close(const access::RequestContext& ctx,
+                                         const v1::CloseCaseRequest& request) {
+  if (!v1::ClosureReason_IsValid(request.reason()) ||
+      request.reason() == v1::CLOSURE_REASON_UNSPECIFIED) {
+    return absl::InvalidArgumentError("reason must be a known closure reason");
+  }
+  return Change(ctx, request.case_id(), v1::CASE_ACTION_CLOSE, "case.close",
+                [&](access::CaseScope& scope) -> absl::Status {
+    if (scope.record().status() != v1::CASE_STATUS_OPEN) {
+      return absl::FailedPreconditionError("only an open case can be closed");
+    }
+    v1::CaseRecord* record = scope.mutable_record();
+    record->set_status(v1::CASE_STATUS_CLOSED);
+    record->set_closure_reason(request.reason());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_CLOSED,
+                                absl::StrCat("closed: ", v1::ClosureReason_Name(request.reason())),
+                                request.note());
+  });
+}
+
+absl::StatusOr<v1::Case> CaseFile::Reopen(const access::RequestContext& ctx,
+                                          const v1::ReopenCaseRequest& request) {
+  return Change(ctx, request.case_id(), v1::CASE_ACTION_CLOSE, "case.reopen",
+                [&](access::CaseScope& scope) -> absl::Status {
+    if (scope.record().status() != v1::CASE_STATUS_CLOSED) {
+      return absl::FailedPreconditionError("only a closed case can be reopened");
+    }
+    v1::CaseRecord* record = scope.mutable_record();
+    record->set_status(v1::CASE_STATUS_OPEN);
+    record->set_closure_reason(v1::CLOSURE_REASON_UNSPECIFIED);
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REOPENED, "reopened", request.note());
+  });
+}
+
+absl::StatusOr<v1::Case> CaseFile::RequestErasure(const access::RequestContext& ctx,
+                                                  const v1::RequestErasureRequest& request) {
+  if (request.reason().empty()) return absl::InvalidArgumentError("reason is required");
+  return Change(ctx, request.case_id(), v1::CASE_ACTION_REQUEST_ERASURE, "case.request_erasure",
+                [&](access::CaseScope& scope) -> absl::Status {
+    if (!scope.record().erasure_requested_by().empty()) {
+      return absl::AlreadyExistsError("an erasure of this case is already waiting for approval");
+    }
+    scope.mutable_record()->set_erasure_requested_by(ctx.principal.id);
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_ERASURE_REQUESTED,
+                                "erasure requested; a supervisor must approve", request.reason());
+  });
+}
+
 absl::Status CaseFile::Erase(const access::RequestContext& ctx,
                              const v1::EraseCaseRequest& request) {
   absl::Status s = door_->WithCase(ctx, request.case_id(), v1::CASE_ACTION_ERASE, "case.erase",
-                                   [](access::CaseScope& scope) { return scope.Shred(); });
+                                   [&](access::CaseScope& scope) -> absl::Status {
+    const std::string& requester = scope.record().erasure_requested_by();
+    if (requester.empty()) {
+      return absl::FailedPreconditionError(
+          "an erasure must be requested (RequestErasure) before a supervisor approves it");
+    }
+    if (requester == ctx.principal.id) {
+      return absl::FailedPreconditionError(
+          "a supervisor other than the one who requested the erasure must approve it");
+    }
+    return scope.Shred();
+  });
   if (!s.ok()) return s;
   // The erasure is committed; pushing the destroyed key out of older files
   // can be retried by the next erasure or compaction if it fails now.

@@ -1,10 +1,12 @@
-// CaseFile: the domain rules of the case core (open, read, update, erase),
-// on top of the CaseDoor. Thread-safe.
+// CaseFile: the domain rules of the case file (open, read, update, assign,
+// consent, linked persons, timeline, search, closure, erasure), on top of
+// the CaseDoor. Thread-safe.
 #ifndef HAVEN_SERVICES_CASES_CASE_FILE_H_
 #define HAVEN_SERVICES_CASES_CASE_FILE_H_
 
 #include "absl/status/statusor.h"
 #include "haven/v1/case.pb.h"
+#include "storage/access/accounts.h"
 #include "storage/access/case_door.h"
 
 namespace haven::cases {
@@ -12,9 +14,14 @@ namespace haven::cases {
 // INVALID_ARGUMENT naming the first field that is wrong; never echoes a value.
 absl::Status ValidateSubject(const haven::v1::Subject& subject, absl::Time now);
 
+// The case as the API shows it, from its administrative record; the
+// subject and other sealed parts are added by the caller.
+haven::v1::Case CaseFromRecord(const haven::v1::CaseRecord& record, absl::string_view hex_id);
+
 class CaseFile {
  public:
-  CaseFile(access::CaseDoor* door, const Clock* clock) : door_(door), clock_(clock) {}
+  CaseFile(access::CaseDoor* door, const access::Accounts* accounts, const Clock* clock)
+      : door_(door), accounts_(accounts), clock_(clock) {}
 
   absl::StatusOr<haven::v1::Case> Create(const access::RequestContext& ctx,
                                          const haven::v1::CreateCaseRequest& request);
@@ -22,13 +29,49 @@ class CaseFile {
                                       const haven::v1::GetCaseRequest& request);
   absl::StatusOr<haven::v1::Case> Update(const access::RequestContext& ctx,
                                          const haven::v1::UpdateCaseRequest& request);
+  absl::StatusOr<haven::v1::Case> Assign(const access::RequestContext& ctx,
+                                         const haven::v1::AssignCaseRequest& request);
+  absl::StatusOr<haven::v1::Case> Close(const access::RequestContext& ctx,
+                                        const haven::v1::CloseCaseRequest& request);
+  absl::StatusOr<haven::v1::Case> Reopen(const access::RequestContext& ctx,
+                                         const haven::v1::ReopenCaseRequest& request);
+  absl::StatusOr<haven::v1::Case> RequestErasure(const access::RequestContext& ctx,
+                                                 const haven::v1::RequestErasureRequest& request);
+  // Approves the requested erasure: a supervisor other than the requester.
   absl::Status Erase(const access::RequestContext& ctx,
                      const haven::v1::EraseCaseRequest& request);
 
+  absl::StatusOr<haven::v1::Consent> RecordConsent(const access::RequestContext& ctx,
+                                                   const haven::v1::RecordConsentRequest& request);
+  absl::StatusOr<haven::v1::Consent> WithdrawConsent(
+      const access::RequestContext& ctx, const haven::v1::WithdrawConsentRequest& request);
+  absl::StatusOr<haven::v1::ListConsentsResponse> ListConsents(
+      const access::RequestContext& ctx, const haven::v1::ListConsentsRequest& request);
+  absl::StatusOr<haven::v1::LinkedPerson> LinkPerson(const access::RequestContext& ctx,
+                                                     const haven::v1::LinkPersonRequest& request);
+  absl::StatusOr<haven::v1::ListLinkedPersonsResponse> ListLinkedPersons(
+      const access::RequestContext& ctx, const haven::v1::ListLinkedPersonsRequest& request);
+  absl::StatusOr<haven::v1::ListTimelineResponse> ListTimeline(
+      const access::RequestContext& ctx, const haven::v1::ListTimelineRequest& request);
+  absl::StatusOr<haven::v1::SearchCasesResponse> Search(
+      const access::RequestContext& ctx, const haven::v1::SearchCasesRequest& request);
+
  private:
+  // Runs `change` on the case under `action`, appends `event` to its
+  // timeline, and returns the case as the caller may see it.
+  absl::StatusOr<haven::v1::Case> Change(
+      const access::RequestContext& ctx, absl::string_view case_id, haven::v1::CaseAction action,
+      absl::string_view audit_action,
+      const std::function<absl::Status(access::CaseScope&)>& change);
+
   access::CaseDoor* door_;
+  const access::Accounts* accounts_;
   const Clock* clock_;
 };
+
+// Whether the subject has given, and not withdrawn, consent for `purpose`.
+// Later services call this before they share.
+absl::StatusOr<bool> HasConsent(access::CaseScope& scope, haven::v1::ConsentPurpose purpose);
 
 }  // namespace haven::cases
 

@@ -10,27 +10,6 @@ using access::RequestContext;
 using services::Into;
 using services::Serve;
 
-grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context,
-                                         const v1::CreateCaseRequest* request, v1::Case* response) {
-  return Serve(*auth_, context, "CreateCase", [&](const RequestContext& ctx) {
-    return Into(file_.Create(ctx, *request), response);
-  });
-}
-
-grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext* context,
-                                      const v1::GetCaseRequest* request, v1::Case* response) {
-  return Serve(*auth_, context, "GetCase", [&](const RequestContext& ctx) {
-    return Into(file_.Get(ctx, *request), response);
-  });
-}
-
-grpc::Status CaseServiceImpl::UpdateCase(grpc::ServerContext* context,
-                                         const v1::UpdateCaseRequest* request, v1::Case* response) {
-  return Serve(*auth_, context, "UpdateCase", [&](const RequestContext& ctx) {
-    return Into(file_.Update(ctx, *request), response);
-  });
-}
-
 grpc::Status CaseServiceImpl::EraseCase(grpc::ServerContext* context,
                                         const v1::EraseCaseRequest* request,
                                         v1::EraseCaseResponse*) {
@@ -61,6 +40,43 @@ grpc::Status CaseServiceImpl::ListGrants(grpc::ServerContext* context,
     absl::StatusOr<std::vector<v1::Grant>> grants = door_->ListGrants(ctx, request->case_id());
     if (!grants.ok()) return grants.status();
     for (v1::Grant& g : *grants) *response->add_grants() = std::move(g);
+    return absl::OkStatus();
+  });
+}
+
+// The handlers that hand the request to one CaseFile method.
+#define HAVEN_CASE_FILE_RPC(Name, Request, Response, Method)                            \
+  grpc::Status CaseServiceImpl::Name(grpc::ServerContext* context,                      \
+                                     const v1::Request* request, v1::Response* response) { \
+    return Serve(*auth_, context, #Name, [&](const RequestContext& ctx) {                \
+      return Into(file_.Method(ctx, *request), response);                              \
+    });                                                                                  \
+  }
+HAVEN_CASE_FILE_RPC(CreateCase, CreateCaseRequest, Case, Create)
+HAVEN_CASE_FILE_RPC(GetCase, GetCaseRequest, Case, Get)
+HAVEN_CASE_FILE_RPC(UpdateCase, UpdateCaseRequest, Case, Update)
+HAVEN_CASE_FILE_RPC(RequestErasure, RequestErasureRequest, Case, RequestErasure)
+HAVEN_CASE_FILE_RPC(AssignCase, AssignCaseRequest, Case, Assign)
+HAVEN_CASE_FILE_RPC(RecordConsent, RecordConsentRequest, Consent, RecordConsent)
+HAVEN_CASE_FILE_RPC(WithdrawConsent, WithdrawConsentRequest, Consent, WithdrawConsent)
+HAVEN_CASE_FILE_RPC(ListConsents, ListConsentsRequest, ListConsentsResponse, ListConsents)
+HAVEN_CASE_FILE_RPC(LinkPerson, LinkPersonRequest, LinkedPerson, LinkPerson)
+HAVEN_CASE_FILE_RPC(ListLinkedPersons, ListLinkedPersonsRequest, ListLinkedPersonsResponse,
+                    ListLinkedPersons)
+HAVEN_CASE_FILE_RPC(ListTimeline, ListTimelineRequest, ListTimelineResponse, ListTimeline)
+HAVEN_CASE_FILE_RPC(SearchCases, SearchCasesRequest, SearchCasesResponse, Search)
+HAVEN_CASE_FILE_RPC(CloseCase, CloseCaseRequest, Case, Close)
+HAVEN_CASE_FILE_RPC(ReopenCase, ReopenCaseRequest, Case, Reopen)
+#undef HAVEN_CASE_FILE_RPC
+
+grpc::Status CaseServiceImpl::ListAlerts(grpc::ServerContext* context,
+                                         const v1::ListAlertsRequest* request,
+                                         v1::ListAlertsResponse* response) {
+  return Serve(*auth_, context, "ListAlerts", [&](const RequestContext& ctx) {
+    auto page = door_->ListAlerts(ctx, request->page_size(), request->page_token());
+    if (!page.ok()) return page.status();
+    for (auto& a : page->first) *response->add_alerts() = std::move(a);
+    response->set_next_page_token(page->second);
     return absl::OkStatus();
   });
 }

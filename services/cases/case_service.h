@@ -11,8 +11,9 @@ namespace haven::cases {
 
 class CaseServiceImpl final : public haven::v1::CaseService::Service {
  public:
-  CaseServiceImpl(const services::Authenticator* auth, access::CaseDoor* door, const Clock* clock)
-      : auth_(auth), door_(door), file_(door, clock) {}
+  CaseServiceImpl(const services::Authenticator* auth, access::CaseDoor* door,
+                  const access::Accounts* accounts, const Clock* clock)
+      : auth_(auth), door_(door), file_(door, accounts, clock) {}
 
   grpc::Status CreateCase(grpc::ServerContext* context, const haven::v1::CreateCaseRequest* request,
                           haven::v1::Case* response) override;
@@ -28,6 +29,22 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
                            haven::v1::Grant* response) override;
   grpc::Status ListGrants(grpc::ServerContext* context, const haven::v1::ListGrantsRequest* request,
                           haven::v1::ListGrantsResponse* response) override;
+#define HAVEN_RPC(Name, Request, Response)                                          \
+  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
+                    haven::v1::Response* response) override;
+  HAVEN_RPC(RequestErasure, RequestErasureRequest, Case)
+  HAVEN_RPC(AssignCase, AssignCaseRequest, Case)
+  HAVEN_RPC(RecordConsent, RecordConsentRequest, Consent)
+  HAVEN_RPC(WithdrawConsent, WithdrawConsentRequest, Consent)
+  HAVEN_RPC(ListConsents, ListConsentsRequest, ListConsentsResponse)
+  HAVEN_RPC(LinkPerson, LinkPersonRequest, LinkedPerson)
+  HAVEN_RPC(ListLinkedPersons, ListLinkedPersonsRequest, ListLinkedPersonsResponse)
+  HAVEN_RPC(ListTimeline, ListTimelineRequest, ListTimelineResponse)
+  HAVEN_RPC(SearchCases, SearchCasesRequest, SearchCasesResponse)
+  HAVEN_RPC(CloseCase, CloseCaseRequest, Case)
+  HAVEN_RPC(ReopenCase, ReopenCaseRequest, Case)
+  HAVEN_RPC(ListAlerts, ListAlertsRequest, ListAlertsResponse)
+#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;

@@ -123,7 +123,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, server->accounts_.get()));
   svc.push_back(std::make_unique<audit::AuditServiceImpl>(a, server->audit_log_.get(),
                                                           server->keys_.get()));
-  svc.push_back(std::make_unique<cases::CaseServiceImpl>(a, server->door_.get(), clock));
+  svc.push_back(std::make_unique<cases::CaseServiceImpl>(a, server->door_.get(),
+                                                         server->accounts_.get(), clock));
   AddDeclaredServices<haven::v1::IdentificationService::Service,
                       haven::v1::ReferralService::Service, haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::HotlineService::Service,

@@ -337,6 +337,16 @@ absl::StatusOr<Principal> Accounts::AuthenticateCertificate(absl::string_view de
   return p;
 }
 
+absl::StatusOr<v1::User> Accounts::FindUser(absl::string_view user_id) const {
+  absl::StatusOr<std::string> raw = ParseId(user_id, "user id");
+  if (!raw.ok()) return raw.status();
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kUsers, ToHex(*raw));
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*stored, "user");
+  if (!user.ok()) return user.status();
+  return UserToApi(*user);
+}
+
 absl::Status Accounts::Logout(const RequestContext& ctx) {
   if (ctx.principal.session_key.empty()) {
     return absl::FailedPreconditionError("certificate callers have no session to end");

@@ -61,6 +61,9 @@ class Accounts {
   // UNAUTHENTICATED unless the SHA-256 of the certificate's DER encoding is
   // registered to an enabled service account.
   absl::StatusOr<Principal> AuthenticateCertificate(absl::string_view der_sha256) const;
+  // A user by id, for checks such as "is this assignee a caseworker of the
+  // case's organisation"; NOT_FOUND when there is none.
+  absl::StatusOr<haven::v1::User> FindUser(absl::string_view user_id) const;
   absl::Status Logout(const RequestContext& ctx);
   absl::Status ChangePassword(const RequestContext& ctx, absl::string_view current,
                               absl::string_view replacement);

@@ -1,11 +1,15 @@
 // CaseDoor: the one door through which services reach a case's personal data.
 #include "storage/access/case_door.h"
 
+#include <algorithm>
+#include <iterator>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "storage/access/redaction.h"
+#include "storage/access/subject_index.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 
@@ -71,6 +75,46 @@ absl::StatusOr<std::vector<v1::GrantRecord>> LoadGrants(storage::Txn& txn,
 
 }  // namespace
 
+std::string IndexPrefix(char tag, absl::string_view id) {
+  std::string key(1, tag);
+  keys::AppendShortString(&key, id);
+  return key;
+}
+
+std::set<std::string> CaseIndexKeys(const v1::CaseRecord& record) {
+  std::set<std::string> keys_out;
+  if (record.status() == v1::CASE_STATUS_ERASED || record.id().empty()) return keys_out;
+  keys_out.insert(IndexPrefix('o', record.owning_organisation_id()) + record.id());
+  for (const std::string& a : record.assignee_ids()) {
+    keys_out.insert(IndexPrefix('a', a) + record.id());
+  }
+  if (record.next_deadline_micros() > 0 && record.status() == v1::CASE_STATUS_OPEN) {
+    std::string d = "d";
+    keys::AppendU64(&d, static_cast<uint64_t>(record.next_deadline_micros()));
+    keys_out.insert(d + record.id());
+  }
+  return keys_out;
+}
+
+bool CaseQuery::Matches(const v1::CaseRecord& record) const {
+  if (status != v1::CASE_STATUS_UNSPECIFIED && record.status() != status) return false;
+  if (identification_status != v1::IDENTIFICATION_STATUS_UNSPECIFIED &&
+      record.identification_status() != identification_status) {
+    return false;
+  }
+  if (!assignee_id.empty() &&
+      std::find(record.assignee_ids().begin(), record.assignee_ids().end(), assignee_id) ==
+          record.assignee_ids().end()) {
+    return false;
+  }
+  if (deadline_before.has_value() &&
+      (record.next_deadline_micros() == 0 ||
+       absl::FromUnixMicros(record.next_deadline_micros()) >= *deadline_before)) {
+    return false;
+  }
+  return true;
+}
+
 bool IsValidPurpose(absl::string_view purpose) {
   if (purpose.empty() || purpose.size() > 64) return false;
   if (purpose[0] < 'a' || purpose[0] > 'z') return false;
@@ -129,11 +173,35 @@ void CaseScope::MarkChanged() {
   record_.set_update_time_micros(now_micros_);
 }
 
+absl::Status CaseScope::IndexSubject(const v1::Subject& subject) {
+  std::vector<std::string> keys = SubjectNameKeys(subject);
+  std::vector<std::string> previous(record_.name_index_keys().begin(),
+                                    record_.name_index_keys().end());
+  SetNameKeys(keys);
+  std::string duplicate = DuplicateKey(subject);
+  if (duplicate.empty()) return absl::OkStatus();
+  std::string blinded = door_->NameIndexKey(duplicate);
+  if (std::find(previous.begin(), previous.end(), blinded) != previous.end()) {
+    return absl::OkStatus();  // told already when this name and date were first recorded
+  }
+  absl::StatusOr<std::vector<std::string>> others = CasesIndexedUnder(duplicate);
+  if (!others.ok()) return others.status();
+  if (others->empty()) return absl::OkStatus();
+  // The competent authority learns that the cases may be one person; the
+  // caller learns nothing.
+  std::vector<std::string> ids = {hex_id_};
+  ids.insert(ids.end(), others->begin(), others->end());
+  return RaiseAlert(v1::ALERT_KIND_POSSIBLE_DUPLICATE, ids);
+}
+
 absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
                               const google::protobuf::Message& record) {
   if (shredded_) return absl::FailedPreconditionError("the case has been erased");
   std::string key = DataKey(kind, record_id);
   MarkChanged();
+  if (kind == RecordKind::kSubject && record.GetDescriptor() == v1::Subject::descriptor()) {
+    if (absl::Status s = IndexSubject(static_cast<const v1::Subject&>(record)); !s.ok()) return s;
+  }
   return txn_->Put(Cf::kCaseData, key, crypto::Seal(data_key_, record.SerializeAsString(), key));
 }
 
@@ -176,6 +244,63 @@ absl::Status CaseScope::Patch(RecordKind kind, absl::string_view record_id,
   return absl::OkStatus();
 }
 
+v1::CaseRecord* CaseScope::mutable_record() {
+  MarkChanged();
+  return &record_;
+}
+
+absl::StatusOr<std::vector<std::string>> CaseScope::RecordIds(RecordKind kind) {
+  std::vector<std::string> ids;
+  if (shredded_) return ids;
+  std::string prefix = DataKey(kind, "");
+  absl::Status s = txn_->Scan(Cf::kCaseData, prefix, "", [&](absl::string_view key, absl::string_view) {
+    ids.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return ids;
+}
+
+absl::Status CaseScope::AppendTimeline(v1::TimelineEventKind kind, absl::string_view summary,
+                                       absl::string_view detail) {
+  v1::TimelineEvent event;
+  event.set_sequence(record_.timeline_length() + 1);
+  *event.mutable_time() = ToProto(now_micros_);
+  event.set_kind(kind);
+  event.set_actor_id(ctx_->principal.id);
+  event.set_actor_organisation_id(ctx_->principal.organisation_id);
+  event.set_summary(std::string(summary));
+  event.set_detail(std::string(detail));
+  std::string id;
+  keys::AppendU64(&id, event.sequence());
+  if (absl::Status s = Save(RecordKind::kTimeline, id, event); !s.ok()) return s;
+  mutable_record()->set_timeline_length(event.sequence());
+  return absl::OkStatus();
+}
+
+void CaseScope::SetNameKeys(const std::vector<std::string>& name_keys) {
+  v1::CaseRecord* record = mutable_record();
+  record->clear_name_index_keys();
+  for (const std::string& k : name_keys) record->add_name_index_keys(door_->NameIndexKey(k));
+}
+
+absl::Status CaseScope::RaiseAlert(v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
+                                   absl::string_view addressee_user_id) {
+  return door_->RaiseAlert(*txn_, kind, hex_case_ids, addressee_user_id);
+}
+
+absl::StatusOr<std::vector<std::string>> CaseScope::CasesIndexedUnder(absl::string_view name_key) {
+  std::vector<std::string> out;
+  std::string prefix = door_->NameIndexKey(name_key);
+  absl::Status s = txn_->Scan(Cf::kNameIndex, prefix, "", [&](absl::string_view key, absl::string_view) {
+    absl::string_view raw = key.substr(prefix.size());
+    if (raw != raw_id_) out.push_back(ToHex(raw));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 void CaseScope::Disclose(google::protobuf::Message* response) {
   disclosed_ = disclosed_ | Redact(response, visible_);
 }
@@ -214,6 +339,8 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
   CaseScope scope;
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   scope.txn_ = txn.get();
+  scope.door_ = this;
+  scope.ctx_ = &ctx;
   scope.raw_id_ = NewRawId();
   scope.hex_id_ = ToHex(scope.raw_id_);
   scope.data_key_ = crypto::SecretKey::Random();
@@ -222,6 +349,7 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
   scope.record_.set_id(scope.raw_id_);
   scope.record_.set_owning_organisation_id(ctx.principal.organisation_id);
   scope.record_.set_status(v1::CASE_STATUS_OPEN);
+  scope.record_.set_identification_status(v1::IDENTIFICATION_STATUS_POTENTIAL_VICTIM);
   scope.record_.set_create_time_micros(now);
   scope.record_.set_update_time_micros(now);
   scope.record_.set_version(1);
@@ -235,23 +363,16 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = work(scope); !s.ok()) {
+  absl::Status s = work(scope);
+  if (s.ok()) s = Finish(*txn, scope, audit_action);
+  if (!s.ok()) {
     if (absl::IsPermissionDenied(s)) {
       txn.reset();
       AuditDenial(ctx, "", audit_action);
     }
     return s;
   }
-  if (absl::Status s = txn->Put(Cf::kCases, scope.raw_id_, scope.record_.SerializeAsString());
-      !s.ok()) {
-    return s;
-  }
-  v1::AuditEntry entry = NewAuditEntry(ctx, audit_action, absl::StrCat("cases/", scope.hex_id_));
-  entry.set_case_id(scope.hex_id_);
-  entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
-  for (auto c : scope.disclosed_.ToVector()) entry.add_classes(c);
-  txn->Audit(std::move(entry));
-  if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+  if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
   return scope.record_;
 }
 
@@ -268,69 +389,257 @@ void CaseDoor::AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
   store_->Commit(std::move(txn)).IgnoreError();
 }
 
-absl::Status CaseDoor::WithCase(const RequestContext& ctx, absl::string_view case_id,
-                                v1::CaseAction action, absl::string_view audit_action,
-                                const Work& work) {
-  absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
-  if (!raw_id.ok()) return raw_id.status();
-  std::string hex_id = ToHex(*raw_id);
-
-  std::unique_ptr<storage::Txn> txn = store_->Begin();
+absl::StatusOr<bool> CaseDoor::Open(storage::Txn& txn, const RequestContext& ctx,
+                                    const std::string& raw_id, v1::CaseAction action,
+                                    CaseScope* scope) {
   const bool writes = action != v1::CASE_ACTION_READ;
   absl::StatusOr<std::optional<std::string>> stored =
-      writes ? txn->GetForUpdate(Cf::kCases, *raw_id) : txn->Get(Cf::kCases, *raw_id);
+      writes ? txn.GetForUpdate(Cf::kCases, raw_id) : txn.Get(Cf::kCases, raw_id);
   if (!stored.ok()) return stored.status();
-  CaseScope scope;
-  if (stored->has_value() && !scope.record_.ParseFromString(**stored)) {
+  if (!stored->has_value()) return false;
+  if (!scope->record_.ParseFromString(**stored)) {
     return absl::DataLossError("a case record is unreadable");
   }
-  CaseDecision decision;
-  if (stored->has_value()) {
-    absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(*txn, *raw_id);
-    if (!grants.ok()) return grants.status();
-    decision = DecideCaseAccess(ctx.principal, action, scope.record_, *grants, clock_->Now());
-  }
-  if (!decision.allowed) {
-    txn.reset();
-    AuditDenial(ctx, hex_id, audit_action);
-    return NotFoundCase();
-  }
+  absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_id);
+  if (!grants.ok()) return grants.status();
+  CaseDecision decision =
+      DecideCaseAccess(ctx.principal, action, scope->record_, *grants, clock_->Now());
+  if (!decision.allowed) return false;
 
-  absl::StatusOr<std::optional<std::string>> wrapped_bytes = txn->Get(Cf::kCaseKeys, *raw_id);
+  absl::StatusOr<std::optional<std::string>> wrapped_bytes = txn.Get(Cf::kCaseKeys, raw_id);
   if (!wrapped_bytes.ok()) return wrapped_bytes.status();
   v1::WrappedKey wrapped;
   if (!wrapped_bytes->has_value() || !wrapped.ParseFromString(**wrapped_bytes)) {
     return absl::DataLossError("the case's data key is missing");
   }
-  absl::StatusOr<crypto::SecretKey> data_key = keys_->UnwrapDataKey(wrapped.sealed_key(), *raw_id);
+  absl::StatusOr<crypto::SecretKey> data_key = keys_->UnwrapDataKey(wrapped.sealed_key(), raw_id);
   if (!data_key.ok()) return data_key.status();
 
-  scope.txn_ = txn.get();
-  scope.raw_id_ = *raw_id;
-  scope.hex_id_ = hex_id;
-  scope.data_key_ = *data_key;
-  scope.visible_ = decision.classes;
-  scope.now_micros_ = absl::ToUnixMicros(clock_->Now());
-  if (absl::Status s = work(scope); !s.ok()) {
-    if (absl::IsPermissionDenied(s)) {  // a class the caller may not write: a denial too
-      txn.reset();
-      AuditDenial(ctx, hex_id, audit_action);
-    }
-    return s;
-  }
+  scope->txn_ = &txn;
+  scope->door_ = this;
+  scope->ctx_ = &ctx;
+  scope->raw_id_ = raw_id;
+  scope->hex_id_ = ToHex(raw_id);
+  scope->data_key_ = *data_key;
+  scope->visible_ = decision.classes;
+  scope->now_micros_ = absl::ToUnixMicros(clock_->Now());
+  scope->original_ = scope->record_;
+  return true;
+}
 
+absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_view audit_action) {
   if (scope.changed_) {
-    if (absl::Status s = txn->Put(Cf::kCases, *raw_id, scope.record_.SerializeAsString());
+    if (absl::Status s = txn.Put(Cf::kCases, scope.raw_id_, scope.record_.SerializeAsString());
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = Reindex(txn, scope.original_, scope.record_); !s.ok()) return s;
   }
-  v1::AuditEntry entry = NewAuditEntry(ctx, audit_action, absl::StrCat("cases/", hex_id));
-  entry.set_case_id(hex_id);
+  v1::AuditEntry entry =
+      NewAuditEntry(*scope.ctx_, audit_action, absl::StrCat("cases/", scope.hex_id_));
+  entry.set_case_id(scope.hex_id_);
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
   for (auto c : scope.disclosed_.ToVector()) entry.add_classes(c);
-  txn->Audit(std::move(entry));
+  txn.Audit(std::move(entry));
+  return absl::OkStatus();
+}
+
+absl::Status CaseDoor::Reindex(storage::Txn& txn, const v1::CaseRecord& before,
+                               const v1::CaseRecord& after) {
+  std::set<std::string> old_keys = CaseIndexKeys(before);
+  std::set<std::string> new_keys = CaseIndexKeys(after);
+  for (const std::string& k : old_keys) {
+    if (new_keys.count(k) == 0) {
+      if (absl::Status s = txn.Delete(Cf::kCaseIndex, k); !s.ok()) return s;
+    }
+  }
+  for (const std::string& k : new_keys) {
+    if (old_keys.count(k) == 0) {
+      if (absl::Status s = txn.Put(Cf::kCaseIndex, k, ""); !s.ok()) return s;
+    }
+  }
+  std::set<std::string> old_names(before.name_index_keys().begin(), before.name_index_keys().end());
+  std::set<std::string> new_names(after.name_index_keys().begin(), after.name_index_keys().end());
+  if (after.status() == v1::CASE_STATUS_ERASED) new_names.clear();
+  for (const std::string& k : old_names) {
+    if (new_names.count(k) == 0) {
+      if (absl::Status s = txn.Delete(Cf::kNameIndex, k + after.id()); !s.ok()) return s;
+    }
+  }
+  for (const std::string& k : new_names) {
+    if (old_names.count(k) == 0) {
+      if (absl::Status s = txn.Put(Cf::kNameIndex, k + after.id(), ""); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CaseDoor::WithCase(const RequestContext& ctx, absl::string_view case_id,
+                                v1::CaseAction action, absl::string_view audit_action,
+                                const Work& work) {
+  absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
+  if (!raw_id.ok()) return raw_id.status();
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  CaseScope scope;
+  absl::StatusOr<bool> allowed = Open(*txn, ctx, *raw_id, action, &scope);
+  if (!allowed.ok()) return allowed.status();
+  if (!*allowed) {
+    txn.reset();
+    AuditDenial(ctx, ToHex(*raw_id), audit_action);
+    return NotFoundCase();
+  }
+  absl::Status s = work(scope);
+  if (s.ok()) s = Finish(*txn, scope, audit_action);
+  if (!s.ok()) {
+    if (absl::IsPermissionDenied(s)) {  // a class the caller may not write: a denial too
+      txn.reset();
+      AuditDenial(ctx, scope.hex_id_, audit_action);
+    }
+    return s;
+  }
   return store_->Commit(std::move(txn));
+}
+
+absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,
+                                                           const RequestContext& ctx,
+                                                           const CaseQuery& query) {
+  std::set<std::string> out;
+  auto collect = [&](Cf cf, const std::string& prefix, const std::string& upper,
+                     std::set<std::string>* into) {
+    return txn.Scan(cf, prefix, "", [&](absl::string_view key, absl::string_view) {
+      if (!upper.empty() && key >= upper) return false;
+      if (key.size() >= kIdBytes) into->emplace(key.substr(key.size() - kIdBytes));
+      return true;
+    });
+  };
+  if (!query.name_keys.empty()) {
+    bool first = true;
+    for (const std::string& name_key : query.name_keys) {
+      std::set<std::string> matches;
+      if (absl::Status s = collect(Cf::kNameIndex, NameIndexKey(name_key), "", &matches); !s.ok()) {
+        return s;
+      }
+      if (first) {
+        out = std::move(matches);
+        first = false;
+      } else {
+        std::set<std::string> both;
+        std::set_intersection(out.begin(), out.end(), matches.begin(), matches.end(),
+                              std::inserter(both, both.begin()));
+        out = std::move(both);
+      }
+    }
+    return out;
+  }
+  if (!query.assignee_id.empty()) {
+    absl::Status s = collect(Cf::kCaseIndex, IndexPrefix('a', query.assignee_id), "", &out);
+    if (!s.ok()) return s;
+    return out;
+  }
+  if (query.deadline_before.has_value()) {
+    std::string upper = "d";
+    keys::AppendU64(&upper, static_cast<uint64_t>(absl::ToUnixMicros(*query.deadline_before)));
+    absl::Status s = collect(Cf::kCaseIndex, "d", upper, &out);
+    if (!s.ok()) return s;
+    return out;
+  }
+  for (const std::string& prefix :
+       {IndexPrefix('o', ctx.principal.organisation_id),
+        IndexPrefix('g', ctx.principal.organisation_id), IndexPrefix('g', ctx.principal.id)}) {
+    if (absl::Status s = collect(Cf::kCaseIndex, prefix, "", &out); !s.ok()) return s;
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> CaseDoor::ForEachReadableCase(const RequestContext& ctx,
+                                                          const CaseQuery& query,
+                                                          absl::string_view audit_action,
+                                                          const Work& work) {
+  std::string after;
+  if (!query.page_token.empty()) {
+    absl::StatusOr<std::string> raw = ParseId(query.page_token, "page_token");
+    if (!raw.ok()) return raw.status();
+    after = *raw;
+  }
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::set<std::string>> candidates = Candidates(*txn, ctx, query);
+  if (!candidates.ok()) return candidates.status();
+  std::vector<std::unique_ptr<CaseScope>> scopes;  // kept alive until commit
+  std::string next_token;
+  for (auto it = candidates->upper_bound(after); it != candidates->end(); ++it) {
+    std::unique_ptr<CaseScope> scope(new CaseScope());
+    absl::StatusOr<bool> allowed = Open(*txn, ctx, *it, v1::CASE_ACTION_READ, scope.get());
+    if (!allowed.ok()) return allowed.status();
+    if (!*allowed || !query.Matches(scope->record_)) continue;
+    // A name matches only where the caller may see who the subject is, so
+    // that a search cannot tell whether a name exists elsewhere.
+    if (!query.name_keys.empty() && !scope->visible_.Contains(v1::CONFIDENTIALITY_IDENTIFYING)) {
+      continue;
+    }
+    if (static_cast<int>(scopes.size()) == query.limit) {
+      next_token = scopes.back()->hex_id_;
+      break;
+    }
+    if (absl::Status s = work(*scope); !s.ok()) return s;
+    if (absl::Status s = Finish(*txn, *scope, audit_action); !s.ok()) return s;
+    scopes.push_back(std::move(scope));
+  }
+  if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+  return next_token;
+}
+
+std::string CaseDoor::NameIndexKey(absl::string_view name_key) const {
+  return keys_->BlindIndex("name", name_key);
+}
+
+absl::Status CaseDoor::RaiseAlert(storage::Txn& txn, v1::AlertKind kind,
+                                  const std::vector<std::string>& hex_case_ids,
+                                  absl::string_view addressee_user_id) {
+  v1::Alert alert;
+  alert.set_id(NewId());
+  alert.set_kind(kind);
+  for (const std::string& id : hex_case_ids) alert.add_case_ids(id);
+  int64_t now = absl::ToUnixMicros(clock_->Now());
+  *alert.mutable_create_time() = ToProto(now);
+  alert.set_addressee_user_id(std::string(addressee_user_id));
+  std::string key;
+  keys::AppendU64(&key, static_cast<uint64_t>(now));
+  key += alert.id();
+  return txn.Put(Cf::kAlerts, key, alert.SerializeAsString());
+}
+
+absl::StatusOr<std::pair<std::vector<v1::Alert>, std::string>> CaseDoor::ListAlerts(
+    const RequestContext& ctx, int page_size, absl::string_view page_token) {
+  std::string after;
+  if (!page_token.empty()) {
+    absl::StatusOr<std::string> raw = FromHex(page_token, "page_token");
+    if (!raw.ok()) return raw.status();
+    after = *raw;
+  }
+  const bool authority =
+      ctx.principal.organisation_type == v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY &&
+      (ctx.principal.HasRole(v1::ROLE_DECISION_MAKER) || ctx.principal.HasRole(v1::ROLE_SUPERVISOR));
+  const int limit = page_size <= 0 ? 100 : std::min(page_size, 1000);
+  std::vector<v1::Alert> out;
+  std::string last;
+  bool more = false;
+  absl::Status s = store_->Scan(Cf::kAlerts, "", after, [&](absl::string_view key, absl::string_view value) {
+    v1::Alert alert;
+    if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    const bool mine = alert.addressee_user_id().empty()
+                          ? authority
+                          : alert.addressee_user_id() == ctx.principal.id;
+    if (!mine) return true;
+    if (static_cast<int>(out.size()) == limit) {
+      more = true;
+      return false;
+    }
+    out.push_back(std::move(alert));
+    last = std::string(key);
+    return true;
+  });
+  if (!s.ok()) return s;
+  return std::make_pair(std::move(out), more ? ToHex(last) : std::string());
 }
 
 absl::StatusOr<v1::Grant> CaseDoor::CreateGrant(const RequestContext& ctx, const v1::Grant& grant) {
@@ -395,6 +704,18 @@ absl::StatusOr<v1::Grant> CaseDoor::CreateGrant(const RequestContext& ctx, const
         record.set_created_by(ctx.principal.id);
         record.set_create_time_micros(absl::ToUnixMicros(now));
         created = GrantToApi(record, scope.case_id());
+        if (absl::Status t = scope.AppendTimeline(
+                v1::TIMELINE_EVENT_ACCESS_GRANTED,
+                absl::StrCat("access granted to ", grantee_hex, " for ", grant.purpose(), ": ",
+                             classes.DebugString()));
+            !t.ok()) {
+          return t;
+        }
+        if (absl::Status p = scope.txn_->Put(Cf::kCaseIndex,
+                                             IndexPrefix('g', grantee_hex) + scope.raw_id_, "");
+            !p.ok()) {
+          return p;
+        }
         return scope.txn_->Put(Cf::kGrants, GrantKey(scope.raw_id_, record.id()),
                                record.SerializeAsString());
       });
@@ -419,6 +740,11 @@ absl::StatusOr<v1::Grant> CaseDoor::RevokeGrant(const RequestContext& ctx,
         }
         record.set_revoked(true);
         revoked = GrantToApi(record, scope.case_id());
+        if (absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_ACCESS_REVOKED,
+                                                  absl::StrCat("access revoked: grant ", revoked.id()));
+            !t.ok()) {
+          return t;
+        }
         return scope.txn_->Put(Cf::kGrants, key, record.SerializeAsString());
       });
   if (!s.ok()) return s;

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
+#include "absl/time/time.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/policy.h"
@@ -34,13 +37,46 @@ namespace haven::access {
 // they are part of keys on disk.
 enum class RecordKind : uint8_t {
   kSubject = 1,
+  kConsent = 2,         // id: the ConsentPurpose number, one byte
+  kLinkedPerson = 3,    // id: raw record id
+  kTimeline = 4,        // id: event sequence, u64 big-endian
+  kScreening = 5,       // id: raw record id
+  kIdentification = 6,  // id: empty; the identification state of the case
+  kProceeding = 7,      // id: raw record id
 };
+
+class CaseDoor;
+
+// What a search asks for; every criterion given must hold.
+struct CaseQuery {
+  haven::v1::CaseStatus status = haven::v1::CASE_STATUS_UNSPECIFIED;
+  haven::v1::IdentificationStatus identification_status =
+      haven::v1::IDENTIFICATION_STATUS_UNSPECIFIED;
+  std::string assignee_id;
+  std::optional<absl::Time> deadline_before;
+  // Name match keys (access/names.h); all must match.
+  std::vector<std::string> name_keys;
+  std::string page_token;  // the last case id of the previous page
+  int limit = 50;
+
+  bool Matches(const haven::v1::CaseRecord& record) const;
+};
+
+// Index keys of a case record in Cf::kCaseIndex (no personal data):
+// 'o' owning organisation, 'a' assignee, 'd' deadline; 'g' grantee keys are
+// written with grants.
+std::string IndexPrefix(char tag, absl::string_view id);
+std::set<std::string> CaseIndexKeys(const haven::v1::CaseRecord& record);
 
 // A case as one caller may use it, inside one transaction.
 class CaseScope {
  public:
   const std::string& case_id() const { return hex_id_; }
   const haven::v1::CaseRecord& record() const { return record_; }
+  // The administrative record to change; written and re-indexed on commit.
+  haven::v1::CaseRecord* mutable_record();
+  const RequestContext& context() const { return *ctx_; }
+  absl::Time now() const { return absl::FromUnixMicros(now_micros_); }
   // What the caller may see and write on this case.
   ClassSet visible() const { return visible_; }
 
@@ -59,6 +95,23 @@ class CaseScope {
                      const google::protobuf::Message& patch,
                      const google::protobuf::FieldMask& mask,
                      google::protobuf::Message* result);
+  // The ids of this case's records of one kind, in key order.
+  absl::StatusOr<std::vector<std::string>> RecordIds(RecordKind kind);
+  // Appends an event to the case's timeline. `summary` is Haven's own text,
+  // made from codes; `detail` is what a person wrote (narrative class).
+  absl::Status AppendTimeline(haven::v1::TimelineEventKind kind, absl::string_view summary,
+                              absl::string_view detail = "");
+  // Indexes the subject under these name match keys (blind: only keyed
+  // hashes of them are stored), replacing the previous ones.
+  void SetNameKeys(const std::vector<std::string>& name_keys);
+  // Other cases indexed under a name match key; for duplicate detection,
+  // whose result only ever reaches the competent authority.
+  absl::StatusOr<std::vector<std::string>> CasesIndexedUnder(absl::string_view name_key);
+  // Raises an alert (ids only) to a user or, with no user, to the
+  // competent authority, in this transaction.
+  absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
+                          absl::string_view addressee_user_id = "");
+
   // Redacts a response about this case to visible() and records what it
   // discloses for the audit entry. Every response passes through here.
   void Disclose(google::protobuf::Message* response);
@@ -76,10 +129,15 @@ class CaseScope {
                      const google::protobuf::Message& record);
   // Bumps the case's version and update time, once per transaction.
   void MarkChanged();
+  // Re-indexes the subject's names and looks for possible duplicates.
+  absl::Status IndexSubject(const haven::v1::Subject& subject);
 
   storage::Txn* txn_ = nullptr;
+  CaseDoor* door_ = nullptr;
+  const RequestContext* ctx_ = nullptr;
   crypto::SecretKey data_key_;
   haven::v1::CaseRecord record_;
+  haven::v1::CaseRecord original_;  // as read, to re-index what changed
   std::string raw_id_;
   std::string hex_id_;
   ClassSet visible_;
@@ -120,12 +178,37 @@ class CaseDoor {
   absl::StatusOr<std::vector<haven::v1::Grant>> ListGrants(const RequestContext& ctx,
                                                            absl::string_view case_id);
 
+  // Runs `work`, in one transaction, on each case matching `query` that
+  // the caller may read, in case id order, up to query.limit; each is
+  // audited. Returns the next page token, empty at the end.
+  absl::StatusOr<std::string> ForEachReadableCase(const RequestContext& ctx, const CaseQuery& query,
+                                                  absl::string_view audit_action, const Work& work);
+
+  // Alerts addressed to the caller, or to the competent authority when the
+  // caller decides or supervises there; with the next page token.
+  absl::StatusOr<std::pair<std::vector<haven::v1::Alert>, std::string>> ListAlerts(
+      const RequestContext& ctx, int page_size, absl::string_view page_token);
+
   // After an erasure: pushes the destroyed keys out of the files on disk.
   absl::Status PurgeDestroyedKeys();
 
  private:
+  friend class CaseScope;
   void AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
                    absl::string_view audit_action);
+  // Loads the case and decides; when allowed, makes `scope` ready.
+  absl::StatusOr<bool> Open(storage::Txn& txn, const RequestContext& ctx, const std::string& raw_id,
+                            haven::v1::CaseAction action, CaseScope* scope);
+  // Writes what the scope changed, its index entries and its audit entry.
+  absl::Status Finish(storage::Txn& txn, CaseScope& scope, absl::string_view audit_action);
+  absl::Status Reindex(storage::Txn& txn, const haven::v1::CaseRecord& before,
+                       const haven::v1::CaseRecord& after);
+  absl::StatusOr<std::set<std::string>> Candidates(storage::Txn& txn, const RequestContext& ctx,
+                                                   const CaseQuery& query);
+  std::string NameIndexKey(absl::string_view name_key) const;
+  absl::Status RaiseAlert(storage::Txn& txn, haven::v1::AlertKind kind,
+                          const std::vector<std::string>& hex_case_ids,
+                          absl::string_view addressee_user_id);
 
   storage::Store* store_;
   const crypto::KeyRing* keys_;

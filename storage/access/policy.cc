@@ -16,6 +16,9 @@ constexpr uint32_t kRead = ActionBit(v1::CASE_ACTION_READ);
 constexpr uint32_t kUpdate = ActionBit(v1::CASE_ACTION_UPDATE);
 constexpr uint32_t kErase = ActionBit(v1::CASE_ACTION_ERASE);
 constexpr uint32_t kShare = ActionBit(v1::CASE_ACTION_SHARE);
+constexpr uint32_t kAssign = ActionBit(v1::CASE_ACTION_ASSIGN);
+constexpr uint32_t kClose = ActionBit(v1::CASE_ACTION_CLOSE);
+constexpr uint32_t kRequestErasure = ActionBit(v1::CASE_ACTION_REQUEST_ERASURE);
 
 // What a role may do on the cases of its own organisation, and what it may
 // see there. Roles with no entry (analyst, auditor, administrator) read no
@@ -39,8 +42,9 @@ const RoleRule* RuleFor(Role role) {
       ClassSet::Of({C::CONFIDENTIALITY_ADMINISTRATIVE, C::CONFIDENTIALITY_PSEUDONYMOUS});
   static const RoleRule kRules[] = {
       {v1::ROLE_HOTLINE_OPERATOR, kCreate | kRead | kUpdate, kContact},
-      {v1::ROLE_CASEWORKER, kCreate | kRead | kUpdate | kShare, kAll},
-      {v1::ROLE_SUPERVISOR, kCreate | kRead | kUpdate | kShare | kErase, kAll},
+      {v1::ROLE_CASEWORKER, kCreate | kRead | kUpdate | kShare | kClose | kRequestErasure, kAll},
+      {v1::ROLE_SUPERVISOR,
+       kCreate | kRead | kUpdate | kShare | kClose | kRequestErasure | kAssign | kErase, kAll},
       {v1::ROLE_DECISION_MAKER, kCreate | kRead | kUpdate, kAll},
       {v1::ROLE_SERVICE_PROVIDER_STAFF, kRead | kUpdate, kCare},
       {v1::ROLE_RETURN_OFFICER, kRead | kUpdate, kContact},

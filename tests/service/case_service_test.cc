@@ -231,10 +231,22 @@ TEST_F(CaseServiceTest, ErasureNeedsASupervisorAndLeavesNothingReadable) {
   EXPECT_EQ(cases_->EraseCase(As(caseworker_).get(), erase, &erased).error_code(),
             grpc::StatusCode::NOT_FOUND);
   Actor supervisor = NewUser(ngo_, v1::ROLE_SUPERVISOR);
-  ASSERT_TRUE(cases_->EraseCase(As(supervisor).get(), erase, &erased).ok());
+  EXPECT_EQ(cases_->EraseCase(As(supervisor).get(), erase, &erased).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "an erasure must be requested first";
+  v1::RequestErasureRequest request;
+  request.set_case_id(created.id());
+  request.set_reason("the subject withdrew from the mechanism");
+  v1::Case requested;
+  ASSERT_TRUE(cases_->RequestErasure(As(supervisor).get(), request, &requested).ok());
+  EXPECT_EQ(cases_->EraseCase(As(supervisor).get(), erase, &erased).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "the requester cannot approve";
+  Actor second = NewUser(ngo_, v1::ROLE_SUPERVISOR);
+  ASSERT_TRUE(cases_->EraseCase(As(second).get(), erase, &erased).ok());
   EXPECT_EQ(LastAudit().action(), "case.erase");
   v1::Case read;
-  EXPECT_EQ(Get(supervisor, created.id(), &read).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(second, created.id(), &read).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Get(caseworker_, created.id(), &read).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 

@@ -16,7 +16,7 @@ namespace {
 namespace v1 = haven::v1;
 
 enum class Relation { kOwn, kOther, kGranted, kExpired };
-enum class Action { kCreate, kRead, kUpdate, kErase, kShare };
+enum class Action { kCreate, kRead, kUpdate, kErase, kShare, kAssign, kClose, kRequestErasure };
 
 const char* Name(Relation r) {
   switch (r) {
@@ -34,6 +34,9 @@ const char* Name(Action a) {
     case Action::kUpdate: return "update";
     case Action::kErase: return "erase";
     case Action::kShare: return "share";
+    case Action::kAssign: return "assign";
+    case Action::kClose: return "close";
+    case Action::kRequestErasure: return "request-erasure";
   }
   return "";
 }
@@ -61,6 +64,9 @@ bool Expected(v1::Role role, Action action, Relation relation) {
                          R::ROLE_RETURN_OFFICER}},
       {Action::kErase, {R::ROLE_SUPERVISOR}},
       {Action::kShare, {R::ROLE_CASEWORKER, R::ROLE_SUPERVISOR}},
+      {Action::kAssign, {R::ROLE_SUPERVISOR}},
+      {Action::kClose, {R::ROLE_CASEWORKER, R::ROLE_SUPERVISOR}},
+      {Action::kRequestErasure, {R::ROLE_CASEWORKER, R::ROLE_SUPERVISOR}},
   };
   // Opening a case is always in one's own organisation.
   if (action == Action::kCreate) return kOwn.at(action).count(role) > 0;
@@ -91,8 +97,16 @@ class SecurityMatrixTest : public ServiceTest {
 
   // A fresh case of the home organisation, shared with the away
   // organisation when the relation asks for it.
-  std::string CaseFor(Relation relation) {
+  std::string CaseFor(Relation relation, Action action) {
     v1::Case c = CreateCase(owner_);
+    if (action == Action::kErase) {  // erasure is approved only once requested
+      v1::RequestErasureRequest req;
+      req.set_case_id(c.id());
+      req.set_reason("the subject asked for it");
+      v1::Case out;
+      grpc::Status s = cases_->RequestErasure(As(owner_).get(), req, &out);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
     if (relation == Relation::kGranted || relation == Relation::kExpired) {
       v1::CreateGrantRequest req;
       v1::Grant* g = req.mutable_grant();
@@ -157,6 +171,27 @@ class SecurityMatrixTest : public ServiceTest {
         v1::Grant out;
         return cases_->CreateGrant(As(actor).get(), req, &out);
       }
+      case Action::kAssign: {
+        v1::AssignCaseRequest req;
+        req.set_case_id(case_id);
+        req.add_assignee_ids(owner_.user_id);
+        v1::Case out;
+        return cases_->AssignCase(As(actor).get(), req, &out);
+      }
+      case Action::kClose: {
+        v1::CloseCaseRequest req;
+        req.set_case_id(case_id);
+        req.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+        v1::Case out;
+        return cases_->CloseCase(As(actor).get(), req, &out);
+      }
+      case Action::kRequestErasure: {
+        v1::RequestErasureRequest req;
+        req.set_case_id(case_id);
+        req.set_reason("no longer needed");
+        v1::Case out;
+        return cases_->RequestErasure(As(actor).get(), req, &out);
+      }
     }
     return grpc::Status(grpc::StatusCode::INTERNAL, "unreachable");
   }
@@ -192,14 +227,15 @@ class SecurityMatrixTest : public ServiceTest {
 };
 
 TEST_F(SecurityMatrixTest, EveryRoleActionAndRelationIsDecidedAndAudited) {
-  const Action kActions[] = {Action::kCreate, Action::kRead, Action::kUpdate, Action::kErase,
-                             Action::kShare};
+  const Action kActions[] = {Action::kCreate, Action::kRead,   Action::kUpdate,
+                             Action::kErase,  Action::kShare,  Action::kAssign,
+                             Action::kClose,  Action::kRequestErasure};
   // Relations that need no clock movement first.
   for (Relation relation : {Relation::kOwn, Relation::kOther, Relation::kGranted}) {
     for (v1::Role role : kAllRoles) {
       for (Action action : kActions) {
         if (action == Action::kCreate && relation != Relation::kOwn) continue;
-        Check(role, action, relation, CaseFor(relation));
+        Check(role, action, relation, CaseFor(relation, action));
       }
     }
   }
@@ -207,14 +243,14 @@ TEST_F(SecurityMatrixTest, EveryRoleActionAndRelationIsDecidedAndAudited) {
   std::map<std::pair<v1::Role, Action>, std::string> expired_cases;
   for (v1::Role role : kAllRoles) {
     for (Action action : kActions) {
-      if (action != Action::kCreate) expired_cases[{role, action}] = CaseFor(Relation::kExpired);
+      if (action != Action::kCreate) expired_cases[{role, action}] = CaseFor(Relation::kExpired, action);
     }
   }
   clock_.Advance(absl::Minutes(31));
   for (const auto& [key, case_id] : expired_cases) {
     Check(key.first, key.second, Relation::kExpired, case_id);
   }
-  EXPECT_EQ(checked_, 10 * 5 + 10 * 4 * 3);
+  EXPECT_EQ(checked_, 10 + 10 * 7 * 4);
 }
 
 }  // namespace
