@@ -54,6 +54,7 @@ enum class Cf : int {
   kCaseIndex,               // tag byte + ids / deadline + raw case id -> "" (no personal data)
   kNameIndex,               // blind-index key + raw case id -> ""
   kAlerts,                  // time (u64) + raw alert id -> Alert
+  kIndicatorSets,           // short string set id + version (u32) -> IndicatorSet
   kCount,
 };
 const char* CfName(Cf cf);

@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/hotline.grpc.pb.h"
-#include "haven/v1/identification.grpc.pb.h"
 #include "haven/v1/liaison.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
@@ -22,6 +21,7 @@
 #include "services/cases/case_service.h"
 #include "services/common/authenticator.h"
 #include "services/common/log.h"
+#include "services/identification/identification_service.h"
 
 namespace haven::server {
 namespace {
@@ -125,8 +125,16 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
                                                           server->keys_.get()));
   svc.push_back(std::make_unique<cases::CaseServiceImpl>(a, server->door_.get(),
                                                          server->accounts_.get(), clock));
-  AddDeclaredServices<haven::v1::IdentificationService::Service,
-                      haven::v1::ReferralService::Service, haven::v1::ProtectionService::Service,
+  absl::StatusOr<identification::WorkingCalendar> calendar =
+      identification::WorkingCalendar::FromRules(config.jurisdiction());
+  if (!calendar.ok()) return calendar.status();
+  absl::StatusOr<std::unique_ptr<identification::IdentificationDesk>> desk =
+      identification::IdentificationDesk::Create(server->store_.get(), server->door_.get(),
+                                                 server->accounts_.get(), *calendar, clock);
+  if (!desk.ok()) return desk.status();
+  svc.push_back(
+      std::make_unique<identification::IdentificationServiceImpl>(a, *std::move(desk)));
+  AddDeclaredServices<haven::v1::ReferralService::Service, haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::HotlineService::Service,
                       haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
       &svc);

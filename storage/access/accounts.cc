@@ -347,6 +347,14 @@ absl::StatusOr<v1::User> Accounts::FindUser(absl::string_view user_id) const {
   return UserToApi(*user);
 }
 
+absl::StatusOr<v1::Organisation> Accounts::FindOrganisation(absl::string_view organisation_id) const {
+  absl::StatusOr<std::string> raw = ParseId(organisation_id, "organisation id");
+  if (!raw.ok()) return raw.status();
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kOrganisations, ToHex(*raw));
+  if (!stored.ok()) return stored.status();
+  return Parse<v1::Organisation>(*stored, "organisation");
+}
+
 absl::Status Accounts::Logout(const RequestContext& ctx) {
   if (ctx.principal.session_key.empty()) {
     return absl::FailedPreconditionError("certificate callers have no session to end");

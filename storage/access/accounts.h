@@ -64,6 +64,8 @@ class Accounts {
   // A user by id, for checks such as "is this assignee a caseworker of the
   // case's organisation"; NOT_FOUND when there is none.
   absl::StatusOr<haven::v1::User> FindUser(absl::string_view user_id) const;
+  // An organisation by id; NOT_FOUND when there is none.
+  absl::StatusOr<haven::v1::Organisation> FindOrganisation(absl::string_view organisation_id) const;
   absl::Status Logout(const RequestContext& ctx);
   absl::Status ChangePassword(const RequestContext& ctx, absl::string_view current,
                               absl::string_view replacement);

@@ -677,49 +677,59 @@ absl::StatusOr<v1::Grant> CaseDoor::CreateGrant(const RequestContext& ctx, const
       absl::FromUnixMicros(expire) > now + kMaxGrantLifetime) {
     return absl::InvalidArgumentError("expire_time must be in the future and within 366 days");
   }
-  std::string grantee_hex = ToHex(*grantee);
-  Cf grantee_cf = to_org ? Cf::kOrganisations : Cf::kUsers;
+  v1::GrantRecord draft;
+  (to_org ? draft.mutable_grantee_organisation_id() : draft.mutable_grantee_user_id())
+      ->assign(ToHex(*grantee));
+  draft.set_purpose(grant.purpose());
+  for (auto c : classes.ToVector()) draft.add_classes(c);
+  *draft.mutable_actions() = grant.actions();
+  draft.set_expire_time_micros(expire);
 
   v1::Grant created;
-  absl::Status s = WithCase(
-      ctx, grant.case_id(), v1::CASE_ACTION_SHARE, "case.grant", [&](CaseScope& scope) {
-        if (!scope.visible().ContainsAll(classes)) {
-          return absl::PermissionDeniedError("you cannot grant classes that you cannot see");
-        }
-        absl::StatusOr<std::optional<std::string>> exists =
-            scope.txn_->Get(grantee_cf, grantee_hex);
-        if (!exists.ok()) return exists.status();
-        if (!exists->has_value()) {
-          return absl::InvalidArgumentError(to_org ? "grantee organisation does not exist"
-                                                   : "grantee user does not exist");
-        }
-        v1::GrantRecord record;
-        record.set_id(NewRawId());
-        (to_org ? record.mutable_grantee_organisation_id() : record.mutable_grantee_user_id())
-            ->assign(grantee_hex);
-        record.set_purpose(grant.purpose());
-        for (auto c : classes.ToVector()) record.add_classes(c);
-        *record.mutable_actions() = grant.actions();
-        record.set_expire_time_micros(expire);
-        record.set_created_by(ctx.principal.id);
-        record.set_create_time_micros(absl::ToUnixMicros(now));
-        created = GrantToApi(record, scope.case_id());
-        if (absl::Status t = scope.AppendTimeline(
-                v1::TIMELINE_EVENT_ACCESS_GRANTED,
-                absl::StrCat("access granted to ", grantee_hex, " for ", grant.purpose(), ": ",
-                             classes.DebugString()));
-            !t.ok()) {
-          return t;
-        }
-        if (absl::Status p = scope.txn_->Put(Cf::kCaseIndex,
-                                             IndexPrefix('g', grantee_hex) + scope.raw_id_, "");
-            !p.ok()) {
-          return p;
-        }
-        return scope.txn_->Put(Cf::kGrants, GrantKey(scope.raw_id_, record.id()),
-                               record.SerializeAsString());
-      });
+  absl::Status s = WithCase(ctx, grant.case_id(), v1::CASE_ACTION_SHARE, "case.grant",
+                            [&](CaseScope& scope) -> absl::Status {
+                              absl::StatusOr<v1::Grant> added = scope.AddGrant(draft);
+                              if (!added.ok()) return added.status();
+                              created = *std::move(added);
+                              return absl::OkStatus();
+                            });
   if (!s.ok()) return s;
+  return created;
+}
+
+absl::StatusOr<v1::Grant> CaseScope::AddGrant(v1::GrantRecord record) {
+  ClassSet classes;
+  for (int c : record.classes()) classes.Add(static_cast<v1::ConfidentialityClass>(c));
+  if (!visible_.ContainsAll(classes)) {
+    return absl::PermissionDeniedError("you cannot grant classes that you cannot see");
+  }
+  const bool to_org = !record.grantee_organisation_id().empty();
+  const std::string& grantee = to_org ? record.grantee_organisation_id() : record.grantee_user_id();
+  absl::StatusOr<std::optional<std::string>> exists =
+      txn_->Get(to_org ? Cf::kOrganisations : Cf::kUsers, grantee);
+  if (!exists.ok()) return exists.status();
+  if (!exists->has_value()) {
+    return absl::InvalidArgumentError(to_org ? "grantee organisation does not exist"
+                                             : "grantee user does not exist");
+  }
+  record.set_id(NewRawId());
+  record.set_created_by(ctx_->principal.id);
+  record.set_create_time_micros(now_micros_);
+  v1::Grant created = GrantToApi(record, hex_id_);
+  if (absl::Status t = AppendTimeline(
+          v1::TIMELINE_EVENT_ACCESS_GRANTED,
+          absl::StrCat("access granted to ", grantee, " for ", record.purpose(), ": ",
+                       classes.DebugString()));
+      !t.ok()) {
+    return t;
+  }
+  if (absl::Status p = txn_->Put(Cf::kCaseIndex, IndexPrefix('g', grantee) + raw_id_, ""); !p.ok()) {
+    return p;
+  }
+  if (absl::Status p = txn_->Put(Cf::kGrants, GrantKey(raw_id_, record.id()), record.SerializeAsString());
+      !p.ok()) {
+    return p;
+  }
   return created;
 }
 

@@ -24,6 +24,7 @@
 #include "google/protobuf/message.h"
 #include "absl/time/time.h"
 #include "haven/v1/case.pb.h"
+#include "haven/v1/common.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/policy.h"
 #include "storage/access/principal.h"
@@ -43,6 +44,9 @@ enum class RecordKind : uint8_t {
   kScreening = 5,       // id: raw record id
   kIdentification = 6,  // id: empty; the identification state of the case
   kProceeding = 7,      // id: raw record id
+  kGuardian = 8,        // id: empty
+  kBestInterests = 9,   // id: empty; the latest assessment
+  kDecision = 10,       // id: decision sequence, u64 big-endian
 };
 
 class CaseDoor;
@@ -107,6 +111,10 @@ class CaseScope {
   // Other cases indexed under a name match key; for duplicate detection,
   // whose result only ever reaches the competent authority.
   absl::StatusOr<std::vector<std::string>> CasesIndexedUnder(absl::string_view name_key);
+  // Gives the grantee named in `record` (organisation or user) scoped,
+  // expiring access to this case; id, creator and time are filled in. The
+  // caller cannot grant classes it cannot see.
+  absl::StatusOr<haven::v1::Grant> AddGrant(haven::v1::GrantRecord record);
   // Raises an alert (ids only) to a user or, with no user, to the
   // competent authority, in this transaction.
   absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,

@@ -242,5 +242,96 @@ TEST_F(CaseFileTest, SearchFindsOnlyCasesTheCallerMayRead) {
   EXPECT_EQ(LastAudit().action(), "case.search");
 }
 
+TEST_F(CaseFileTest, NameSearchMatchesSpellingVariantsOnlyWhereIdentityIsVisible) {
+  v1::CreateCaseRequest req;
+  *req.mutable_subject() = SampleSubject("Mohammed");
+  req.mutable_subject()->set_family_name("Al-Hassan");
+  v1::Case c;
+  ASSERT_TRUE(cases_->CreateCase(As(caseworker_).get(), req, &c).ok());
+  CreateCase(caseworker_, "Amina");
+
+  auto found = [&](const Actor& actor, const std::string& name) {
+    v1::SearchCasesRequest search;
+    search.set_name(name);
+    v1::SearchCasesResponse resp;
+    grpc::Status s = cases_->SearchCases(As(actor).get(), search, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const auto& r : resp.cases()) ids.push_back(r.id());
+    return ids;
+  };
+  EXPECT_EQ(found(caseworker_, "muhammad"), std::vector<std::string>{c.id()});
+  EXPECT_EQ(found(caseworker_, "MOHAMED alhassan"), std::vector<std::string>{});  // "alhassan" is one token
+  EXPECT_EQ(found(caseworker_, "Hassan Muhammad"), std::vector<std::string>{c.id()});
+  EXPECT_TRUE(found(caseworker_, "Ivan").empty());
+
+  // Another organisation cannot learn that the name exists here.
+  Actor outsider = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
+  EXPECT_TRUE(found(outsider, "Mohammed").empty());
+  // Nor can an organisation that may read the case but not who it is about.
+  std::string police = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+  Actor liaison = NewUser(police, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+  v1::CreateGrantRequest grant;
+  grant.mutable_grant()->set_case_id(c.id());
+  grant.mutable_grant()->set_grantee_organisation_id(police);
+  grant.mutable_grant()->set_purpose("investigation");
+  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_PSEUDONYMOUS);
+  grant.mutable_grant()->add_actions(v1::CASE_ACTION_READ);
+  grant.mutable_grant()->mutable_expire_time()->set_seconds(
+      absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
+  v1::Grant g;
+  ASSERT_TRUE(cases_->CreateGrant(As(caseworker_).get(), grant, &g).ok());
+  EXPECT_TRUE(found(liaison, "Mohammed").empty());
+  EXPECT_EQ(found(liaison, ""), std::vector<std::string>{c.id()}) << "the case itself is visible";
+
+  // A renamed subject is found by the new name only.
+  v1::UpdateCaseRequest rename;
+  rename.mutable_case_()->set_id(c.id());
+  rename.mutable_case_()->mutable_subject()->set_given_name("Yusuf");
+  rename.mutable_update_mask()->add_paths("subject.given_name");
+  v1::Case renamed;
+  ASSERT_TRUE(cases_->UpdateCase(As(caseworker_).get(), rename, &renamed).ok());
+  EXPECT_TRUE(found(caseworker_, "Mohammed").empty());
+  EXPECT_EQ(found(caseworker_, "Youssef"), std::vector<std::string>{c.id()});
+}
+
+TEST_F(CaseFileTest, PossibleDuplicateIsToldToTheCompetentAuthorityAndNobodyElse) {
+  std::string authority = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+  Actor decision_maker = NewUser(authority, v1::ROLE_DECISION_MAKER);
+  Actor other = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
+
+  v1::CreateCaseRequest first;
+  *first.mutable_subject() = SampleSubject("José");
+  first.mutable_subject()->set_family_name("García");
+  v1::Case a;
+  ASSERT_TRUE(cases_->CreateCase(As(caseworker_).get(), first, &a).ok());
+  v1::CreateCaseRequest second = first;
+  second.mutable_subject()->set_given_name("Jose");
+  second.mutable_subject()->set_family_name("GARCIA");
+  v1::Case b;
+  ASSERT_TRUE(cases_->CreateCase(As(other).get(), second, &b).ok());
+  // A different date of birth is a different person.
+  second.mutable_subject()->mutable_date_of_birth()->set_year(1999);
+  v1::Case unrelated;
+  ASSERT_TRUE(cases_->CreateCase(As(other).get(), second, &unrelated).ok());
+
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(cases_->ListAlerts(As(decision_maker).get(), v1::ListAlertsRequest(), &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).kind(), v1::ALERT_KIND_POSSIBLE_DUPLICATE);
+  EXPECT_THAT(alerts.alerts(0).case_ids(), ::testing::UnorderedElementsAre(a.id(), b.id()));
+  for (const Actor* actor : {&caseworker_, &other, &supervisor_}) {
+    v1::ListAlertsResponse none;
+    ASSERT_TRUE(cases_->ListAlerts(As(*actor).get(), v1::ListAlertsRequest(), &none).ok());
+    EXPECT_EQ(none.alerts_size(), 0);
+  }
+  // The second organisation still cannot read the first case.
+  v1::GetCaseRequest get;
+  get.set_case_id(a.id());
+  v1::Case read;
+  EXPECT_EQ(cases_->GetCase(As(other).get(), get, &read).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace haven::testing

@@ -25,6 +25,7 @@ void ServiceTest::SetUp() {
   config.set_master_key_file(dir_ + "/master.key");
   config.set_listen_address("127.0.0.1:0");
   config.set_audit_checkpoint_interval(16);
+  Configure(&config);
   auto finished = server::Finish(config);
   ASSERT_TRUE(finished.ok()) << finished.status();
   server::HavenServer::Options options;

@@ -30,6 +30,8 @@ class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Adjusts the server's configuration before it starts.
+  virtual void Configure(haven::v1::ServerConfig*) {}
 
   // A context that calls as `actor` (no credentials when token is empty).
   std::unique_ptr<grpc::ClientContext> As(const Actor& actor,
