@@ -180,6 +180,7 @@ std::unique_ptr<KeyRing> KeyRing::FromKey(const SecretKey& master) {
   std::unique_ptr<KeyRing> ring(new KeyRing());
   crypto_kdf_derive_from_key(ring->wrap_key_.data(), kKeyBytes, 1, "hvn-wrap", master.data());
   crypto_kdf_derive_from_key(ring->index_key_.data(), kKeyBytes, 1, "hvn-bidx", master.data());
+  crypto_kdf_derive_from_key(ring->statistics_key_.data(), kKeyBytes, 1, "hvn-stat", master.data());
   SecretKey seed;
   crypto_kdf_derive_from_key(seed.data(), kKeyBytes, 1, "hvn-sign", master.data());
   crypto_sign_seed_keypair(ring->sign_public_.data(), ring->sign_secret_.data(), seed.data());
@@ -214,6 +215,16 @@ std::string KeyRing::BlindIndex(absl::string_view domain, absl::string_view toke
   crypto_generichash_update(&state, U(token), token.size());
   crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
   return out;
+}
+
+std::string KeyRing::SealStatistics(absl::string_view plaintext,
+                                    absl::string_view associated_data) const {
+  return Seal(statistics_key_, plaintext, associated_data);
+}
+
+absl::StatusOr<std::string> KeyRing::OpenStatistics(absl::string_view sealed,
+                                                    absl::string_view associated_data) const {
+  return Open(statistics_key_, sealed, associated_data);
 }
 
 std::string KeyRing::Sign(absl::string_view message) const {

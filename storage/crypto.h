@@ -81,6 +81,11 @@ class KeyRing {
   // 16 bytes: equal inputs match, and nothing can be learnt without the key.
   std::string BlindIndex(absl::string_view domain, absl::string_view token) const;
 
+  // Sealing with the statistics key: for what outlives a case's erasure.
+  std::string SealStatistics(absl::string_view plaintext, absl::string_view associated_data) const;
+  absl::StatusOr<std::string> OpenStatistics(absl::string_view sealed,
+                                             absl::string_view associated_data) const;
+
   // Ed25519 signature with the audit signing key.
   std::string Sign(absl::string_view message) const;
   std::string public_key() const;
@@ -89,6 +94,7 @@ class KeyRing {
   KeyRing() = default;
   SecretKey wrap_key_;
   SecretKey index_key_;
+  SecretKey statistics_key_;
   std::array<unsigned char, 64> sign_secret_{};
   std::array<unsigned char, 32> sign_public_{};
 };

@@ -26,7 +26,7 @@ constexpr const char* kCfNames[] = {
     "audit_by_principal", "cases",      "case_keys",         "case_data",
     "grants",        "organisations",   "users",             "usernames",
     "sessions",      "service_accounts", "service_account_certs", "case_index",
-    "name_index",    "alerts",          "indicator_sets",
+    "name_index",    "alerts",          "indicator_sets",    "case_statistics",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");

@@ -55,6 +55,7 @@ enum class Cf : int {
   kNameIndex,               // blind-index key + raw case id -> ""
   kAlerts,                  // time (u64) + raw alert id -> Alert
   kIndicatorSets,           // short string set id + version (u32) -> IndicatorSet
+  kCaseStatistics,          // raw case id -> CaseStatistics sealed with the statistics key
   kCount,
 };
 const char* CfName(Cf cf);

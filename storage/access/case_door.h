@@ -123,8 +123,9 @@ class CaseScope {
   // Redacts a response about this case to visible() and records what it
   // discloses for the audit entry. Every response passes through here.
   void Disclose(google::protobuf::Message* response);
-  // Crypto-shreds: destroys the data key and every sealed record of the
-  // case, and marks it erased.
+  // Crypto-shreds: keeps the non-identifying statistics attributes, then
+  // destroys the data key and every sealed record of the case, and marks it
+  // erased.
   absl::Status Shred();
 
  private:
@@ -137,6 +138,9 @@ class CaseScope {
                      const google::protobuf::Message& record);
   // Bumps the case's version and update time, once per transaction.
   void MarkChanged();
+  // Seals, with the statistics key, the non-identifying attributes that
+  // outlive an erasure.
+  absl::Status KeepStatistics();
   // Re-indexes the subject's names and looks for possible duplicates.
   absl::Status IndexSubject(const haven::v1::Subject& subject);
 
@@ -196,6 +200,12 @@ class CaseDoor {
   // caller decides or supervises there; with the next page token.
   absl::StatusOr<std::pair<std::vector<haven::v1::Alert>, std::string>> ListAlerts(
       const RequestContext& ctx, int page_size, absl::string_view page_token);
+
+  // What an erased case left for statistics; nullopt for a case that was
+  // not erased. Holds nothing that identifies the subject; for the
+  // statistics service, which decides who may read it.
+  absl::StatusOr<std::optional<haven::v1::CaseStatistics>> ErasedCaseStatistics(
+      absl::string_view case_id);
 
   // After an erasure: pushes the destroyed keys out of the files on disk.
   absl::Status PurgeDestroyedKeys();

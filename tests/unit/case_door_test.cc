@@ -511,6 +511,19 @@ TEST_F(CaseDoorTest, ShredMakesTheCaseUnreadableAndDestroysItsKey) {
   EXPECT_EQ(StoredRecord(id).status(), v1::CASE_STATUS_ERASED);
   EXPECT_EQ(StoredRecord(id).version(), version_before + 1);
 
+  // What statistics need outlives the erasure; nothing that names anyone.
+  absl::StatusOr<std::optional<v1::CaseStatistics>> stats = door_->ErasedCaseStatistics(id);
+  HAVEN_ASSERT_OK(stats);
+  ASSERT_TRUE(stats->has_value());
+  EXPECT_EQ((*stats)->sex(), CanarySubject().sex());
+  EXPECT_EQ((*stats)->citizenships_size(), CanarySubject().citizenships_size());
+  EXPECT_EQ((*stats)->owning_organisation_id(), org_a_);
+  EXPECT_EQ((*stats)->SerializeAsString().find(kCanary), std::string::npos);
+  for (const auto& [stats_key, value] : ScanAll(Cf::kCaseStatistics, raw)) {
+    EXPECT_EQ(value.find(kCanary), std::string::npos);
+    EXPECT_EQ(value.find("NG"), std::string::npos) << "sealed";
+  }
+
   v1::Subject subject;
   absl::Status missing = ReadSubject(caseworker_a_, NewId(), &subject);
   EXPECT_EQ(ReadSubject(caseworker_a_, id, &subject), missing);
