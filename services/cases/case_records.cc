@@ -49,21 +49,6 @@ absl::Status CheckText(const std::string& text, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// Loads every record of one kind, redacted for the caller.
-template <typename Record>
-absl::StatusOr<std::vector<Record>> LoadAll(access::CaseScope& scope, RecordKind kind) {
-  absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(kind);
-  if (!ids.ok()) return ids.status();
-  std::vector<Record> out;
-  for (const std::string& id : *ids) {
-    Record r;
-    absl::StatusOr<bool> found = scope.Load(kind, id, &r);
-    if (!found.ok()) return found.status();
-    if (*found) out.push_back(std::move(r));
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<bool> HasConsent(access::CaseScope& scope, v1::ConsentPurpose purpose) {
@@ -155,7 +140,7 @@ absl::StatusOr<v1::ListConsentsResponse> CaseFile::ListConsents(
   v1::ListConsentsResponse response;
   absl::Status s = door_->WithCase(ctx, request.case_id(), v1::CASE_ACTION_READ, "case.list_consents",
                                    [&](access::CaseScope& scope) -> absl::Status {
-                                     auto all = LoadAll<v1::Consent>(scope, RecordKind::kConsent);
+                                     auto all = scope.LoadAll<v1::Consent>(RecordKind::kConsent);
                                      if (!all.ok()) return all.status();
                                      for (auto& c : *all) *response.add_consents() = std::move(c);
                                      scope.Disclose(&response);
@@ -213,7 +198,7 @@ absl::StatusOr<v1::ListLinkedPersonsResponse> CaseFile::ListLinkedPersons(
   absl::Status s = door_->WithCase(
       ctx, request.case_id(), v1::CASE_ACTION_READ, "case.list_linked_persons",
       [&](access::CaseScope& scope) -> absl::Status {
-        auto all = LoadAll<v1::LinkedPerson>(scope, RecordKind::kLinkedPerson);
+        auto all = scope.LoadAll<v1::LinkedPerson>(RecordKind::kLinkedPerson);
         if (!all.ok()) return all.status();
         for (auto& p : *all) *response.add_persons() = std::move(p);
         scope.Disclose(&response);

@@ -110,24 +110,14 @@ bool ProtectedAsVictim(v1::IdentificationStatus status) {
 absl::Status AlertIfPunished(CaseScope& scope, const v1::Identification& ident) {
   if (!ident.proceedings_pending() || !ProtectedAsVictim(ident.status())) return absl::OkStatus();
   std::vector<std::string> ids = {scope.case_id()};
-  if (absl::Status s = scope.RaiseAlert(v1::ALERT_KIND_NON_PUNISHMENT, ids); !s.ok()) return s;
+  if (absl::Status s = scope.RaiseAlert(v1::ALERT_KIND_NON_PUNISHMENT, ids,
+                                        {"", ident.competent_authority_organisation_id()});
+      !s.ok()) {
+    return s;
+  }
   const std::string& supervisor = scope.record().supervisor_id();
   if (supervisor.empty()) return absl::OkStatus();
-  return scope.RaiseAlert(v1::ALERT_KIND_NON_PUNISHMENT, ids, supervisor);
-}
-
-template <typename Record>
-absl::StatusOr<std::vector<Record>> LoadAll(CaseScope& scope, RecordKind kind) {
-  absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(kind);
-  if (!ids.ok()) return ids.status();
-  std::vector<Record> out;
-  for (const std::string& id : *ids) {
-    Record r;
-    absl::StatusOr<bool> found = scope.Load(kind, id, &r);
-    if (!found.ok()) return found.status();
-    if (*found) out.push_back(std::move(r));
-  }
-  return out;
+  return scope.RaiseAlert(v1::ALERT_KIND_NON_PUNISHMENT, ids, {supervisor, ""});
 }
 
 }  // namespace
@@ -235,7 +225,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::Get(const access::Request
         if (!found.ok()) return found.status();
         result.set_case_id(scope.case_id());
         if (!*found) result.set_status(scope.record().identification_status());
-        auto decisions = LoadAll<v1::Decision>(scope, RecordKind::kDecision);
+        auto decisions = scope.LoadAll<v1::Decision>(RecordKind::kDecision);
         if (!decisions.ok()) return decisions.status();
         for (auto& d : *decisions) *result.add_decisions() = std::move(d);
         scope.Disclose(&result);
@@ -523,7 +513,7 @@ absl::StatusOr<v1::ListScreeningsResponse> IdentificationDesk::ListScreenings(
   absl::Status s = door_->WithCase(
       ctx, request.case_id(), v1::CASE_ACTION_READ, "identification.list_screenings",
       [&](CaseScope& scope) -> absl::Status {
-        auto all = LoadAll<v1::Screening>(scope, RecordKind::kScreening);
+        auto all = scope.LoadAll<v1::Screening>(RecordKind::kScreening);
         if (!all.ok()) return all.status();
         std::sort(all->begin(), all->end(), [](const v1::Screening& a, const v1::Screening& b) {
           return a.screen_time().seconds() < b.screen_time().seconds();

@@ -193,7 +193,7 @@ absl::Status CaseScope::IndexSubject(const v1::Subject& subject) {
   // caller learns nothing.
   std::vector<std::string> ids = {hex_id_};
   ids.insert(ids.end(), others->begin(), others->end());
-  return RaiseAlert(v1::ALERT_KIND_POSSIBLE_DUPLICATE, ids);
+  return RaiseAlert(v1::ALERT_KIND_POSSIBLE_DUPLICATE, ids, {});
 }
 
 absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
@@ -287,8 +287,8 @@ void CaseScope::SetNameKeys(const std::vector<std::string>& name_keys) {
 }
 
 absl::Status CaseScope::RaiseAlert(v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
-                                   absl::string_view addressee_user_id) {
-  return door_->RaiseAlert(*txn_, kind, hex_case_ids, addressee_user_id);
+                                   const Addressee& addressee) {
+  return door_->RaiseAlert(*txn_, kind, hex_case_ids, addressee);
 }
 
 absl::StatusOr<std::vector<std::string>> CaseScope::CasesIndexedUnder(absl::string_view name_key) {
@@ -652,14 +652,15 @@ std::string CaseDoor::NameIndexKey(absl::string_view name_key) const {
 
 absl::Status CaseDoor::RaiseAlert(storage::Txn& txn, v1::AlertKind kind,
                                   const std::vector<std::string>& hex_case_ids,
-                                  absl::string_view addressee_user_id) {
+                                  const CaseScope::Addressee& addressee) {
   v1::Alert alert;
   alert.set_id(NewId());
   alert.set_kind(kind);
   for (const std::string& id : hex_case_ids) alert.add_case_ids(id);
   int64_t now = absl::ToUnixMicros(clock_->Now());
   *alert.mutable_create_time() = ToProto(now);
-  alert.set_addressee_user_id(std::string(addressee_user_id));
+  alert.set_addressee_user_id(addressee.user_id);
+  alert.set_addressee_organisation_id(addressee.organisation_id);
   std::string key;
   keys::AppendU64(&key, static_cast<uint64_t>(now));
   key += alert.id();
@@ -684,9 +685,11 @@ absl::StatusOr<std::pair<std::vector<v1::Alert>, std::string>> CaseDoor::ListAle
   absl::Status s = store_->Scan(Cf::kAlerts, "", after, [&](absl::string_view key, absl::string_view value) {
     v1::Alert alert;
     if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-    const bool mine = alert.addressee_user_id().empty()
-                          ? authority
-                          : alert.addressee_user_id() == ctx.principal.id;
+    const bool mine =
+        !alert.addressee_user_id().empty() ? alert.addressee_user_id() == ctx.principal.id
+        : !alert.addressee_organisation_id().empty()
+            ? authority && alert.addressee_organisation_id() == ctx.principal.organisation_id
+            : authority;
     if (!mine) return true;
     if (static_cast<int>(out.size()) == limit) {
       more = true;

@@ -101,6 +101,20 @@ class CaseScope {
                      google::protobuf::Message* result);
   // The ids of this case's records of one kind, in key order.
   absl::StatusOr<std::vector<std::string>> RecordIds(RecordKind kind);
+  // Every record of one kind, in key order, each redacted as Load does.
+  template <typename Record>
+  absl::StatusOr<std::vector<Record>> LoadAll(RecordKind kind) {
+    absl::StatusOr<std::vector<std::string>> ids = RecordIds(kind);
+    if (!ids.ok()) return ids.status();
+    std::vector<Record> out;
+    for (const std::string& id : *ids) {
+      Record record;
+      absl::StatusOr<bool> found = Load(kind, id, &record);
+      if (!found.ok()) return found.status();
+      if (*found) out.push_back(std::move(record));
+    }
+    return out;
+  }
   // Appends an event to the case's timeline. `summary` is Haven's own text,
   // made from codes; `detail` is what a person wrote (narrative class).
   absl::Status AppendTimeline(haven::v1::TimelineEventKind kind, absl::string_view summary,
@@ -115,10 +129,15 @@ class CaseScope {
   // expiring access to this case; id, creator and time are filled in. The
   // caller cannot grant classes it cannot see.
   absl::StatusOr<haven::v1::Grant> AddGrant(haven::v1::GrantRecord record);
-  // Raises an alert (ids only) to a user or, with no user, to the
-  // competent authority, in this transaction.
+  // Raises an alert (ids only), in this transaction, to one user, or to the
+  // decision makers and supervisors of one competent authority, or, with
+  // neither, of every competent authority.
+  struct Addressee {
+    std::string user_id;
+    std::string organisation_id;
+  };
   absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
-                          absl::string_view addressee_user_id = "");
+                          const Addressee& addressee);
 
   // Redacts a response about this case to visible() and records what it
   // discloses for the audit entry. Every response passes through here.
@@ -226,7 +245,7 @@ class CaseDoor {
   std::string NameIndexKey(absl::string_view name_key) const;
   absl::Status RaiseAlert(storage::Txn& txn, haven::v1::AlertKind kind,
                           const std::vector<std::string>& hex_case_ids,
-                          absl::string_view addressee_user_id);
+                          const CaseScope::Addressee& addressee);
 
   storage::Store* store_;
   const crypto::KeyRing* keys_;

@@ -198,7 +198,8 @@ bool ExitedCleanly(int status) { return WIFEXITED(status) && WEXITSTATUS(status)
 Client::Client(const std::shared_ptr<grpc::Channel>& channel)
     : admin(v1::AdminService::NewStub(channel)),
       cases(v1::CaseService::NewStub(channel)),
-      audit(v1::AuditService::NewStub(channel)) {}
+      audit(v1::AuditService::NewStub(channel)),
+      identification(v1::IdentificationService::NewStub(channel)) {}
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& purpose) {
   auto ctx = std::make_unique<grpc::ClientContext>();

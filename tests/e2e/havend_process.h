@@ -14,6 +14,7 @@
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/audit.grpc.pb.h"
 #include "haven/v1/case.grpc.pb.h"
+#include "haven/v1/identification.grpc.pb.h"
 
 namespace haven::e2e {
 
@@ -86,6 +87,7 @@ struct Client {
   std::unique_ptr<haven::v1::AdminService::Stub> admin;
   std::unique_ptr<haven::v1::CaseService::Stub> cases;
   std::unique_ptr<haven::v1::AuditService::Stub> audit;
+  std::unique_ptr<haven::v1::IdentificationService::Stub> identification;
 };
 
 constexpr std::chrono::seconds kCallDeadline(30);

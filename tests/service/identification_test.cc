@@ -268,6 +268,10 @@ TEST_F(IdentificationTest, PendingProceedingsAgainstAPresumedVictimAlertSupervis
   v1::ListAlertsResponse authority = alerts_of(decision_maker_);
   ASSERT_EQ(authority.alerts_size(), 1);
   EXPECT_EQ(alerts_of(caseworker_).alerts_size(), 0);
+  // Another competent authority was not referred the case: it learns nothing.
+  Actor elsewhere =
+      NewUser(NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY), v1::ROLE_DECISION_MAKER);
+  EXPECT_EQ(alerts_of(elsewhere).alerts_size(), 0);
 }
 
 TEST_F(IdentificationTest, AnotherOrganisationCannotScreenOrReadIdentification) {
