@@ -56,6 +56,9 @@ enum class Cf : int {
   kAlerts,                  // time (u64) + raw alert id -> Alert
   kIndicatorSets,           // short string set id + version (u32) -> IndicatorSet
   kCaseStatistics,          // raw case id -> CaseStatistics sealed with the statistics key
+  kReferrals,               // raw referral id -> ReferralRecord (administrative, no personal data)
+  kContacts,                // raw contact id -> ContactRecord (hotline; details sealed inside)
+  kContactIndex,            // tag byte + key + raw contact id -> "" (no personal data)
   kCount,
 };
 const char* CfName(Cf cf);
