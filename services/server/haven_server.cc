@@ -13,7 +13,6 @@
 #include "haven/v1/hotline.grpc.pb.h"
 #include "haven/v1/liaison.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
-#include "haven/v1/referral.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "services/admin/admin_service.h"
@@ -22,6 +21,7 @@
 #include "services/common/authenticator.h"
 #include "services/common/log.h"
 #include "services/identification/identification_service.h"
+#include "services/referral/referral_service.h"
 
 namespace haven::server {
 namespace {
@@ -134,7 +134,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   if (!desk.ok()) return desk.status();
   svc.push_back(
       std::make_unique<identification::IdentificationServiceImpl>(a, *std::move(desk)));
-  AddDeclaredServices<haven::v1::ReferralService::Service, haven::v1::ProtectionService::Service,
+  svc.push_back(std::make_unique<referral::ReferralServiceImpl>(a, server->door_.get(),
+                                                              server->accounts_.get(), clock));
+  AddDeclaredServices<haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::HotlineService::Service,
                       haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
       &svc);

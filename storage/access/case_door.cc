@@ -163,6 +163,7 @@ absl::StatusOr<bool> CaseScope::LoadWhole(RecordKind kind, absl::string_view rec
 
 absl::StatusOr<bool> CaseScope::Load(RecordKind kind, absl::string_view record_id,
                                      google::protobuf::Message* out) {
+  if (write_only_) return false;  // a referral party reads nothing of the case
   absl::StatusOr<bool> found = LoadWhole(kind, record_id, out);
   if (found.ok() && *found) disclosed_ = disclosed_ | Redact(out, visible_);
   return found;
@@ -301,6 +302,54 @@ absl::StatusOr<std::vector<std::string>> CaseScope::CasesIndexedUnder(absl::stri
   });
   if (!s.ok()) return s;
   return out;
+}
+
+absl::Status CaseScope::EndGrant(absl::string_view grant_id) {
+  absl::StatusOr<std::string> raw = ParseId(grant_id, "grant_id");
+  if (!raw.ok()) return raw.status();
+  std::string key = GrantKey(raw_id_, *raw);
+  absl::StatusOr<std::optional<std::string>> stored = txn_->GetForUpdate(Cf::kGrants, key);
+  if (!stored.ok()) return stored.status();
+  v1::GrantRecord record;
+  if (!stored->has_value() || !record.ParseFromString(**stored)) {
+    return absl::NotFoundError("grant not found");
+  }
+  if (record.revoked()) return absl::OkStatus();
+  record.set_revoked(true);
+  if (absl::Status t = AppendTimeline(v1::TIMELINE_EVENT_ACCESS_REVOKED,
+                                      absl::StrCat("access revoked: grant ", ToHex(*raw)));
+      !t.ok()) {
+    return t;
+  }
+  return txn_->Put(Cf::kGrants, key, record.SerializeAsString());
+}
+
+absl::StatusOr<v1::Referral> CaseScope::FindReferral(absl::string_view referral_id) {
+  absl::StatusOr<std::string> raw = ParseId(referral_id, "referral_id");
+  if (!raw.ok()) return raw.status();
+  absl::StatusOr<std::optional<std::string>> stored = txn_->GetForUpdate(Cf::kReferrals, *raw);
+  if (!stored.ok()) return stored.status();
+  v1::Referral referral;
+  if (!stored->has_value() || !referral.ParseFromString(**stored) ||
+      referral.case_id() != hex_id_) {
+    return absl::NotFoundError("referral not found");
+  }
+  return referral;
+}
+
+absl::Status CaseScope::PutReferral(const v1::Referral& referral) {
+  absl::StatusOr<std::string> raw = ParseId(referral.id(), "referral id");
+  if (!raw.ok()) return raw.status();
+  if (absl::Status s = txn_->Put(Cf::kReferrals, *raw, referral.SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = txn_->Put(
+          Cf::kCaseIndex, IndexPrefix('i', referral.receiver_organisation_id()) + *raw, "");
+      !s.ok()) {
+    return s;
+  }
+  MarkChanged();
+  return txn_->Put(Cf::kCaseIndex, IndexPrefix('x', referral.sender_organisation_id()) + *raw, "");
 }
 
 void CaseScope::Disclose(google::protobuf::Message* response) {
@@ -463,7 +512,12 @@ absl::StatusOr<bool> CaseDoor::Open(storage::Txn& txn, const RequestContext& ctx
   CaseDecision decision =
       DecideCaseAccess(ctx.principal, action, scope->record_, *grants, clock_->Now());
   if (!decision.allowed) return false;
+  if (absl::Status s = Prepare(txn, ctx, raw_id, decision.classes, scope); !s.ok()) return s;
+  return true;
+}
 
+absl::Status CaseDoor::Prepare(storage::Txn& txn, const RequestContext& ctx,
+                               const std::string& raw_id, ClassSet classes, CaseScope* scope) {
   absl::StatusOr<std::optional<std::string>> wrapped_bytes = txn.Get(Cf::kCaseKeys, raw_id);
   if (!wrapped_bytes.ok()) return wrapped_bytes.status();
   v1::WrappedKey wrapped;
@@ -479,10 +533,10 @@ absl::StatusOr<bool> CaseDoor::Open(storage::Txn& txn, const RequestContext& ctx
   scope->raw_id_ = raw_id;
   scope->hex_id_ = ToHex(raw_id);
   scope->data_key_ = *data_key;
-  scope->visible_ = decision.classes;
+  scope->visible_ = classes;
   scope->now_micros_ = absl::ToUnixMicros(clock_->Now());
   scope->original_ = scope->record_;
-  return true;
+  return absl::OkStatus();
 }
 
 absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_view audit_action) {
@@ -497,9 +551,69 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
       NewAuditEntry(*scope.ctx_, audit_action, absl::StrCat("cases/", scope.hex_id_));
   entry.set_case_id(scope.hex_id_);
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+  entry.set_lawful_basis(scope.lawful_basis_);
   for (auto c : scope.disclosed_.ToVector()) entry.add_classes(c);
   txn.Audit(std::move(entry));
   return absl::OkStatus();
+}
+
+absl::Status CaseDoor::WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
+                                               absl::string_view audit_action, const Work& work) {
+  absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
+  if (!raw_id.ok()) return raw_id.status();
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  CaseScope scope;
+  absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, *raw_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value() || !scope.record_.ParseFromString(**stored) ||
+      scope.record_.status() == v1::CASE_STATUS_ERASED) {
+    return NotFoundCase();
+  }
+  // The party's right to act comes from the referral rules; the scope may
+  // write what the referral needs and discloses nothing.
+  if (absl::Status p = Prepare(*txn, ctx, *raw_id, ClassSet::All(), &scope); !p.ok()) return p;
+  scope.write_only_ = true;
+  absl::Status s = work(scope);
+  scope.disclosed_ = ClassSet();  // it saw nothing
+  if (s.ok()) s = Finish(*txn, scope, audit_action);
+  if (!s.ok()) return s;
+  return store_->Commit(std::move(txn));
+}
+
+absl::StatusOr<std::optional<v1::Referral>> CaseDoor::FindReferral(absl::string_view referral_id) {
+  absl::StatusOr<std::string> raw = ParseId(referral_id, "referral_id");
+  if (!raw.ok()) return raw.status();
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kReferrals, *raw);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<v1::Referral>();
+  v1::Referral referral;
+  if (!referral.ParseFromString(**stored)) return absl::DataLossError("a referral is unreadable");
+  return std::optional<v1::Referral>(std::move(referral));
+}
+
+absl::Status CaseDoor::ScanReferrals(bool inbox, absl::string_view organisation_id,
+                                     absl::string_view after_id,
+                                     const std::function<bool(const v1::Referral&)>& visit) {
+  std::string prefix = IndexPrefix(inbox ? 'i' : 'x', organisation_id);
+  std::string after;
+  if (!after_id.empty()) {
+    absl::StatusOr<std::string> raw = ParseId(after_id, "page_token");
+    if (!raw.ok()) return raw.status();
+    after = prefix + *raw;
+  }
+  absl::Status failure;
+  absl::Status s = store_->Scan(Cf::kCaseIndex, prefix, after, [&](absl::string_view key, absl::string_view) {
+    absl::StatusOr<std::optional<std::string>> stored =
+        store_->Get(Cf::kReferrals, key.substr(prefix.size()));
+    v1::Referral referral;
+    if (!stored.ok() || !stored->has_value() || !referral.ParseFromString(**stored)) {
+      failure = absl::DataLossError("a referral index entry has no readable referral");
+      return false;
+    }
+    return visit(referral);
+  });
+  if (!s.ok()) return s;
+  return failure;
 }
 
 absl::Status CaseDoor::Reindex(storage::Txn& txn, const v1::CaseRecord& before,

@@ -26,6 +26,7 @@
 #include "haven/v1/case.pb.h"
 #include "haven/v1/common.pb.h"
 #include "haven/v1/records.pb.h"
+#include "haven/v1/referral.pb.h"
 #include "storage/access/policy.h"
 #include "storage/access/principal.h"
 #include "storage/clock.h"
@@ -139,6 +140,18 @@ class CaseScope {
   absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
                           const Addressee& addressee);
 
+  // Ends one of this case's grants at once (a referral completed or
+  // cancelled).
+  absl::Status EndGrant(absl::string_view grant_id);
+  // A referral of this case as stored now, read in this transaction.
+  absl::StatusOr<haven::v1::Referral> FindReferral(absl::string_view referral_id);
+  // Writes a referral of this case to the referral directory, with its
+  // inbox and outbox index entries.
+  absl::Status PutReferral(const haven::v1::Referral& referral);
+  // Names the lawful basis of a disclosure without consent in this
+  // passage's audit entry.
+  void set_lawful_basis(absl::string_view basis) { lawful_basis_ = std::string(basis); }
+
   // Redacts a response about this case to visible() and records what it
   // discloses for the audit entry. Every response passes through here.
   void Disclose(google::protobuf::Message* response);
@@ -176,6 +189,10 @@ class CaseScope {
   int64_t now_micros_ = 0;
   bool changed_ = false;
   bool shredded_ = false;
+  // Opened for a party to a referral who may not read the case: it may
+  // write (timeline, grants) but Load discloses nothing.
+  bool write_only_ = false;
+  std::string lawful_basis_;
 };
 
 class CaseDoor {
@@ -197,6 +214,22 @@ class CaseDoor {
   absl::Status WithCase(const RequestContext& ctx, absl::string_view case_id,
                         haven::v1::CaseAction action, absl::string_view audit_action,
                         const Work& work);
+
+  // Runs `work` on a case for a party to one of its referrals who may not
+  // read it (the receiver before acceptance): the scope can append to the
+  // timeline, add and end grants and update the referral, and discloses
+  // nothing. The caller must have checked that it is a party. Audited.
+  absl::Status WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
+                                       absl::string_view audit_action, const Work& work);
+
+  // A referral from the directory; nullopt when there is none. Holds no
+  // personal data.
+  absl::StatusOr<std::optional<haven::v1::Referral>> FindReferral(absl::string_view referral_id);
+  // Referrals to (inbox) or from (outbox) an organisation, in id order
+  // after `after_id`, until `visit` returns false.
+  absl::Status ScanReferrals(bool inbox, absl::string_view organisation_id,
+                             absl::string_view after_id,
+                             const std::function<bool(const haven::v1::Referral&)>& visit);
 
   // Grants: scoped, expiring access to a case for another organisation or
   // user. Only those who may share the case manage its grants, and they can
@@ -236,6 +269,9 @@ class CaseDoor {
   // Loads the case and decides; when allowed, makes `scope` ready.
   absl::StatusOr<bool> Open(storage::Txn& txn, const RequestContext& ctx, const std::string& raw_id,
                             haven::v1::CaseAction action, CaseScope* scope);
+  // Unwraps the case's key and readies `scope` for `classes`.
+  absl::Status Prepare(storage::Txn& txn, const RequestContext& ctx, const std::string& raw_id,
+                       ClassSet classes, CaseScope* scope);
   // Writes what the scope changed, its index entries and its audit entry.
   absl::Status Finish(storage::Txn& txn, CaseScope& scope, absl::string_view audit_action);
   absl::Status Reindex(storage::Txn& txn, const haven::v1::CaseRecord& before,

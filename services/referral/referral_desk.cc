@@ -1,0 +1,405 @@
+// ReferralDesk: the rules of referrals between organisations.
+#include "services/referral/referral_desk.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "services/cases/case_file.h"
+#include "storage/ids.h"
+
+namespace haven::referral {
+namespace {
+
+namespace v1 = haven::v1;
+using access::CaseScope;
+
+constexpr size_t kMaxText = 4000;
+constexpr absl::Duration kMaxResponseTime = absl::Hours(24 * 90);
+constexpr absl::Duration kDefaultAccess = absl::Hours(24 * 90);
+constexpr absl::Duration kMaxAccess = absl::Hours(24 * 366);
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp out;
+  int64_t micros = absl::ToUnixMicros(t);
+  out.set_seconds(micros / 1'000'000);
+  out.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  return out;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+absl::Status NotFound() { return absl::NotFoundError("referral not found"); }
+
+bool IsOpen(v1::ReferralStatus s) {
+  return s == v1::REFERRAL_STATUS_SENT || s == v1::REFERRAL_STATUS_ACKNOWLEDGED;
+}
+
+// Roles that work on cases; others (administrators, auditors, analysts)
+// have no part in referrals.
+bool WorksOnCases(const access::Principal& p) {
+  for (v1::Role r : p.roles) {
+    if (r != v1::ROLE_ADMINISTRATOR && r != v1::ROLE_AUDITOR && r != v1::ROLE_ANALYST) return true;
+  }
+  return false;
+}
+
+absl::Status Refuse(const v1::Referral& r, absl::string_view rule) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(rule, " (the referral is ", v1::ReferralStatus_Name(r.status()), ")"));
+}
+
+absl::Status CheckReason(const std::string& reason, bool required) {
+  if (required && reason.empty()) return absl::InvalidArgumentError("reason is required");
+  if (reason.size() > kMaxText) {
+    return absl::InvalidArgumentError(absl::StrCat("reason has at most ", kMaxText, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+std::string Summary(const v1::Referral& r, absl::string_view what) {
+  return absl::StrCat("referral ", r.id(), " ", what, " (", v1::ReferralPurpose_Name(r.purpose()),
+                      ", to ", r.receiver_organisation_id(), ")");
+}
+
+}  // namespace
+
+v1::ConsentPurpose ConsentNeeded(v1::ReferralPurpose purpose, v1::OrganisationType receiver_type) {
+  if (purpose == v1::REFERRAL_PURPOSE_INVESTIGATION ||
+      receiver_type == v1::ORGANISATION_TYPE_LAW_ENFORCEMENT) {
+    return v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT;
+  }
+  if (purpose == v1::REFERRAL_PURPOSE_RETURN) return v1::CONSENT_PURPOSE_RETURN;
+  return v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS;
+}
+
+v1::Referral AsOf(v1::Referral referral, absl::Time now) {
+  if (IsOpen(referral.status()) && FromProto(referral.response_deadline()) < now) {
+    referral.set_status(v1::REFERRAL_STATUS_EXPIRED);
+    *referral.mutable_close_time() = referral.response_deadline();
+  }
+  return referral;
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& ctx,
+                                                  const v1::CreateReferralRequest& request) {
+  const v1::Referral& in = request.referral();
+  absl::StatusOr<v1::Organisation> receiver =
+      accounts_->FindOrganisation(in.receiver_organisation_id());
+  if (!receiver.ok()) {
+    if (absl::IsNotFound(receiver.status()) || absl::IsInvalidArgument(receiver.status())) {
+      return absl::InvalidArgumentError("receiver_organisation_id must name an organisation");
+    }
+    return receiver.status();
+  }
+  if (receiver->id() == ctx.principal.organisation_id) {
+    return absl::InvalidArgumentError("a referral goes to another organisation");
+  }
+  if (!v1::ReferralPurpose_IsValid(in.purpose()) || in.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("purpose must be a known referral purpose");
+  }
+  if (!v1::Urgency_IsValid(in.urgency()) || in.urgency() == v1::URGENCY_UNSPECIFIED) {
+    return absl::InvalidArgumentError("urgency must be ROUTINE, URGENT or EMERGENCY");
+  }
+  if (!v1::LawfulBasis_IsValid(in.lawful_basis()) ||
+      in.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
+    return absl::InvalidArgumentError("lawful_basis is required: CONSENT or a basis that needs none");
+  }
+  access::ClassSet scope_classes;
+  for (int c : in.data_scope()) {
+    if (!v1::ConfidentialityClass_IsValid(c) || c == v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
+      return absl::InvalidArgumentError("data_scope holds an unknown class");
+    }
+    scope_classes.Add(static_cast<v1::ConfidentialityClass>(c));
+  }
+  if (scope_classes.empty()) return absl::InvalidArgumentError("data_scope needs at least one class");
+  const absl::Time now = clock_->Now();
+  const absl::Time deadline = FromProto(in.response_deadline());
+  if (deadline <= now || deadline > now + kMaxResponseTime) {
+    return absl::InvalidArgumentError("response_deadline must be in the future and within 90 days");
+  }
+  const absl::Time access_until =
+      in.has_access_until() ? FromProto(in.access_until()) : now + kDefaultAccess;
+  if (access_until <= now || access_until > now + kMaxAccess) {
+    return absl::InvalidArgumentError("access_until must be in the future and within 366 days");
+  }
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+
+  v1::Referral result;
+  absl::Status s = door_->WithCase(
+      ctx, in.case_id(), v1::CASE_ACTION_SHARE, "referral.create",
+      [&](CaseScope& scope) -> absl::Status {
+        if (!scope.visible().ContainsAll(scope_classes)) {
+          return absl::PermissionDeniedError("data_scope holds classes you cannot see yourself");
+        }
+        v1::Referral r;
+        r.set_id(NewId());
+        r.set_case_id(scope.case_id());
+        r.set_sender_organisation_id(ctx.principal.organisation_id);
+        r.set_receiver_organisation_id(receiver->id());
+        r.set_purpose(in.purpose());
+        r.set_urgency(in.urgency());
+        r.set_status(v1::REFERRAL_STATUS_DRAFT);
+        *r.mutable_response_deadline() = ToProto(deadline);
+        for (auto c : scope_classes.ToVector()) r.add_data_scope(c);
+        r.set_lawful_basis(in.lawful_basis());
+        *r.mutable_access_until() = ToProto(access_until);
+        r.set_created_by(ctx.principal.id);
+        *r.mutable_create_time() = ToProto(now);
+        if (absl::Status p = scope.PutReferral(r); !p.ok()) return p;
+        result = r;
+        return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "drafted"),
+                                    request.reason());
+      });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestContext& ctx,
+                                                      absl::string_view referral_id, Side side,
+                                                      absl::string_view audit_action,
+                                                      const Change& change) {
+  absl::StatusOr<std::optional<v1::Referral>> found = door_->FindReferral(referral_id);
+  if (!found.ok()) return found.status();
+  const std::string& party = !found->has_value() ? std::string()
+                             : side == Side::kSender ? (*found)->sender_organisation_id()
+                                                     : (*found)->receiver_organisation_id();
+  // A draft is the sender's alone until it is sent.
+  if (!found->has_value() || party != ctx.principal.organisation_id ||
+      !WorksOnCases(ctx.principal) ||
+      (side == Side::kReceiver && (*found)->status() == v1::REFERRAL_STATUS_DRAFT)) {
+    return NotFound();
+  }
+  v1::Referral result;
+  auto work = [&](CaseScope& scope) -> absl::Status {
+    absl::StatusOr<v1::Referral> current = scope.FindReferral(referral_id);
+    if (!current.ok()) return current.status();
+    v1::Referral referral = AsOf(*current, scope.now());
+    if (absl::Status c = change(scope, referral); !c.ok()) return c;
+    if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
+    result = referral;
+    return absl::OkStatus();
+  };
+  // The sender works on its own case; the receiver may not read it (until
+  // it accepts, and then only the scope), so it acts as a referral party.
+  absl::Status s = side == Side::kSender
+                       ? door_->WithCase(ctx, (*found)->case_id(), v1::CASE_ACTION_SHARE,
+                                         audit_action, work)
+                       : door_->WithCaseAsReferralParty(ctx, (*found)->case_id(), audit_action, work);
+  if (absl::IsNotFound(s)) return NotFound();
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ctx,
+                                                const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kSender, "referral.send",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (r.status() != v1::REFERRAL_STATUS_DRAFT) return Refuse(r, "only a draft can be sent");
+    if (FromProto(r.response_deadline()) <= scope.now()) {
+      return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
+    }
+    if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
+      absl::StatusOr<v1::Organisation> receiver =
+          accounts_->FindOrganisation(r.receiver_organisation_id());
+      if (!receiver.ok()) return receiver.status();
+      v1::ConsentPurpose needed = ConsentNeeded(r.purpose(), receiver->type());
+      absl::StatusOr<bool> consented = cases::HasConsent(scope, needed);
+      if (!consented.ok()) return consented.status();
+      if (!*consented) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the subject has not consented to ", v1::ConsentPurpose_Name(needed),
+            ": record that consent, or a lawful basis that does not need it"));
+      }
+    } else {
+      scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
+    }
+    r.set_status(v1::REFERRAL_STATUS_SENT);
+    *r.mutable_send_time() = ToProto(scope.now());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED,
+                                absl::StrCat(Summary(r, "sent"), "; basis ",
+                                             v1::LawfulBasis_Name(r.lawful_basis())),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& ctx,
+                                                  const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kSender, "referral.cancel",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (r.status() != v1::REFERRAL_STATUS_DRAFT && !IsOpen(r.status()) &&
+        r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
+      return Refuse(r, "only a draft, open or accepted referral can be cancelled");
+    }
+    if (!r.grant_id().empty()) {
+      if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
+    }
+    r.set_status(v1::REFERRAL_STATUS_CANCELLED);
+    *r.mutable_close_time() = ToProto(scope.now());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "cancelled"),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Acknowledge(const access::RequestContext& ctx,
+                                                       const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.acknowledge",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (r.status() != v1::REFERRAL_STATUS_SENT) {
+      return Refuse(r, "only a sent referral can be acknowledged");
+    }
+    r.set_status(v1::REFERRAL_STATUS_ACKNOWLEDGED);
+    *r.mutable_acknowledge_time() = ToProto(scope.now());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "acknowledged"),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& ctx,
+                                                  const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.accept",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be accepted");
+    // Access follows the referral: the scoped classes, until it ends.
+    v1::GrantRecord grant;
+    grant.set_grantee_organisation_id(r.receiver_organisation_id());
+    grant.set_purpose("referral");
+    *grant.mutable_classes() = r.data_scope();
+    grant.add_actions(v1::CASE_ACTION_READ);
+    grant.add_actions(v1::CASE_ACTION_UPDATE);
+    grant.set_expire_time_micros(absl::ToUnixMicros(FromProto(r.access_until())));
+    absl::StatusOr<v1::Grant> granted = scope.AddGrant(grant);
+    if (!granted.ok()) return granted.status();
+    r.set_grant_id(granted->id());
+    r.set_status(v1::REFERRAL_STATUS_ACCEPTED);
+    *r.mutable_accept_time() = ToProto(scope.now());
+    if (!r.has_acknowledge_time()) *r.mutable_acknowledge_time() = r.accept_time();
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "accepted"),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Decline(const access::RequestContext& ctx,
+                                                   const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), true); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.decline",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be declined");
+    r.set_status(v1::REFERRAL_STATUS_DECLINED);
+    *r.mutable_close_time() = ToProto(scope.now());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "declined"),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Complete(const access::RequestContext& ctx,
+                                                    const v1::ReferralTransitionRequest& request) {
+  if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.complete",
+                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+    if (r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
+      return Refuse(r, "only an accepted referral can be completed");
+    }
+    if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
+    r.set_status(v1::REFERRAL_STATUS_COMPLETED);
+    *r.mutable_close_time() = ToProto(scope.now());
+    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "completed"),
+                                request.reason());
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Get(const access::RequestContext& ctx,
+                                               const v1::GetReferralRequest& request) {
+  absl::StatusOr<std::optional<v1::Referral>> found = door_->FindReferral(request.referral_id());
+  if (!found.ok()) return found.status();
+  const bool sender = found->has_value() &&
+                      (*found)->sender_organisation_id() == ctx.principal.organisation_id;
+  const bool receiver = found->has_value() &&
+                        (*found)->receiver_organisation_id() == ctx.principal.organisation_id &&
+                        (*found)->status() != v1::REFERRAL_STATUS_DRAFT;
+  if (!WorksOnCases(ctx.principal) || (!sender && !receiver)) return NotFound();
+  return AsOf(**found, clock_->Now());
+}
+
+absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::List(const access::RequestContext& ctx,
+                                                             const v1::ListReferralsRequest& request,
+                                                             bool inbox) {
+  if (!v1::ReferralStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError("status must be a known referral status");
+  }
+  if (request.page_size() < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  v1::ListReferralsResponse response;
+  if (!WorksOnCases(ctx.principal)) return response;
+  const int limit = request.page_size() == 0 ? 100 : std::min(request.page_size(), 500);
+  const absl::Time now = clock_->Now();
+  absl::Status s = door_->ScanReferrals(
+      inbox, ctx.principal.organisation_id, request.page_token(), [&](const v1::Referral& stored) {
+        v1::Referral r = AsOf(stored, now);
+        // Drafts are the sender's own business.
+        if (inbox && r.status() == v1::REFERRAL_STATUS_DRAFT) return true;
+        if (request.status() != v1::REFERRAL_STATUS_UNSPECIFIED && r.status() != request.status()) {
+          return true;
+        }
+        if (request.overdue_only() && r.status() != v1::REFERRAL_STATUS_EXPIRED) return true;
+        if (response.referrals_size() == limit) {
+          response.set_next_page_token(response.referrals().rbegin()->id());
+          return false;
+        }
+        *response.add_referrals() = std::move(r);
+        return true;
+      });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::GetReferralFiguresResponse> ReferralDesk::Figures(
+    const access::RequestContext& ctx) {
+  struct Tally {
+    v1::ReferralFigures figures;
+    double hours_to_acknowledge = 0;
+    double hours_to_accept = 0;
+  };
+  std::map<std::string, Tally> by_receiver;
+  v1::GetReferralFiguresResponse response;
+  if (!WorksOnCases(ctx.principal)) return response;
+  const absl::Time now = clock_->Now();
+  auto hours = [](const google::protobuf::Timestamp& from, const google::protobuf::Timestamp& to) {
+    return absl::ToDoubleHours(FromProto(to) - FromProto(from));
+  };
+  absl::Status s = door_->ScanReferrals(
+      false, ctx.principal.organisation_id, "", [&](const v1::Referral& stored) {
+        v1::Referral r = AsOf(stored, now);
+        if (r.status() == v1::REFERRAL_STATUS_DRAFT) return true;
+        Tally& t = by_receiver[r.receiver_organisation_id()];
+        t.figures.set_receiver_organisation_id(r.receiver_organisation_id());
+        t.figures.set_sent(t.figures.sent() + 1);
+        if (r.has_acknowledge_time()) {
+          t.figures.set_acknowledged(t.figures.acknowledged() + 1);
+          t.hours_to_acknowledge += hours(r.send_time(), r.acknowledge_time());
+        }
+        if (r.has_accept_time()) {
+          t.figures.set_accepted(t.figures.accepted() + 1);
+          t.hours_to_accept += hours(r.send_time(), r.accept_time());
+        }
+        if (r.status() == v1::REFERRAL_STATUS_DECLINED) t.figures.set_declined(t.figures.declined() + 1);
+        if (r.status() == v1::REFERRAL_STATUS_EXPIRED) t.figures.set_expired(t.figures.expired() + 1);
+        return true;
+      });
+  if (!s.ok()) return s;
+  for (auto& [id, t] : by_receiver) {
+    v1::ReferralFigures& f = t.figures;
+    int answered = f.accepted() + f.declined();
+    f.set_acceptance_rate(answered == 0 ? 0 : static_cast<double>(f.accepted()) / answered);
+    f.set_mean_hours_to_acknowledge(f.acknowledged() == 0 ? 0 : t.hours_to_acknowledge / f.acknowledged());
+    f.set_mean_hours_to_accept(f.accepted() == 0 ? 0 : t.hours_to_accept / f.accepted());
+    *response.add_figures() = std::move(f);
+  }
+  return response;
+}
+
+}  // namespace haven::referral

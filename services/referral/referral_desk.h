@@ -1,0 +1,67 @@
+// ReferralDesk: the rules of referrals between organisations: drafting,
+// consent or a recorded lawful basis, the life cycle and its deadline, and
+// the scoped, expiring access an accepted referral gives. Thread-safe.
+#ifndef HAVEN_SERVICES_REFERRAL_REFERRAL_DESK_H_
+#define HAVEN_SERVICES_REFERRAL_REFERRAL_DESK_H_
+
+#include "absl/status/statusor.h"
+#include "haven/v1/referral.pb.h"
+#include "storage/access/accounts.h"
+#include "storage/access/case_door.h"
+
+namespace haven::referral {
+
+// The consent a referral for `purpose` to an organisation of `receiver_type`
+// needs when its lawful basis is consent.
+haven::v1::ConsentPurpose ConsentNeeded(haven::v1::ReferralPurpose purpose,
+                                        haven::v1::OrganisationType receiver_type);
+
+// The referral as it stands at `now`: an open one past its response
+// deadline has expired, whether or not anyone has touched it since.
+haven::v1::Referral AsOf(haven::v1::Referral referral, absl::Time now);
+
+class ReferralDesk {
+ public:
+  ReferralDesk(access::CaseDoor* door, const access::Accounts* accounts, const Clock* clock)
+      : door_(door), accounts_(accounts), clock_(clock) {}
+
+  absl::StatusOr<haven::v1::Referral> Create(const access::RequestContext& ctx,
+                                             const haven::v1::CreateReferralRequest& request);
+  absl::StatusOr<haven::v1::Referral> Send(const access::RequestContext& ctx,
+                                           const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Cancel(const access::RequestContext& ctx,
+                                             const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Acknowledge(
+      const access::RequestContext& ctx, const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Accept(const access::RequestContext& ctx,
+                                             const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Decline(const access::RequestContext& ctx,
+                                              const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Complete(const access::RequestContext& ctx,
+                                               const haven::v1::ReferralTransitionRequest& request);
+  absl::StatusOr<haven::v1::Referral> Get(const access::RequestContext& ctx,
+                                          const haven::v1::GetReferralRequest& request);
+  absl::StatusOr<haven::v1::ListReferralsResponse> List(const access::RequestContext& ctx,
+                                                        const haven::v1::ListReferralsRequest& request,
+                                                        bool inbox);
+  absl::StatusOr<haven::v1::GetReferralFiguresResponse> Figures(const access::RequestContext& ctx);
+
+ private:
+  enum class Side { kSender, kReceiver };
+  using Change = std::function<absl::Status(access::CaseScope&, haven::v1::Referral&)>;
+  // Finds the referral if the caller's organisation is on `side` of it
+  // (NOT_FOUND otherwise, as for a missing one), and runs `change` on it in
+  // one transaction with the case; returns the referral as stored.
+  absl::StatusOr<haven::v1::Referral> Transition(const access::RequestContext& ctx,
+                                                 absl::string_view referral_id, Side side,
+                                                 absl::string_view audit_action,
+                                                 const Change& change);
+
+  access::CaseDoor* door_;
+  const access::Accounts* accounts_;
+  const Clock* clock_;
+};
+
+}  // namespace haven::referral
+
+#endif  // HAVEN_SERVICES_REFERRAL_REFERRAL_DESK_H_
