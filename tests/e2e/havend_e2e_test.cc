@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "haven/v1/referral.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
 namespace haven::e2e {
@@ -181,12 +181,11 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
   EXPECT_EQ(absent.error_code(), StatusCode::NOT_FOUND) << Describe(absent);
   EXPECT_EQ(absent.error_message(), s.error_message()) << "a denial must look like a missing case";
 
-  // A declared but unimplemented service.
-  auto referrals = v1::ReferralService::NewStub(havend_->channel());
-  v1::CreateReferralRequest referral;
-  referral.mutable_referral()->set_case_id(created.id());
-  v1::Referral made;
-  s = referrals->CreateReferral(Ctx(worker.token).get(), referral, &made);
+  // A declared but not yet implemented service.
+  auto protection = v1::ProtectionService::NewStub(havend_->channel());
+  v1::ListServiceProvidersResponse providers;
+  s = protection->ListServiceProviders(Ctx(worker.token).get(), v1::ListServiceProvidersRequest(),
+                                       &providers);
   EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
 
   ExpectCleanTerminate();
