@@ -333,5 +333,69 @@ TEST_F(CaseFileTest, PossibleDuplicateIsToldToTheCompetentAuthorityAndNobodyElse
   EXPECT_EQ(cases_->GetCase(As(other).get(), get, &read).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(CaseFileTest, AnotherOrganisationGetsNotFoundFromEveryCaseFileCall) {
+  v1::Case c = CreateCase(caseworker_);
+  Actor outsider = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_SUPERVISOR);
+  uint64_t before = AuditSequence();
+  std::vector<std::pair<const char*, grpc::Status>> calls;
+  {
+    v1::ListTimelineRequest req;
+    req.set_case_id(c.id());
+    v1::ListTimelineResponse resp;
+    calls.emplace_back("timeline", cases_->ListTimeline(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::RecordConsentRequest req;
+    req.set_case_id(c.id());
+    req.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_STATISTICS);
+    req.mutable_consent()->set_given(true);
+    req.mutable_consent()->set_language("en");
+    v1::Consent resp;
+    calls.emplace_back("consent", cases_->RecordConsent(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::ListConsentsRequest req;
+    req.set_case_id(c.id());
+    v1::ListConsentsResponse resp;
+    calls.emplace_back("consents", cases_->ListConsents(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::LinkPersonRequest req;
+    req.set_case_id(c.id());
+    req.mutable_person()->set_relation(v1::PERSON_RELATION_WITNESS);
+    v1::LinkedPerson resp;
+    calls.emplace_back("link", cases_->LinkPerson(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::AssignCaseRequest req;
+    req.set_case_id(c.id());
+    req.set_supervisor_id(outsider.user_id);
+    v1::Case resp;
+    calls.emplace_back("assign", cases_->AssignCase(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::CloseCaseRequest req;
+    req.set_case_id(c.id());
+    req.set_reason(v1::CLOSURE_REASON_DUPLICATE);
+    v1::Case resp;
+    calls.emplace_back("close", cases_->CloseCase(As(outsider).get(), req, &resp));
+  }
+  {
+    v1::RequestErasureRequest req;
+    req.set_case_id(c.id());
+    req.set_reason("no reason");
+    v1::Case resp;
+    calls.emplace_back("erase", cases_->RequestErasure(As(outsider).get(), req, &resp));
+  }
+  for (const auto& [what, status] : calls) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << what;
+    EXPECT_EQ(status.error_message(), "case not found") << what;
+  }
+  // Each refusal is audited as a denial, and nothing else was written.
+  EXPECT_EQ(AuditSequence(), before + calls.size());
+  EXPECT_EQ(LastAudit().outcome(), v1::AUDIT_OUTCOME_DENIED);
+  EXPECT_EQ(Timeline(caseworker_, c.id()).size(), 1u);
+}
+
 }  // namespace
 }  // namespace haven::testing
