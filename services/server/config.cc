@@ -70,6 +70,10 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   }
   if (config.audit_checkpoint_interval() <= 0) config.set_audit_checkpoint_interval(256);
   if (config.shutdown_grace_seconds() <= 0) config.set_shutdown_grace_seconds(10);
+  if (config.hotline_caller_details_retention_days() <= 0) {
+    config.set_hotline_caller_details_retention_days(30);
+  }
+  if (config.hotline_purge_interval_minutes() <= 0) config.set_hotline_purge_interval_minutes(60);
   return config;
 }
 

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "haven/v1/hotline.grpc.pb.h"
 #include "haven/v1/liaison.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
@@ -20,6 +19,7 @@
 #include "services/cases/case_service.h"
 #include "services/common/authenticator.h"
 #include "services/common/log.h"
+#include "services/hotline/hotline_service.h"
 #include "services/identification/identification_service.h"
 #include "services/referral/referral_service.h"
 
@@ -137,9 +137,22 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   svc.push_back(std::make_unique<referral::ReferralServiceImpl>(a, server->door_.get(),
                                                               server->accounts_.get(), clock));
   AddDeclaredServices<haven::v1::ProtectionService::Service,
-                      haven::v1::RepatriationService::Service, haven::v1::HotlineService::Service,
-                      haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
-      &svc);
+                      haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
+                      haven::v1::StatisticsService::Service>(&svc);
+  server->contact_door_ =
+      std::make_unique<access::ContactDoor>(server->store_.get(), server->keys_.get(), clock);
+  hotline::HotlineDesk::Options hotline_options;
+  hotline_options.caller_details_retention =
+      absl::Hours(24) * config.hotline_caller_details_retention_days();
+  if (!config.jurisdiction().time_zone().empty() &&
+      !absl::LoadTimeZone(config.jurisdiction().time_zone(), &hotline_options.time_zone)) {
+    hotline_options.time_zone = absl::UTCTimeZone();
+  }
+  auto hotline = std::make_unique<hotline::HotlineServiceImpl>(
+      a, std::make_unique<hotline::HotlineDesk>(server->contact_door_.get(), server->door_.get(),
+                                                clock, hotline_options));
+  server->hotline_ = hotline.get();
+  svc.push_back(std::move(hotline));
   server->authenticator_ = std::move(auth);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -176,6 +189,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     }
     server->port_file_ = config.port_file();
   }
+  // The retention purge runs now and then every configured interval.
+  server->hotline_->StartPurger(absl::Minutes(config.hotline_purge_interval_minutes()));
   services::Log(services::LogLevel::kInfo, "listening",
                 {{"port", std::to_string(server->port_)},
                  {"mtls_port", std::to_string(server->mtls_port_)},
@@ -195,6 +210,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   if (!port_file_.empty()) std::remove(port_file_.c_str());  // no longer true
+  if (hotline_ != nullptr) hotline_->StopPurger();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
 }

@@ -17,12 +17,17 @@
 #include "storage/access/accounts.h"
 #include "storage/access/audit_log.h"
 #include "storage/access/case_door.h"
+#include "storage/access/contact_door.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
 #include "storage/store.h"
 
 namespace rocksdb {
 class Env;
+}
+
+namespace haven::hotline {
+class HotlineServiceImpl;
 }
 
 namespace haven::server {
@@ -50,6 +55,8 @@ class HavenServer {
 
   access::Accounts& accounts() { return *accounts_; }
   storage::Store& store() { return *store_; }
+  // The hotline service, for tests that run its retention purge directly.
+  hotline::HotlineServiceImpl& hotline() { return *hotline_; }
 
  private:
   HavenServer() = default;
@@ -59,8 +66,10 @@ class HavenServer {
   std::unique_ptr<access::Accounts> accounts_;
   std::unique_ptr<access::CaseDoor> door_;
   std::unique_ptr<access::AuditLog> audit_log_;
+  std::unique_ptr<access::ContactDoor> contact_door_;
   std::unique_ptr<services::Authenticator> authenticator_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int mtls_port_ = 0;

@@ -14,6 +14,7 @@
 #include "haven/v1/audit.pb.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/common.pb.h"
+#include "haven/v1/hotline.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/redaction.h"
 #include "testdata/unclassified.pb.h"
@@ -67,7 +68,8 @@ std::vector<const Descriptor*> ClassifiedMessages() {
         haven::v1::Grant::descriptor(), haven::v1::Organisation::descriptor(),
         haven::v1::User::descriptor(), haven::v1::ServiceAccount::descriptor(),
         haven::v1::AuditEntry::descriptor(), haven::v1::AuditCheckpoint::descriptor(),
-        haven::v1::Date::descriptor()}) {
+        haven::v1::Date::descriptor(), haven::v1::Contact::descriptor(),
+        haven::v1::Callback::descriptor(), haven::v1::HotlineDashboard::descriptor()}) {
     types.push_back(d);
   }
   return types;
