@@ -2,6 +2,7 @@
 #include "services/admin/admin_service.h"
 
 #include "services/common/handler.h"
+#include "storage/timestamps.h"
 
 namespace haven::admin {
 
@@ -11,14 +12,6 @@ using services::Authenticator;
 using services::Into;
 using services::Serve;
 
-namespace {
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp out;
-  out.set_seconds(absl::ToUnixSeconds(t));
-  return out;
-}
-}  // namespace
-
 grpc::Status AdminServiceImpl::Login(grpc::ServerContext* context, const v1::LoginRequest* request,
                                      v1::LoginResponse* response) {
   return services::ServeAnonymous(context, "Login", [&](const RequestContext& ctx) {
@@ -26,7 +19,7 @@ grpc::Status AdminServiceImpl::Login(grpc::ServerContext* context, const v1::Log
         accounts_->Login(request->username(), request->password(), ctx.request_id);
     if (!session.ok()) return session.status();
     response->set_token(session->token);
-    *response->mutable_expire_time() = ToProto(session->expire_time);
+    *response->mutable_expire_time() = ToTimestamp(session->expire_time);
     *response->mutable_user() = session->user;
     response->set_password_change_required(session->password_change_required);
     return absl::OkStatus();

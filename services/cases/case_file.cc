@@ -6,9 +6,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "services/common/log.h"
+#include "storage/timestamps.h"
 
 namespace haven::cases {
 namespace {
@@ -20,13 +21,6 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr int kMaxOtherNames = 20;
 constexpr int kMaxCodes = 10;
 constexpr uint32_t kMaxAge = 130;
-
-google::protobuf::Timestamp ToProto(int64_t micros) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(micros / 1'000'000);
-  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return t;
-}
 
 bool IsCountryCode(absl::string_view s) {
   return s.size() == 2 && absl::ascii_isupper(s[0]) && absl::ascii_isupper(s[1]);
@@ -65,14 +59,14 @@ v1::Case CaseFromRecord(const v1::CaseRecord& record, absl::string_view hex_id) 
   c.set_id(std::string(hex_id));
   c.set_owning_organisation_id(record.owning_organisation_id());
   c.set_status(record.status());
-  *c.mutable_create_time() = ToProto(record.create_time_micros());
-  *c.mutable_update_time() = ToProto(record.update_time_micros());
+  *c.mutable_create_time() = MicrosToTimestamp(record.create_time_micros());
+  *c.mutable_update_time() = MicrosToTimestamp(record.update_time_micros());
   c.set_version(record.version());
   c.set_identification_status(record.identification_status());
   *c.mutable_assignee_ids() = record.assignee_ids();
   c.set_supervisor_id(record.supervisor_id());
   if (record.next_deadline_micros() > 0) {
-    *c.mutable_next_deadline() = ToProto(record.next_deadline_micros());
+    *c.mutable_next_deadline() = MicrosToTimestamp(record.next_deadline_micros());
   }
   c.set_closure_reason(record.closure_reason());
   c.set_erasure_requested_by(record.erasure_requested_by());

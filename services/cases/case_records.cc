@@ -8,6 +8,7 @@
 #include "storage/access/names.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
+#include "storage/timestamps.h"
 
 namespace haven::cases {
 namespace {
@@ -17,14 +18,6 @@ using access::RecordKind;
 
 constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxNameBytes = 200;
-
-google::protobuf::Timestamp Now(const access::CaseScope& scope) {
-  google::protobuf::Timestamp t;
-  int64_t micros = absl::ToUnixMicros(scope.now());
-  t.set_seconds(micros / 1'000'000);
-  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return t;
-}
 
 std::string ConsentId(v1::ConsentPurpose purpose) {
   return std::string(1, static_cast<char>(purpose));
@@ -77,7 +70,7 @@ absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext
         consent.set_language(in.language());
         consent.set_interpreter_used(in.interpreter_used());
         consent.set_recorded_by(ctx.principal.id);
-        *consent.mutable_record_time() = Now(scope);
+        *consent.mutable_record_time() = ToTimestamp(scope.now());
         consent.set_notes(in.notes());
         if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentId(in.purpose()), consent);
             !w.ok()) {
@@ -115,7 +108,7 @@ absl::StatusOr<v1::Consent> CaseFile::WithdrawConsent(const access::RequestConte
           return absl::FailedPreconditionError("there is no given consent for that purpose to withdraw");
         }
         consent.set_withdrawn(true);
-        *consent.mutable_withdraw_time() = Now(scope);
+        *consent.mutable_withdraw_time() = ToTimestamp(scope.now());
         if (!request.notes().empty()) consent.set_notes(request.notes());
         if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentId(request.purpose()), consent);
             !w.ok()) {

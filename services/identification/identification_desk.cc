@@ -10,6 +10,7 @@
 #include "services/identification/status_machine.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
+#include "storage/timestamps.h"
 
 namespace haven::identification {
 namespace {
@@ -23,18 +24,6 @@ constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxName = 200;
 constexpr int kMaxObservations = 200;
 constexpr absl::Duration kCompetentAuthorityAccess = absl::Hours(24 * 365);
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp out;
-  int64_t micros = absl::ToUnixMicros(t);
-  out.set_seconds(micros / 1'000'000);
-  out.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return out;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 std::string SetKey(absl::string_view id, uint32_t version) {
   std::string key;
@@ -92,7 +81,7 @@ IdentificationFacts FactsOf(const v1::Identification& ident) {
   facts.guardian_recorded = ident.guardian_recorded();
   facts.best_interests_assessed = ident.best_interests_assessed();
   if (ident.has_reflection_period_end()) {
-    facts.reflection_period_end = FromProto(ident.reflection_period_end());
+    facts.reflection_period_end = FromTimestamp(ident.reflection_period_end());
   }
   facts.reconsidering = ident.reconsidering();
   return facts;
@@ -257,8 +246,8 @@ absl::StatusOr<v1::Identification> IdentificationDesk::ReferPresumedVictim(
     ident.set_status(next->status);
     ident.set_reconsidering(next->reconsidering);
     ident.set_competent_authority_organisation_id(authority->id());
-    *ident.mutable_referral_time() = ToProto(scope.now());
-    *ident.mutable_reasonable_grounds_due() = ToProto(due);
+    *ident.mutable_referral_time() = ToTimestamp(scope.now());
+    *ident.mutable_reasonable_grounds_due() = ToTimestamp(due);
     scope.mutable_record()->set_next_deadline_micros(absl::ToUnixMicros(due));
     // The competent authority sees what the referrer could, to decide.
     v1::GrantRecord grant;
@@ -314,7 +303,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::Decide(const access::Requ
     int64_t deadline = 0;
     if (next->status == v1::IDENTIFICATION_STATUS_REASONABLE_GROUNDS) {
       absl::Time end = calendar_.ReflectionPeriodEnd(scope.now());
-      *ident.mutable_reflection_period_end() = ToProto(end);
+      *ident.mutable_reflection_period_end() = ToTimestamp(end);
       deadline = absl::ToUnixMicros(end);  // a conclusive decision is due from then
     }
     scope.mutable_record()->set_next_deadline_micros(deadline);
@@ -325,7 +314,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::Decide(const access::Requ
     decision.set_positive(request.positive());
     decision.set_reasons(request.reasons());
     decision.set_decided_by(ctx.principal.id);
-    *decision.mutable_decide_time() = ToProto(scope.now());
+    *decision.mutable_decide_time() = ToTimestamp(scope.now());
     decision.set_reflection_period_waived(request.waive_reflection_period());
     decision.set_waiver_reasons(request.waiver_reasons());
     decision.set_reconsideration(reconsidering);
@@ -392,7 +381,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::RecordGuardian(
   }
   return Change(ctx, request.case_id(), "identification.record_guardian",
                 [&](CaseScope& scope, v1::Identification& ident) -> absl::Status {
-    if (!guardian.has_appoint_time()) *guardian.mutable_appoint_time() = ToProto(scope.now());
+    if (!guardian.has_appoint_time()) *guardian.mutable_appoint_time() = ToTimestamp(scope.now());
     if (absl::Status s = scope.Save(RecordKind::kGuardian, "", guardian); !s.ok()) return s;
     ident.set_guardian_recorded(true);
     return scope.AppendTimeline(v1::TIMELINE_EVENT_GUARDIAN_RECORDED, "guardian recorded");
@@ -406,7 +395,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::RecordBestInterestsAssess
   return Change(ctx, request.case_id(), "identification.record_best_interests",
                 [&](CaseScope& scope, v1::Identification& ident) -> absl::Status {
     assessment.set_assessed_by(ctx.principal.id);
-    *assessment.mutable_assess_time() = ToProto(scope.now());
+    *assessment.mutable_assess_time() = ToTimestamp(scope.now());
     if (absl::Status s = scope.Save(RecordKind::kBestInterests, "", assessment); !s.ok()) return s;
     ident.set_best_interests_assessed(true);
     return scope.AppendTimeline(
@@ -432,7 +421,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::RecordProceeding(
                 [&](CaseScope& scope, v1::Identification& ident) -> absl::Status {
     std::string raw_id = NewRawId();
     proceeding.set_id(ToHex(raw_id));
-    *proceeding.mutable_record_time() = ToProto(scope.now());
+    *proceeding.mutable_record_time() = ToTimestamp(scope.now());
     if (absl::Status s = scope.Save(RecordKind::kProceeding, raw_id, proceeding); !s.ok()) return s;
     if (proceeding.pending()) ident.set_proceedings_pending(true);
     if (absl::Status t = scope.AppendTimeline(
@@ -494,7 +483,7 @@ absl::StatusOr<v1::Screening> IdentificationDesk::CreateScreening(
         screening.set_screened_by(ctx.principal.id);
         screening.set_screener_organisation_id(ctx.principal.organisation_id);
         *screening.mutable_strength() = *strength;
-        *screening.mutable_screen_time() = ToProto(scope.now());
+        *screening.mutable_screen_time() = ToTimestamp(scope.now());
         if (absl::Status s = scope.Save(RecordKind::kScreening, raw_id, screening); !s.ok()) return s;
         result = screening;
         scope.Disclose(&result);
@@ -530,7 +519,7 @@ absl::StatusOr<v1::ListDueDecisionsResponse> IdentificationDesk::ListDueDecision
     const access::RequestContext& ctx, const v1::ListDueDecisionsRequest& request) {
   if (request.page_size() < 0) return absl::InvalidArgumentError("page_size must not be negative");
   access::CaseQuery query;
-  query.deadline_before = request.has_due_before() ? FromProto(request.due_before())
+  query.deadline_before = request.has_due_before() ? FromTimestamp(request.due_before())
                                                    : clock_->Now() + absl::Hours(24 * 7);
   query.status = v1::CASE_STATUS_OPEN;
   query.limit = request.page_size() == 0 ? 100 : std::min(request.page_size(), 500);
@@ -551,7 +540,7 @@ absl::StatusOr<v1::ListDueDecisionsResponse> IdentificationDesk::ListDueDecision
         due->set_kind(conclusive ? v1::DECISION_KIND_CONCLUSIVE_GROUNDS
                                  : v1::DECISION_KIND_REASONABLE_GROUNDS);
         absl::Time when = absl::FromUnixMicros(scope.record().next_deadline_micros());
-        *due->mutable_due_time() = ToProto(when);
+        *due->mutable_due_time() = ToTimestamp(when);
         due->set_overdue(when < scope.now());
         return absl::OkStatus();
       });

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/cases/case_file.h"
 #include "storage/ids.h"
+#include "storage/timestamps.h"
 
 namespace haven::referral {
 namespace {
@@ -17,18 +18,6 @@ constexpr size_t kMaxText = 4000;
 constexpr absl::Duration kMaxResponseTime = absl::Hours(24 * 90);
 constexpr absl::Duration kDefaultAccess = absl::Hours(24 * 90);
 constexpr absl::Duration kMaxAccess = absl::Hours(24 * 366);
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp out;
-  int64_t micros = absl::ToUnixMicros(t);
-  out.set_seconds(micros / 1'000'000);
-  out.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return out;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 absl::Status NotFound() { return absl::NotFoundError("referral not found"); }
 
@@ -75,7 +64,7 @@ v1::ConsentPurpose ConsentNeeded(v1::ReferralPurpose purpose, v1::OrganisationTy
 }
 
 v1::Referral AsOf(v1::Referral referral, absl::Time now) {
-  if (IsOpen(referral.status()) && FromProto(referral.response_deadline()) < now) {
+  if (IsOpen(referral.status()) && FromTimestamp(referral.response_deadline()) < now) {
     referral.set_status(v1::REFERRAL_STATUS_EXPIRED);
     *referral.mutable_close_time() = referral.response_deadline();
   }
@@ -115,12 +104,12 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
   }
   if (scope_classes.empty()) return absl::InvalidArgumentError("data_scope needs at least one class");
   const absl::Time now = clock_->Now();
-  const absl::Time deadline = FromProto(in.response_deadline());
+  const absl::Time deadline = FromTimestamp(in.response_deadline());
   if (deadline <= now || deadline > now + kMaxResponseTime) {
     return absl::InvalidArgumentError("response_deadline must be in the future and within 90 days");
   }
   const absl::Time access_until =
-      in.has_access_until() ? FromProto(in.access_until()) : now + kDefaultAccess;
+      in.has_access_until() ? FromTimestamp(in.access_until()) : now + kDefaultAccess;
   if (access_until <= now || access_until > now + kMaxAccess) {
     return absl::InvalidArgumentError("access_until must be in the future and within 366 days");
   }
@@ -141,12 +130,12 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
         r.set_purpose(in.purpose());
         r.set_urgency(in.urgency());
         r.set_status(v1::REFERRAL_STATUS_DRAFT);
-        *r.mutable_response_deadline() = ToProto(deadline);
+        *r.mutable_response_deadline() = ToTimestamp(deadline);
         for (auto c : scope_classes.ToVector()) r.add_data_scope(c);
         r.set_lawful_basis(in.lawful_basis());
-        *r.mutable_access_until() = ToProto(access_until);
+        *r.mutable_access_until() = ToTimestamp(access_until);
         r.set_created_by(ctx.principal.id);
-        *r.mutable_create_time() = ToProto(now);
+        *r.mutable_create_time() = ToTimestamp(now);
         if (absl::Status p = scope.PutReferral(r); !p.ok()) return p;
         result = r;
         return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "drafted"),
@@ -198,7 +187,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ct
   return Transition(ctx, request.referral_id(), Side::kSender, "referral.send",
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
     if (r.status() != v1::REFERRAL_STATUS_DRAFT) return Refuse(r, "only a draft can be sent");
-    if (FromProto(r.response_deadline()) <= scope.now()) {
+    if (FromTimestamp(r.response_deadline()) <= scope.now()) {
       return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
     }
     if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
@@ -217,7 +206,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ct
       scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
     }
     r.set_status(v1::REFERRAL_STATUS_SENT);
-    *r.mutable_send_time() = ToProto(scope.now());
+    *r.mutable_send_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED,
                                 absl::StrCat(Summary(r, "sent"), "; basis ",
                                              v1::LawfulBasis_Name(r.lawful_basis())),
@@ -238,7 +227,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& 
       if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
     }
     r.set_status(v1::REFERRAL_STATUS_CANCELLED);
-    *r.mutable_close_time() = ToProto(scope.now());
+    *r.mutable_close_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "cancelled"),
                                 request.reason());
   });
@@ -253,7 +242,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Acknowledge(const access::RequestCont
       return Refuse(r, "only a sent referral can be acknowledged");
     }
     r.set_status(v1::REFERRAL_STATUS_ACKNOWLEDGED);
-    *r.mutable_acknowledge_time() = ToProto(scope.now());
+    *r.mutable_acknowledge_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "acknowledged"),
                                 request.reason());
   });
@@ -272,12 +261,12 @@ absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& 
     *grant.mutable_classes() = r.data_scope();
     grant.add_actions(v1::CASE_ACTION_READ);
     grant.add_actions(v1::CASE_ACTION_UPDATE);
-    grant.set_expire_time_micros(absl::ToUnixMicros(FromProto(r.access_until())));
+    grant.set_expire_time_micros(absl::ToUnixMicros(FromTimestamp(r.access_until())));
     absl::StatusOr<v1::Grant> granted = scope.AddGrant(grant);
     if (!granted.ok()) return granted.status();
     r.set_grant_id(granted->id());
     r.set_status(v1::REFERRAL_STATUS_ACCEPTED);
-    *r.mutable_accept_time() = ToProto(scope.now());
+    *r.mutable_accept_time() = ToTimestamp(scope.now());
     if (!r.has_acknowledge_time()) *r.mutable_acknowledge_time() = r.accept_time();
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "accepted"),
                                 request.reason());
@@ -291,7 +280,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Decline(const access::RequestContext&
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
     if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be declined");
     r.set_status(v1::REFERRAL_STATUS_DECLINED);
-    *r.mutable_close_time() = ToProto(scope.now());
+    *r.mutable_close_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "declined"),
                                 request.reason());
   });
@@ -307,7 +296,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Complete(const access::RequestContext
     }
     if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
     r.set_status(v1::REFERRAL_STATUS_COMPLETED);
-    *r.mutable_close_time() = ToProto(scope.now());
+    *r.mutable_close_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "completed"),
                                 request.reason());
   });
@@ -369,7 +358,7 @@ absl::StatusOr<v1::GetReferralFiguresResponse> ReferralDesk::Figures(
   if (!WorksOnCases(ctx.principal)) return response;
   const absl::Time now = clock_->Now();
   auto hours = [](const google::protobuf::Timestamp& from, const google::protobuf::Timestamp& to) {
-    return absl::ToDoubleHours(FromProto(to) - FromProto(from));
+    return absl::ToDoubleHours(FromTimestamp(to) - FromTimestamp(from));
   };
   absl::Status s = door_->ScanReferrals(
       false, ctx.principal.organisation_id, "", [&](const v1::Referral& stored) {

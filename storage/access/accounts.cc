@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
 #include "storage/ids.h"
+#include "storage/timestamps.h"
 
 namespace haven::access {
 namespace {
@@ -31,13 +32,6 @@ absl::Status AdministratorsOnly() {
   return absl::PermissionDeniedError("only administrators may manage accounts");
 }
 
-google::protobuf::Timestamp ToProto(int64_t micros) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(micros / 1'000'000);
-  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return t;
-}
-
 v1::User UserToApi(const v1::UserRecord& r) {
   v1::User u;
   u.set_id(r.id());
@@ -46,7 +40,7 @@ v1::User UserToApi(const v1::UserRecord& r) {
   u.set_display_name(r.display_name());
   *u.mutable_roles() = r.roles();
   u.set_disabled(r.disabled());
-  *u.mutable_create_time() = ToProto(r.create_time_micros());
+  *u.mutable_create_time() = MicrosToTimestamp(r.create_time_micros());
   return u;
 }
 
@@ -164,7 +158,7 @@ absl::StatusOr<Accounts::Bootstrapped> Accounts::Bootstrap(absl::string_view org
   org.set_id(NewId());
   org.set_display_name(std::string(organisation_name));
   org.set_type(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
-  *org.mutable_create_time() = ToProto(now);
+  *org.mutable_create_time() = MicrosToTimestamp(now);
 
   result.one_time_password = crypto::RandomToken(18);
   absl::StatusOr<std::string> hash =
@@ -415,7 +409,7 @@ absl::StatusOr<v1::Organisation> Accounts::CreateOrganisation(const RequestConte
     return absl::InvalidArgumentError("country must be an ISO 3166-1 alpha-2 code such as \"NL\"");
   }
   org.set_id(NewId());
-  *org.mutable_create_time() = ToProto(absl::ToUnixMicros(clock_->Now()));
+  *org.mutable_create_time() = MicrosToTimestamp(absl::ToUnixMicros(clock_->Now()));
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   if (absl::Status s = txn->Put(Cf::kOrganisations, org.id(), org.SerializeAsString()); !s.ok()) {
     return s;
@@ -628,7 +622,7 @@ absl::StatusOr<v1::ServiceAccount> Accounts::CreateServiceAccount(const RequestC
   account.set_id(NewId());
   account.set_organisation_id(ToHex(*org_raw));
   account.set_disabled(false);
-  *account.mutable_create_time() = ToProto(absl::ToUnixMicros(clock_->Now()));
+  *account.mutable_create_time() = MicrosToTimestamp(absl::ToUnixMicros(clock_->Now()));
   if (absl::Status s = txn->Put(Cf::kServiceAccounts, account.id(), account.SerializeAsString()); !s.ok()) {
     return s;
   }

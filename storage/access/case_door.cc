@@ -8,12 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "haven/v1/identification.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "haven/v1/identification.pb.h"
 #include "storage/access/redaction.h"
 #include "storage/access/subject_index.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
+#include "storage/timestamps.h"
 
 namespace haven::access {
 namespace {
@@ -29,17 +30,6 @@ std::string GrantKey(absl::string_view raw_case_id, absl::string_view raw_grant_
   return absl::StrCat(raw_case_id, raw_grant_id);
 }
 
-google::protobuf::Timestamp ToProto(int64_t micros) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(micros / 1'000'000);
-  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return t;
-}
-
-int64_t FromProto(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
-}
-
 v1::Grant GrantToApi(const v1::GrantRecord& g, absl::string_view hex_case_id) {
   v1::Grant out;
   out.set_id(ToHex(g.id()));
@@ -49,10 +39,10 @@ v1::Grant GrantToApi(const v1::GrantRecord& g, absl::string_view hex_case_id) {
   out.set_purpose(g.purpose());
   *out.mutable_classes() = g.classes();
   *out.mutable_actions() = g.actions();
-  *out.mutable_expire_time() = ToProto(g.expire_time_micros());
+  *out.mutable_expire_time() = MicrosToTimestamp(g.expire_time_micros());
   out.set_revoked(g.revoked());
   out.set_created_by(g.created_by());
-  *out.mutable_create_time() = ToProto(g.create_time_micros());
+  *out.mutable_create_time() = MicrosToTimestamp(g.create_time_micros());
   return out;
 }
 
@@ -268,7 +258,7 @@ absl::Status CaseScope::AppendTimeline(v1::TimelineEventKind kind, absl::string_
                                        absl::string_view detail) {
   v1::TimelineEvent event;
   event.set_sequence(record_.timeline_length() + 1);
-  *event.mutable_time() = ToProto(now_micros_);
+  *event.mutable_time() = MicrosToTimestamp(now_micros_);
   event.set_kind(kind);
   event.set_actor_id(ctx_->principal.id);
   event.set_actor_organisation_id(ctx_->principal.organisation_id);
@@ -772,7 +762,7 @@ absl::Status CaseDoor::RaiseAlert(storage::Txn& txn, v1::AlertKind kind,
   alert.set_kind(kind);
   for (const std::string& id : hex_case_ids) alert.add_case_ids(id);
   int64_t now = absl::ToUnixMicros(clock_->Now());
-  *alert.mutable_create_time() = ToProto(now);
+  *alert.mutable_create_time() = MicrosToTimestamp(now);
   alert.set_addressee_user_id(addressee.user_id);
   alert.set_addressee_organisation_id(addressee.organisation_id);
   std::string key;
@@ -847,7 +837,7 @@ absl::StatusOr<v1::Grant> CaseDoor::CreateGrant(const RequestContext& ctx, const
     }
   }
   absl::Time now = clock_->Now();
-  int64_t expire = FromProto(grant.expire_time());
+  int64_t expire = TimestampToMicros(grant.expire_time());
   if (absl::FromUnixMicros(expire) <= now ||
       absl::FromUnixMicros(expire) > now + kMaxGrantLifetime) {
     return absl::InvalidArgumentError("expire_time must be in the future and within 366 days");
