@@ -4,6 +4,7 @@
 
 #include "haven/v1/admin.grpc.pb.h"
 #include "services/common/authenticator.h"
+#include "services/common/handler.h"
 #include "storage/access/accounts.h"
 
 namespace haven::admin {
@@ -13,9 +14,6 @@ class AdminServiceImpl final : public haven::v1::AdminService::Service {
   AdminServiceImpl(const services::Authenticator* auth, access::Accounts* accounts)
       : auth_(auth), accounts_(accounts) {}
 
-#define HAVEN_RPC(Name, Request, Response)                                        \
-  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
-                    haven::v1::Response* response) override;
   HAVEN_RPC(Login, LoginRequest, LoginResponse)
   HAVEN_RPC(Logout, LogoutRequest, LogoutResponse)
   HAVEN_RPC(ChangePassword, ChangePasswordRequest, ChangePasswordResponse)
@@ -30,7 +28,6 @@ class AdminServiceImpl final : public haven::v1::AdminService::Service {
   HAVEN_RPC(RevokeSessions, RevokeSessionsRequest, RevokeSessionsResponse)
   HAVEN_RPC(CreateServiceAccount, CreateServiceAccountRequest, ServiceAccount)
   HAVEN_RPC(ListServiceAccounts, ListServiceAccountsRequest, ListServiceAccountsResponse)
-#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;

@@ -17,21 +17,11 @@ grpc::Status CaseServiceImpl::EraseCase(grpc::ServerContext* context,
                [&](const RequestContext& ctx) { return file_.Erase(ctx, *request); });
 }
 
-grpc::Status CaseServiceImpl::CreateGrant(grpc::ServerContext* context,
-                                          const v1::CreateGrantRequest* request,
-                                          v1::Grant* response) {
-  return Serve(*auth_, context, "CreateGrant", [&](const RequestContext& ctx) {
-    return Into(door_->CreateGrant(ctx, request->grant()), response);
-  });
-}
+HAVEN_RPC_HANDLER(CaseServiceImpl, CreateGrant, CreateGrantRequest, Grant,
+                  door_->CreateGrant(ctx, request->grant()))
 
-grpc::Status CaseServiceImpl::RevokeGrant(grpc::ServerContext* context,
-                                          const v1::RevokeGrantRequest* request,
-                                          v1::Grant* response) {
-  return Serve(*auth_, context, "RevokeGrant", [&](const RequestContext& ctx) {
-    return Into(door_->RevokeGrant(ctx, request->case_id(), request->grant_id()), response);
-  });
-}
+HAVEN_RPC_HANDLER(CaseServiceImpl, RevokeGrant, RevokeGrantRequest, Grant,
+                  door_->RevokeGrant(ctx, request->case_id(), request->grant_id()))
 
 grpc::Status CaseServiceImpl::ListGrants(grpc::ServerContext* context,
                                          const v1::ListGrantsRequest* request,
@@ -44,30 +34,20 @@ grpc::Status CaseServiceImpl::ListGrants(grpc::ServerContext* context,
   });
 }
 
-// The handlers that hand the request to one CaseFile method.
-#define HAVEN_CASE_FILE_RPC(Name, Request, Response, Method)                            \
-  grpc::Status CaseServiceImpl::Name(grpc::ServerContext* context,                      \
-                                     const v1::Request* request, v1::Response* response) { \
-    return Serve(*auth_, context, #Name, [&](const RequestContext& ctx) {                \
-      return Into(file_.Method(ctx, *request), response);                              \
-    });                                                                                  \
-  }
-HAVEN_CASE_FILE_RPC(CreateCase, CreateCaseRequest, Case, Create)
-HAVEN_CASE_FILE_RPC(GetCase, GetCaseRequest, Case, Get)
-HAVEN_CASE_FILE_RPC(UpdateCase, UpdateCaseRequest, Case, Update)
-HAVEN_CASE_FILE_RPC(RequestErasure, RequestErasureRequest, Case, RequestErasure)
-HAVEN_CASE_FILE_RPC(AssignCase, AssignCaseRequest, Case, Assign)
-HAVEN_CASE_FILE_RPC(RecordConsent, RecordConsentRequest, Consent, RecordConsent)
-HAVEN_CASE_FILE_RPC(WithdrawConsent, WithdrawConsentRequest, Consent, WithdrawConsent)
-HAVEN_CASE_FILE_RPC(ListConsents, ListConsentsRequest, ListConsentsResponse, ListConsents)
-HAVEN_CASE_FILE_RPC(LinkPerson, LinkPersonRequest, LinkedPerson, LinkPerson)
-HAVEN_CASE_FILE_RPC(ListLinkedPersons, ListLinkedPersonsRequest, ListLinkedPersonsResponse,
-                    ListLinkedPersons)
-HAVEN_CASE_FILE_RPC(ListTimeline, ListTimelineRequest, ListTimelineResponse, ListTimeline)
-HAVEN_CASE_FILE_RPC(SearchCases, SearchCasesRequest, SearchCasesResponse, Search)
-HAVEN_CASE_FILE_RPC(CloseCase, CloseCaseRequest, Case, Close)
-HAVEN_CASE_FILE_RPC(ReopenCase, ReopenCaseRequest, Case, Reopen)
-#undef HAVEN_CASE_FILE_RPC
+HAVEN_RPC_HANDLER(CaseServiceImpl, CreateCase, CreateCaseRequest, Case, file_.Create(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, GetCase, GetCaseRequest, Case, file_.Get(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, UpdateCase, UpdateCaseRequest, Case, file_.Update(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, RequestErasure, RequestErasureRequest, Case, file_.RequestErasure(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, AssignCase, AssignCaseRequest, Case, file_.Assign(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, RecordConsent, RecordConsentRequest, Consent, file_.RecordConsent(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, WithdrawConsent, WithdrawConsentRequest, Consent, file_.WithdrawConsent(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, ListConsents, ListConsentsRequest, ListConsentsResponse, file_.ListConsents(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, LinkPerson, LinkPersonRequest, LinkedPerson, file_.LinkPerson(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, ListLinkedPersons, ListLinkedPersonsRequest, ListLinkedPersonsResponse, file_.ListLinkedPersons(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, ListTimeline, ListTimelineRequest, ListTimelineResponse, file_.ListTimeline(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, SearchCases, SearchCasesRequest, SearchCasesResponse, file_.Search(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, CloseCase, CloseCaseRequest, Case, file_.Close(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, ReopenCase, ReopenCaseRequest, Case, file_.Reopen(ctx, *request))
 
 grpc::Status CaseServiceImpl::ListAlerts(grpc::ServerContext* context,
                                          const v1::ListAlertsRequest* request,

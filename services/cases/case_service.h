@@ -6,6 +6,7 @@
 #include "haven/v1/case.grpc.pb.h"
 #include "services/cases/case_file.h"
 #include "services/common/authenticator.h"
+#include "services/common/handler.h"
 
 namespace haven::cases {
 
@@ -29,9 +30,6 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
                            haven::v1::Grant* response) override;
   grpc::Status ListGrants(grpc::ServerContext* context, const haven::v1::ListGrantsRequest* request,
                           haven::v1::ListGrantsResponse* response) override;
-#define HAVEN_RPC(Name, Request, Response)                                          \
-  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
-                    haven::v1::Response* response) override;
   HAVEN_RPC(RequestErasure, RequestErasureRequest, Case)
   HAVEN_RPC(AssignCase, AssignCaseRequest, Case)
   HAVEN_RPC(RecordConsent, RecordConsentRequest, Consent)
@@ -44,7 +42,6 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
   HAVEN_RPC(CloseCase, CloseCaseRequest, Case)
   HAVEN_RPC(ReopenCase, ReopenCaseRequest, Case)
   HAVEN_RPC(ListAlerts, ListAlertsRequest, ListAlertsResponse)
-#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;

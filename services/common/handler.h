@@ -29,6 +29,22 @@ absl::Status Into(absl::StatusOr<T> result, T* out) {
   return absl::OkStatus();
 }
 
+// Declares, in a service class, the override of one generated RPC method.
+#define HAVEN_RPC(Name, Request, Response)                                          \
+  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
+                    haven::v1::Response* response) override;
+
+// Defines Class::Name as a thin handler: authenticate, evaluate `call` (an
+// absl::StatusOr<Response> that may use `ctx` and `request`), answer.
+#define HAVEN_RPC_HANDLER(Class, Name, Request, Response, call)                             \
+  grpc::Status Class::Name(grpc::ServerContext* context, const haven::v1::Request* request,  \
+                           haven::v1::Response* response) {                                 \
+    return ::haven::services::Serve(                                                        \
+        *auth_, context, #Name, [&](const ::haven::access::RequestContext& ctx) {           \
+          return ::haven::services::Into(call, response);                                   \
+        });                                                                                 \
+  }
+
 // For the calls that need no credentials (Login).
 grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
                             const DomainCall& call);

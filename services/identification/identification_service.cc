@@ -10,28 +10,18 @@ using access::RequestContext;
 using services::Into;
 using services::Serve;
 
-#define HAVEN_DESK_RPC(Name, Request, Response, Method)                                    \
-  grpc::Status IdentificationServiceImpl::Name(                                            \
-      grpc::ServerContext* context, const v1::Request* request, v1::Response* response) {  \
-    return Serve(*auth_, context, #Name, [&](const RequestContext& ctx) {                  \
-      return Into(desk_->Method(ctx, *request), response);                                 \
-    });                                                                                    \
-  }
-HAVEN_DESK_RPC(GetIndicatorSet, GetIndicatorSetRequest, IndicatorSet, GetIndicatorSet)
-HAVEN_DESK_RPC(CreateScreening, CreateScreeningRequest, Screening, CreateScreening)
-HAVEN_DESK_RPC(ListScreenings, ListScreeningsRequest, ListScreeningsResponse, ListScreenings)
-HAVEN_DESK_RPC(GetIdentification, GetIdentificationRequest, Identification, Get)
-HAVEN_DESK_RPC(ReferPresumedVictim, ReferPresumedVictimRequest, Identification, ReferPresumedVictim)
-HAVEN_DESK_RPC(DecideReasonableGrounds, DecideRequest, Identification, DecideReasonableGrounds)
-HAVEN_DESK_RPC(DecideConclusiveGrounds, DecideRequest, Identification, DecideConclusiveGrounds)
-HAVEN_DESK_RPC(RequestReconsideration, RequestReconsiderationRequest, Identification,
-               RequestReconsideration)
-HAVEN_DESK_RPC(RecordGuardian, RecordGuardianRequest, Identification, RecordGuardian)
-HAVEN_DESK_RPC(RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification,
-               RecordBestInterestsAssessment)
-HAVEN_DESK_RPC(RecordProceeding, RecordProceedingRequest, Identification, RecordProceeding)
-HAVEN_DESK_RPC(ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse, ListDueDecisions)
-#undef HAVEN_DESK_RPC
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, GetIndicatorSet, GetIndicatorSetRequest, IndicatorSet, desk_->GetIndicatorSet(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, CreateScreening, CreateScreeningRequest, Screening, desk_->CreateScreening(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListScreenings, ListScreeningsRequest, ListScreeningsResponse, desk_->ListScreenings(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, GetIdentification, GetIdentificationRequest, Identification, desk_->Get(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, ReferPresumedVictim, ReferPresumedVictimRequest, Identification, desk_->ReferPresumedVictim(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, DecideReasonableGrounds, DecideRequest, Identification, desk_->DecideReasonableGrounds(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, DecideConclusiveGrounds, DecideRequest, Identification, desk_->DecideConclusiveGrounds(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, RequestReconsideration, RequestReconsiderationRequest, Identification, desk_->RequestReconsideration(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordGuardian, RecordGuardianRequest, Identification, desk_->RecordGuardian(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification, desk_->RecordBestInterestsAssessment(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordProceeding, RecordProceedingRequest, Identification, desk_->RecordProceeding(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse, desk_->ListDueDecisions(ctx, *request))
 
 grpc::Status IdentificationServiceImpl::ListIndicatorSets(grpc::ServerContext* context,
                                                           const v1::ListIndicatorSetsRequest*,

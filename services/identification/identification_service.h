@@ -5,6 +5,7 @@
 
 #include "haven/v1/identification.grpc.pb.h"
 #include "services/common/authenticator.h"
+#include "services/common/handler.h"
 #include "services/identification/identification_desk.h"
 
 namespace haven::identification {
@@ -15,9 +16,6 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
                             std::unique_ptr<IdentificationDesk> desk)
       : auth_(auth), desk_(std::move(desk)) {}
 
-#define HAVEN_RPC(Name, Request, Response)                                          \
-  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
-                    haven::v1::Response* response) override;
   HAVEN_RPC(ListIndicatorSets, ListIndicatorSetsRequest, ListIndicatorSetsResponse)
   HAVEN_RPC(GetIndicatorSet, GetIndicatorSetRequest, IndicatorSet)
   HAVEN_RPC(CreateScreening, CreateScreeningRequest, Screening)
@@ -31,7 +29,6 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
   HAVEN_RPC(RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification)
   HAVEN_RPC(RecordProceeding, RecordProceedingRequest, Identification)
   HAVEN_RPC(ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse)
-#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;

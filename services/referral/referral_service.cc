@@ -10,24 +10,16 @@ using access::RequestContext;
 using services::Into;
 using services::Serve;
 
-#define HAVEN_DESK_RPC(Name, Request, Response, Call)                                     \
-  grpc::Status ReferralServiceImpl::Name(grpc::ServerContext* context,                    \
-                                         const v1::Request* request, v1::Response* response) { \
-    return Serve(*auth_, context, #Name, [&](const RequestContext& ctx) {                 \
-      return Into(desk_.Call, response);                                                  \
-    });                                                                                   \
-  }
-HAVEN_DESK_RPC(CreateReferral, CreateReferralRequest, Referral, Create(ctx, *request))
-HAVEN_DESK_RPC(SendReferral, ReferralTransitionRequest, Referral, Send(ctx, *request))
-HAVEN_DESK_RPC(CancelReferral, ReferralTransitionRequest, Referral, Cancel(ctx, *request))
-HAVEN_DESK_RPC(AcknowledgeReferral, ReferralTransitionRequest, Referral, Acknowledge(ctx, *request))
-HAVEN_DESK_RPC(AcceptReferral, ReferralTransitionRequest, Referral, Accept(ctx, *request))
-HAVEN_DESK_RPC(DeclineReferral, ReferralTransitionRequest, Referral, Decline(ctx, *request))
-HAVEN_DESK_RPC(CompleteReferral, ReferralTransitionRequest, Referral, Complete(ctx, *request))
-HAVEN_DESK_RPC(GetReferral, GetReferralRequest, Referral, Get(ctx, *request))
-HAVEN_DESK_RPC(ListInbox, ListReferralsRequest, ListReferralsResponse, List(ctx, *request, true))
-HAVEN_DESK_RPC(ListOutbox, ListReferralsRequest, ListReferralsResponse, List(ctx, *request, false))
-#undef HAVEN_DESK_RPC
+HAVEN_RPC_HANDLER(ReferralServiceImpl, CreateReferral, CreateReferralRequest, Referral, desk_.Create(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, SendReferral, ReferralTransitionRequest, Referral, desk_.Send(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, CancelReferral, ReferralTransitionRequest, Referral, desk_.Cancel(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, AcknowledgeReferral, ReferralTransitionRequest, Referral, desk_.Acknowledge(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, AcceptReferral, ReferralTransitionRequest, Referral, desk_.Accept(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, DeclineReferral, ReferralTransitionRequest, Referral, desk_.Decline(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, CompleteReferral, ReferralTransitionRequest, Referral, desk_.Complete(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, GetReferral, GetReferralRequest, Referral, desk_.Get(ctx, *request))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, ListInbox, ListReferralsRequest, ListReferralsResponse, desk_.List(ctx, *request, true))
+HAVEN_RPC_HANDLER(ReferralServiceImpl, ListOutbox, ListReferralsRequest, ListReferralsResponse, desk_.List(ctx, *request, false))
 
 grpc::Status ReferralServiceImpl::GetReferralFigures(grpc::ServerContext* context,
                                                      const v1::GetReferralFiguresRequest*,

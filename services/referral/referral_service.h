@@ -5,6 +5,7 @@
 
 #include "haven/v1/referral.grpc.pb.h"
 #include "services/common/authenticator.h"
+#include "services/common/handler.h"
 #include "services/referral/referral_desk.h"
 
 namespace haven::referral {
@@ -15,9 +16,9 @@ class ReferralServiceImpl final : public haven::v1::ReferralService::Service {
                       const access::Accounts* accounts, const Clock* clock)
       : auth_(auth), desk_(door, accounts, clock) {}
 
-#define HAVEN_RPC(Name, Request, Response)                                          \
-  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
-                    haven::v1::Response* response) override;
+  // For other desks that send referrals (the hotline's escalation).
+  ReferralDesk& desk() { return desk_; }
+
   HAVEN_RPC(CreateReferral, CreateReferralRequest, Referral)
   HAVEN_RPC(SendReferral, ReferralTransitionRequest, Referral)
   HAVEN_RPC(CancelReferral, ReferralTransitionRequest, Referral)
@@ -29,7 +30,6 @@ class ReferralServiceImpl final : public haven::v1::ReferralService::Service {
   HAVEN_RPC(ListInbox, ListReferralsRequest, ListReferralsResponse)
   HAVEN_RPC(ListOutbox, ListReferralsRequest, ListReferralsResponse)
   HAVEN_RPC(GetReferralFigures, GetReferralFiguresRequest, GetReferralFiguresResponse)
-#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;
