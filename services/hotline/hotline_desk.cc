@@ -9,6 +9,7 @@
 #include "services/cases/case_file.h"
 #include "services/common/handler.h"
 #include "services/common/log.h"
+#include "storage/access/policy.h"
 #include "storage/ids.h"
 
 namespace haven::hotline {
@@ -21,6 +22,8 @@ constexpr absl::Duration kClockSkew = absl::Minutes(5);
 constexpr absl::Duration kMaxCallbackAhead = absl::Hours(24 * 366);
 constexpr int kMaxIndicators = 50;
 constexpr int kMaxCallbacks = 50;
+constexpr int kMaxReferrals = 50;
+constexpr size_t kMaxEscalationReason = 3900;
 constexpr size_t kMaxShortField = 200;
 constexpr size_t kMaxNotes = 10000;
 constexpr size_t kMinPhoneDigits = 3;
@@ -207,6 +210,7 @@ v1::Contact ToApi(const v1::ContactRecord& r, absl::string_view hex_id,
   c.set_repeat_contact_count(r.repeat_contact_count());
   *c.mutable_create_time() = ToProto(r.create_time_micros());
   c.set_version(r.version());
+  *c.mutable_referral_ids() = r.referral_ids();
   return c;
 }
 
@@ -382,6 +386,149 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
                   {{"case_id", case_id}, {"code", absl::StatusCodeToString(s.code())}});
     return s;
   }
+  return result;
+}
+
+absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateContactToReferral(
+    const access::RequestContext& ctx, const v1::EscalateContactToReferralRequest& request) {
+  const v1::Referral& in = request.referral();
+  if (!request.has_referral()) return absl::InvalidArgumentError("referral is required");
+  if (!in.case_id().empty()) {
+    return absl::InvalidArgumentError(
+        "referral.case_id must be empty: the referral is on the contact's case");
+  }
+  if (request.reason().size() > kMaxEscalationReason) {
+    return Invalid("reason", absl::StrCat("has at most ", kMaxEscalationReason, " bytes"));
+  }
+  // The simple checks of CreateReferral and RecordConsent, before anything
+  // is written (they check again).
+  if (!v1::ReferralPurpose_IsValid(in.purpose()) ||
+      in.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
+    return Invalid("referral.purpose", "must be a known referral purpose");
+  }
+  if (!v1::Urgency_IsValid(in.urgency()) || in.urgency() == v1::URGENCY_UNSPECIFIED) {
+    return Invalid("referral.urgency", "must be ROUTINE, URGENT or EMERGENCY");
+  }
+  if (!v1::LawfulBasis_IsValid(in.lawful_basis()) ||
+      in.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
+    return Invalid("referral.lawful_basis",
+                   "is required: CONSENT or a basis that needs none");
+  }
+  if (in.data_scope_size() == 0) return Invalid("referral.data_scope", "needs at least one class");
+  if (!in.has_response_deadline() || !ValidTimestamp(in.response_deadline()) ||
+      absl::FromUnixMicros(Micros(in.response_deadline())) <= clock_->Now()) {
+    return Invalid("referral.response_deadline", "must be in the future");
+  }
+  if (request.has_consent()) {
+    const v1::Consent& c = request.consent();
+    if (!v1::ConsentPurpose_IsValid(c.purpose()) ||
+        c.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
+      return Invalid("consent.purpose", "must be a known consent purpose");
+    }
+    if (!IsLanguageTag(c.language())) {
+      return Invalid("consent.language",
+                     "is required: the BCP 47 tag of the language it was explained in");
+    }
+  }
+  // First: may the caller use this contact, and can it be escalated?
+  std::string existing_case;
+  absl::Status checked = contacts_->WithContact(
+      ctx, request.contact_id(), "contact.escalate_referral.check", [&](ContactScope& scope) {
+        if (IsNonDataCategory(scope.record().category())) {
+          return absl::FailedPreconditionError("a non-data contact cannot be escalated");
+        }
+        if (scope.record().referral_ids_size() >= kMaxReferrals) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("a contact has at most ", kMaxReferrals, " referrals"));
+        }
+        existing_case = scope.record().case_id();
+        return absl::OkStatus();
+      });
+  if (!checked.ok()) return checked;
+  const std::string contact_id = absl::AsciiStrToLower(request.contact_id());
+  if (!existing_case.empty() && request.has_subject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject is only given when a new case is opened; the contact is linked to "
+                     "case ",
+                     existing_case));
+  }
+  // Sending a referral shares the case: the caller needs that right on its
+  // own organisation's cases, whatever the contact rights.
+  v1::CaseRecord own;
+  own.set_owning_organisation_id(ctx.principal.organisation_id);
+  if (!access::DecideCaseAccess(ctx.principal, v1::CASE_ACTION_SHARE, own, {}, clock_->Now())
+           .allowed) {
+    return absl::PermissionDeniedError(
+        "escalating to a referral shares the case: it needs the caseworker or supervisor role");
+  }
+  // Without a case yet, nothing is written unless the send can succeed on
+  // the consent given here.
+  if (existing_case.empty() && in.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
+    absl::StatusOr<v1::Organisation> receiver =
+        accounts_->FindOrganisation(in.receiver_organisation_id());
+    if (!receiver.ok()) {
+      if (absl::IsNotFound(receiver.status()) || absl::IsInvalidArgument(receiver.status())) {
+        return absl::InvalidArgumentError(
+            "referral.receiver_organisation_id must name an organisation");
+      }
+      return receiver.status();
+    }
+    const v1::ConsentPurpose needed = referral::ConsentNeeded(in.purpose(), receiver->type());
+    if (!request.has_consent() || !request.consent().given() ||
+        request.consent().purpose() != needed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the caller has not consented to ", v1::ConsentPurpose_Name(needed),
+          ": give that consent in the request, or a lawful basis that does not need it"));
+    }
+  }
+
+  std::string case_id = existing_case;
+  if (case_id.empty()) {
+    v1::EscalateContactRequest open;
+    open.set_contact_id(contact_id);
+    *open.mutable_subject() = request.subject();
+    absl::StatusOr<v1::Contact> escalated = EscalateContact(ctx, open);
+    if (!escalated.ok()) return escalated.status();
+    case_id = escalated->case_id();
+  }
+  if (request.has_consent()) {
+    v1::RecordConsentRequest consent;
+    consent.set_case_id(case_id);
+    *consent.mutable_consent() = request.consent();
+    if (absl::StatusOr<v1::Consent> recorded = case_file_.RecordConsent(ctx, consent);
+        !recorded.ok()) {
+      return recorded.status();
+    }
+  }
+  v1::CreateReferralRequest create;
+  *create.mutable_referral() = in;
+  create.mutable_referral()->set_case_id(case_id);
+  create.set_reason(absl::StrCat("escalated from hotline contact ", contact_id,
+                                 request.reason().empty() ? "" : ": ", request.reason()));
+  absl::StatusOr<v1::Referral> draft = referrals_->Create(ctx, create);
+  if (!draft.ok()) return draft.status();
+  v1::ReferralTransitionRequest send;
+  send.set_referral_id(draft->id());
+  absl::StatusOr<v1::Referral> sent = referrals_->Send(ctx, send);
+  if (!sent.ok()) {
+    // The draft stays a draft, the sender's alone: cancelling it would show
+    // it in the receiver's inbox (a cancelled referral is no draft).
+    return sent.status();
+  }
+
+  v1::EscalateContactToReferralResponse result;
+  absl::Status s = contacts_->WithContact(
+      ctx, contact_id, "contact.escalate_referral", [&](ContactScope& scope) {
+        scope.mutable_record()->add_referral_ids(sent->id());
+        return services::Into(Present(scope), result.mutable_contact());
+      });
+  if (!s.ok()) {
+    services::Log(services::LogLevel::kWarning,
+                  "hotline escalation sent a referral the contact does not record",
+                  {{"referral_id", sent->id()}, {"code", absl::StatusCodeToString(s.code())}});
+    return s;
+  }
+  *result.mutable_referral() = *std::move(sent);
   return result;
 }
 

@@ -1,8 +1,9 @@
 // HotlineDesk: the domain rules of the hotline: logging contacts (anonymous
 // by default; non-data contacts hold nothing personal), callbacks and the
-// operator's queue, escalation to a case, repeat callers, dashboards and the
-// retention purge of caller details. All personal data passes through the
-// ContactDoor and the CaseDoor.
+// operator's queue, escalation to a case and to a referral, repeat callers,
+// dashboards and the retention purge of caller details. All personal data
+// passes through the ContactDoor and the CaseDoor (the case file and the
+// referral desk included).
 #ifndef HAVEN_SERVICES_HOTLINE_HOTLINE_DESK_H_
 #define HAVEN_SERVICES_HOTLINE_HOTLINE_DESK_H_
 
@@ -13,6 +14,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "haven/v1/hotline.pb.h"
+#include "services/cases/case_file.h"
+#include "services/referral/referral_desk.h"
+#include "storage/access/accounts.h"
 #include "storage/access/case_door.h"
 #include "storage/access/contact_door.h"
 #include "storage/access/principal.h"
@@ -39,9 +43,18 @@ class HotlineDesk {
     absl::TimeZone time_zone = absl::UTCTimeZone();
   };
 
-  HotlineDesk(access::ContactDoor* contacts, access::CaseDoor* cases, const Clock* clock,
-              Options options)
-      : contacts_(contacts), cases_(cases), clock_(clock), options_(options) {}
+  // `referrals` sends the referrals of EscalateContactToReferral; it and
+  // `accounts` (receivers, the case file) must outlive the desk.
+  HotlineDesk(access::ContactDoor* contacts, access::CaseDoor* cases,
+              referral::ReferralDesk* referrals, const access::Accounts* accounts,
+              const Clock* clock, Options options)
+      : contacts_(contacts),
+        cases_(cases),
+        referrals_(referrals),
+        accounts_(accounts),
+        case_file_(cases, accounts, clock),
+        clock_(clock),
+        options_(options) {}
 
   absl::StatusOr<haven::v1::Contact> LogContact(const access::RequestContext& ctx,
                                                 const haven::v1::LogContactRequest& request);
@@ -49,6 +62,10 @@ class HotlineDesk {
                                                 const haven::v1::GetContactRequest& request);
   absl::StatusOr<haven::v1::Contact> EscalateContact(
       const access::RequestContext& ctx, const haven::v1::EscalateContactRequest& request);
+  // See EscalateContactToReferralRequest in hotline.proto.
+  absl::StatusOr<haven::v1::EscalateContactToReferralResponse> EscalateContactToReferral(
+      const access::RequestContext& ctx,
+      const haven::v1::EscalateContactToReferralRequest& request);
   absl::StatusOr<haven::v1::Callback> ScheduleCallback(
       const access::RequestContext& ctx, const haven::v1::ScheduleCallbackRequest& request);
   absl::StatusOr<haven::v1::Callback> CloseCallback(
@@ -65,6 +82,9 @@ class HotlineDesk {
  private:
   access::ContactDoor* contacts_;
   access::CaseDoor* cases_;
+  referral::ReferralDesk* referrals_;
+  const access::Accounts* accounts_;
+  cases::CaseFile case_file_;
   const Clock* clock_;
   Options options_;
 };

@@ -49,6 +49,8 @@ void HotlineServiceImpl::StopPurger() {
 HAVEN_HOTLINE_RPC(LogContact, LogContactRequest, Contact, LogContact)
 HAVEN_HOTLINE_RPC(GetContact, GetContactRequest, Contact, GetContact)
 HAVEN_HOTLINE_RPC(EscalateContact, EscalateContactRequest, Contact, EscalateContact)
+HAVEN_HOTLINE_RPC(EscalateContactToReferral, EscalateContactToReferralRequest,
+                  EscalateContactToReferralResponse, EscalateContactToReferral)
 HAVEN_HOTLINE_RPC(ScheduleCallback, ScheduleCallbackRequest, Callback, ScheduleCallback)
 HAVEN_HOTLINE_RPC(CloseCallback, CloseCallbackRequest, Callback, CloseCallback)
 HAVEN_HOTLINE_RPC(ListCallbacks, ListCallbacksRequest, ListCallbacksResponse, ListCallbacks)

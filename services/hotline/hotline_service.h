@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "haven/v1/hotline.grpc.pb.h"
 #include "services/common/authenticator.h"
+#include "services/common/handler.h"
 #include "services/hotline/hotline_desk.h"
 
 namespace haven::hotline {
@@ -30,17 +31,15 @@ class HotlineServiceImpl final : public haven::v1::HotlineService::Service {
   // Stops the purge thread and waits for it; safe to call more than once.
   void StopPurger();
 
-#define HAVEN_RPC(Name, Request, Response)                                          \
-  grpc::Status Name(grpc::ServerContext* context, const haven::v1::Request* request, \
-                    haven::v1::Response* response) override;
   HAVEN_RPC(LogContact, LogContactRequest, Contact)
   HAVEN_RPC(GetContact, GetContactRequest, Contact)
   HAVEN_RPC(EscalateContact, EscalateContactRequest, Contact)
+  HAVEN_RPC(EscalateContactToReferral, EscalateContactToReferralRequest,
+            EscalateContactToReferralResponse)
   HAVEN_RPC(ScheduleCallback, ScheduleCallbackRequest, Callback)
   HAVEN_RPC(CloseCallback, CloseCallbackRequest, Callback)
   HAVEN_RPC(ListCallbacks, ListCallbacksRequest, ListCallbacksResponse)
   HAVEN_RPC(GetHotlineDashboard, GetHotlineDashboardRequest, HotlineDashboard)
-#undef HAVEN_RPC
 
  private:
   const services::Authenticator* auth_;

@@ -154,10 +154,11 @@ absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestConte
   const std::string& party = !found->has_value() ? std::string()
                              : side == Side::kSender ? (*found)->sender_organisation_id()
                                                      : (*found)->receiver_organisation_id();
-  // A draft is the sender's alone until it is sent.
+  // A referral is the sender's alone until it is sent (a draft cancelled
+  // unsent never reaches the receiver).
   if (!found->has_value() || party != ctx.principal.organisation_id ||
       !WorksOnCases(ctx.principal) ||
-      (side == Side::kReceiver && (*found)->status() == v1::REFERRAL_STATUS_DRAFT)) {
+      (side == Side::kReceiver && !(*found)->has_send_time())) {
     return NotFound();
   }
   v1::Referral result;
@@ -310,7 +311,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Get(const access::RequestContext& ctx
                       (*found)->sender_organisation_id() == ctx.principal.organisation_id;
   const bool receiver = found->has_value() &&
                         (*found)->receiver_organisation_id() == ctx.principal.organisation_id &&
-                        (*found)->status() != v1::REFERRAL_STATUS_DRAFT;
+                        (*found)->has_send_time();
   if (!WorksOnCases(ctx.principal) || (!sender && !receiver)) return NotFound();
   return AsOf(**found, clock_->Now());
 }
@@ -329,8 +330,8 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::List(const access::Reque
   absl::Status s = door_->ScanReferrals(
       inbox, ctx.principal.organisation_id, request.page_token(), [&](const v1::Referral& stored) {
         v1::Referral r = AsOf(stored, now);
-        // Drafts are the sender's own business.
-        if (inbox && r.status() == v1::REFERRAL_STATUS_DRAFT) return true;
+        // What was never sent is the sender's own business.
+        if (inbox && !r.has_send_time()) return true;
         if (request.status() != v1::REFERRAL_STATUS_UNSPECIFIED && r.status() != request.status()) {
           return true;
         }

@@ -134,8 +134,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   if (!desk.ok()) return desk.status();
   svc.push_back(
       std::make_unique<identification::IdentificationServiceImpl>(a, *std::move(desk)));
-  svc.push_back(std::make_unique<referral::ReferralServiceImpl>(a, server->door_.get(),
-                                                              server->accounts_.get(), clock));
+  auto referrals = std::make_unique<referral::ReferralServiceImpl>(a, server->door_.get(),
+                                                                  server->accounts_.get(), clock);
+  referral::ReferralDesk* referral_desk = &referrals->desk();
+  svc.push_back(std::move(referrals));
   AddDeclaredServices<haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
                       haven::v1::StatisticsService::Service>(&svc);
@@ -150,7 +152,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   }
   auto hotline = std::make_unique<hotline::HotlineServiceImpl>(
       a, std::make_unique<hotline::HotlineDesk>(server->contact_door_.get(), server->door_.get(),
-                                                clock, hotline_options));
+                                                referral_desk, server->accounts_.get(), clock,
+                                                hotline_options));
   server->hotline_ = hotline.get();
   svc.push_back(std::move(hotline));
   server->authenticator_ = std::move(auth);

@@ -199,7 +199,9 @@ Client::Client(const std::shared_ptr<grpc::Channel>& channel)
     : admin(v1::AdminService::NewStub(channel)),
       cases(v1::CaseService::NewStub(channel)),
       audit(v1::AuditService::NewStub(channel)),
-      identification(v1::IdentificationService::NewStub(channel)) {}
+      identification(v1::IdentificationService::NewStub(channel)),
+      hotline(v1::HotlineService::NewStub(channel)),
+      referrals(v1::ReferralService::NewStub(channel)) {}
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& purpose) {
   auto ctx = std::make_unique<grpc::ClientContext>();

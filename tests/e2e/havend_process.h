@@ -14,7 +14,9 @@
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/audit.grpc.pb.h"
 #include "haven/v1/case.grpc.pb.h"
+#include "haven/v1/hotline.grpc.pb.h"
 #include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/referral.grpc.pb.h"
 
 namespace haven::e2e {
 
@@ -88,6 +90,8 @@ struct Client {
   std::unique_ptr<haven::v1::CaseService::Stub> cases;
   std::unique_ptr<haven::v1::AuditService::Stub> audit;
   std::unique_ptr<haven::v1::IdentificationService::Stub> identification;
+  std::unique_ptr<haven::v1::HotlineService::Stub> hotline;
+  std::unique_ptr<haven::v1::ReferralService::Stub> referrals;
 };
 
 constexpr std::chrono::seconds kCallDeadline(30);

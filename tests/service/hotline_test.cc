@@ -1,7 +1,7 @@
 // HotlineService over an in-process channel: logging contacts (anonymous by
 // default, non-data contacts), who sees caller details, callbacks, repeat
-// callers, escalation to a case, the retention purge and the dashboard, and
-// that no phone number reaches the store in the clear.
+// callers, escalation to a case and to a referral, the retention purge and
+// the dashboard, and that no phone number reaches the store in the clear.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "haven/v1/hotline.grpc.pb.h"
+#include "haven/v1/referral.grpc.pb.h"
 #include "services/hotline/hotline_desk.h"
 #include "services/hotline/hotline_service.h"
 #include "tests/service/service_fixture.h"
@@ -598,6 +599,261 @@ TEST_F(HotlineTest, CanaryPhoneNumberNeverAppearsInTheContactColumnFamilies) {
     ASSERT_TRUE(entry.ok());
     EXPECT_EQ(entry->SerializeAsString().find(canary_digits), std::string::npos);
   }
+}
+
+// Escalation to a referral: an NGO with a caseworker to refer to, and a
+// hotline user who may share the hotline's cases (operator and caseworker).
+class HotlineReferralTest : public HotlineTest {
+ protected:
+  void SetUp() override {
+    HotlineTest::SetUp();
+    referrals_ = v1::ReferralService::NewStub(channel_);
+    ngo_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
+    ngo_caseworker_ = NewUser(ngo_, v1::ROLE_CASEWORKER);
+    escalator_ = NewUserWithRoles(hotline_org_, {v1::ROLE_HOTLINE_OPERATOR, v1::ROLE_CASEWORKER});
+  }
+
+  void TearDown() override {
+    referrals_.reset();
+    HotlineTest::TearDown();
+  }
+
+  Actor NewUserWithRoles(const std::string& organisation_id, const std::vector<v1::Role>& roles) {
+    v1::CreateUserRequest req;
+    std::string username = absl::StrCat("user", ++next_user_);
+    req.mutable_user()->set_username(username);
+    req.mutable_user()->set_display_name("Staff member");
+    req.mutable_user()->set_organisation_id(organisation_id);
+    for (v1::Role r : roles) req.mutable_user()->add_roles(r);
+    v1::CreateUserResponse created;
+    grpc::Status s = admin_->CreateUser(As(administrator_).get(), req, &created);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    Actor actor;
+    actor.user_id = created.user().id();
+    actor.organisation_id = organisation_id;
+    actor.token = Login(username, created.initial_password());
+    actor.password = absl::StrCat("password-of-", username);
+    v1::ChangePasswordRequest change;
+    change.set_current_password(created.initial_password());
+    change.set_new_password(actor.password);
+    v1::ChangePasswordResponse changed;
+    s = admin_->ChangePassword(As(actor).get(), change, &changed);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return actor;
+  }
+
+  v1::EscalateContactToReferralRequest Escalation(const std::string& contact_id,
+                                                  bool with_consent) {
+    v1::EscalateContactToReferralRequest req;
+    req.set_contact_id(contact_id);
+    req.mutable_subject()->set_given_name("Ioana");
+    req.mutable_subject()->add_languages("ro");
+    if (with_consent) {
+      v1::Consent* c = req.mutable_consent();
+      c->set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+      c->set_given(true);
+      c->set_language("ro");
+      c->set_interpreter_used(true);
+    }
+    v1::Referral* r = req.mutable_referral();
+    r->set_receiver_organisation_id(ngo_);
+    r->set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
+    r->set_urgency(v1::URGENCY_URGENT);
+    r->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+    r->add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    r->add_data_scope(v1::CONFIDENTIALITY_PSEUDONYMOUS);
+    r->add_data_scope(v1::CONFIDENTIALITY_IDENTIFYING);
+    *r->mutable_response_deadline() = Ts(clock_.Now() + absl::Hours(48));
+    req.set_reason("needs a safe place tonight");
+    return req;
+  }
+
+  std::vector<v1::TimelineEvent> Timeline(const Actor& actor, const std::string& case_id) {
+    v1::ListTimelineRequest tl;
+    tl.set_case_id(case_id);
+    v1::ListTimelineResponse timeline;
+    grpc::Status s = cases_->ListTimeline(As(actor).get(), tl, &timeline);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {timeline.events().begin(), timeline.events().end()};
+  }
+
+  std::unique_ptr<v1::ReferralService::Stub> referrals_;
+  std::string ngo_;
+  Actor ngo_caseworker_;
+  Actor escalator_;
+};
+
+TEST_F(HotlineReferralTest, EscalationToAReferralTheReceiverSeesAndAccepts) {
+  v1::Contact contact = MustLog(escalator_, WithDetails(SampleContact(), "+40 721 000 111"));
+  v1::EscalateContactToReferralResponse out;
+  grpc::Status s = hotline_->EscalateContactToReferral(As(escalator_).get(),
+                                                       Escalation(contact.id(), true), &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::Referral& referral = out.referral();
+  EXPECT_EQ(referral.status(), v1::REFERRAL_STATUS_SENT);
+  EXPECT_EQ(referral.receiver_organisation_id(), ngo_);
+  EXPECT_EQ(referral.sender_organisation_id(), hotline_org_);
+  EXPECT_EQ(referral.purpose(), v1::REFERRAL_PURPOSE_SHELTER);
+  EXPECT_EQ(referral.urgency(), v1::URGENCY_URGENT);
+  EXPECT_EQ(referral.lawful_basis(), v1::LAWFUL_BASIS_CONSENT);
+  ASSERT_EQ(out.contact().case_id().size(), 32u);
+  EXPECT_EQ(referral.case_id(), out.contact().case_id());
+  EXPECT_THAT(out.contact().referral_ids(), ::testing::ElementsAre(referral.id()));
+
+  // Contact -> case and referral, as stored.
+  v1::Contact reread;
+  ASSERT_TRUE(Get(escalator_, contact.id(), &reread).ok());
+  EXPECT_EQ(reread.case_id(), referral.case_id());
+  EXPECT_THAT(reread.referral_ids(), ::testing::ElementsAre(referral.id()));
+  // A plain operator sees the links too.
+  ASSERT_TRUE(Get(operator_, contact.id(), &reread).ok());
+  EXPECT_THAT(reread.referral_ids(), ::testing::ElementsAre(referral.id()));
+
+  // The consent is on the case as given.
+  v1::ListConsentsRequest lc;
+  lc.set_case_id(referral.case_id());
+  v1::ListConsentsResponse consents;
+  ASSERT_TRUE(cases_->ListConsents(As(escalator_).get(), lc, &consents).ok());
+  ASSERT_EQ(consents.consents_size(), 1);
+  EXPECT_EQ(consents.consents(0).purpose(), v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+  EXPECT_TRUE(consents.consents(0).given());
+  EXPECT_EQ(consents.consents(0).language(), "ro");
+  EXPECT_TRUE(consents.consents(0).interpreter_used());
+
+  // Case -> contact and referral, on the timeline.
+  bool opened = false, drafted = false, sent = false;
+  for (const v1::TimelineEvent& e : Timeline(escalator_, referral.case_id())) {
+    if (e.summary() == "opened from hotline contact " + contact.id()) opened = true;
+    if (e.kind() == v1::TIMELINE_EVENT_REFERRED &&
+        e.summary().find(referral.id() + " drafted") != std::string::npos) {
+      drafted = true;
+      EXPECT_THAT(e.detail(), HasSubstr("escalated from hotline contact " + contact.id()));
+    }
+    if (e.kind() == v1::TIMELINE_EVENT_REFERRED &&
+        e.summary().find(referral.id() + " sent") != std::string::npos) {
+      sent = true;
+    }
+  }
+  EXPECT_TRUE(opened);
+  EXPECT_TRUE(drafted);
+  EXPECT_TRUE(sent);
+
+  // The NGO sees it in its inbox, accepts it, and reads the case in scope.
+  v1::ListReferralsRequest list;
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(ngo_caseworker_).get(), list, &inbox).ok());
+  ASSERT_EQ(inbox.referrals_size(), 1);
+  EXPECT_EQ(inbox.referrals(0).id(), referral.id());
+  v1::ReferralTransitionRequest accept;
+  accept.set_referral_id(referral.id());
+  v1::Referral accepted;
+  s = referrals_->AcceptReferral(As(ngo_caseworker_).get(), accept, &accepted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(accepted.status(), v1::REFERRAL_STATUS_ACCEPTED);
+  v1::GetCaseRequest get;
+  get.set_case_id(referral.case_id());
+  v1::Case c;
+  s = cases_->GetCase(As(ngo_caseworker_).get(), get, &c);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(c.subject().given_name(), "Ioana");
+  // The NGO has no hotline role: the contact stays the hotline's.
+  EXPECT_EQ(Get(ngo_caseworker_, contact.id(), &reread).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // A second referral from the same contact uses its case.
+  v1::EscalateContactToReferralRequest again = Escalation(contact.id(), false);
+  again.clear_subject();
+  again.mutable_referral()->set_purpose(v1::REFERRAL_PURPOSE_PSYCHOLOGICAL);
+  v1::EscalateContactToReferralResponse second;
+  s = hotline_->EscalateContactToReferral(As(escalator_).get(), again, &second);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(second.referral().case_id(), referral.case_id());
+  EXPECT_THAT(second.contact().referral_ids(),
+              ::testing::ElementsAre(referral.id(), second.referral().id()));
+}
+
+TEST_F(HotlineReferralTest, EscalationWithoutConsentIsRefusedAndLinksNoReferral) {
+  v1::Contact contact = MustLog(escalator_, WithDetails(SampleContact(), "+40 721 000 222"));
+  v1::EscalateContactToReferralResponse out;
+  // No case yet: refused before anything is written.
+  grpc::Status s = hotline_->EscalateContactToReferral(As(escalator_).get(),
+                                                       Escalation(contact.id(), false), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS"));
+  v1::Contact reread;
+  ASSERT_TRUE(Get(escalator_, contact.id(), &reread).ok());
+  EXPECT_THAT(reread.referral_ids(), IsEmpty());
+  EXPECT_THAT(reread.case_id(), IsEmpty());
+
+  // Consent given for another purpose is not the consent needed.
+  v1::EscalateContactToReferralRequest wrong = Escalation(contact.id(), true);
+  wrong.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_STATISTICS);
+  EXPECT_EQ(hotline_->EscalateContactToReferral(As(escalator_).get(), wrong, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // With a case already (escalated as before), the send is refused, the
+  // draft stays the hotline's, and the contact still records no referral.
+  v1::EscalateContactRequest open;
+  open.set_contact_id(contact.id());
+  v1::Contact escalated;
+  ASSERT_TRUE(hotline_->EscalateContact(As(escalator_).get(), open, &escalated).ok());
+  v1::EscalateContactToReferralRequest refused = Escalation(contact.id(), true);
+  refused.clear_subject();
+  refused.mutable_consent()->set_given(false);  // the caller said no
+  s = hotline_->EscalateContactToReferral(As(escalator_).get(), refused, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  ASSERT_TRUE(Get(escalator_, contact.id(), &reread).ok());
+  EXPECT_EQ(reread.case_id(), escalated.case_id());
+  EXPECT_THAT(reread.referral_ids(), IsEmpty());
+  v1::ListReferralsRequest list;
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(ngo_caseworker_).get(), list, &inbox).ok());
+  EXPECT_EQ(inbox.referrals_size(), 0);
+  v1::ListReferralsResponse outbox;
+  ASSERT_TRUE(referrals_->ListOutbox(As(escalator_).get(), list, &outbox).ok());
+  ASSERT_EQ(outbox.referrals_size(), 1);
+  EXPECT_EQ(outbox.referrals(0).status(), v1::REFERRAL_STATUS_DRAFT);
+
+  // A lawful basis that needs no consent is recorded instead.
+  v1::EscalateContactToReferralRequest vital = Escalation(contact.id(), false);
+  vital.clear_subject();
+  vital.mutable_referral()->set_lawful_basis(v1::LAWFUL_BASIS_VITAL_INTERESTS);
+  s = hotline_->EscalateContactToReferral(As(escalator_).get(), vital, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.referral().status(), v1::REFERRAL_STATUS_SENT);
+  EXPECT_THAT(out.contact().referral_ids(), ::testing::ElementsAre(out.referral().id()));
+}
+
+TEST_F(HotlineReferralTest, OnlyTheContactsOrganisationWithTheShareRightEscalates) {
+  v1::Contact contact = MustLog(escalator_, WithDetails(SampleContact(), "+40 721 000 333"));
+  v1::EscalateContactToReferralResponse out;
+  // Another organisation (even one that may share its own cases): NOT_FOUND,
+  // and only the denial is written.
+  Actor stranger = NewUserWithRoles(NewOrganisation(v1::ORGANISATION_TYPE_HOTLINE),
+                                    {v1::ROLE_HOTLINE_OPERATOR, v1::ROLE_SUPERVISOR});
+  uint64_t before = AuditSequence();
+  grpc::Status s = hotline_->EscalateContactToReferral(As(stranger).get(),
+                                                       Escalation(contact.id(), true), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_EQ(s.error_message(), "contact not found");
+  EXPECT_EQ(AuditSequence(), before + 1);
+  EXPECT_EQ(LastAudit().outcome(), v1::AUDIT_OUTCOME_DENIED);
+  // The receiving NGO cannot either.
+  EXPECT_EQ(hotline_->EscalateContactToReferral(As(ngo_caseworker_).get(),
+                                                Escalation(contact.id(), true), &out)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // A plain hotline operator may not share the case: nothing is written.
+  s = hotline_->EscalateContactToReferral(As(operator_).get(), Escalation(contact.id(), true),
+                                          &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  v1::Contact reread;
+  ASSERT_TRUE(Get(escalator_, contact.id(), &reread).ok());
+  EXPECT_THAT(reread.case_id(), IsEmpty());
+  EXPECT_THAT(reread.referral_ids(), IsEmpty());
+  // A hotline supervisor may.
+  s = hotline_->EscalateContactToReferral(As(supervisor_).get(), Escalation(contact.id(), true),
+                                          &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 }  // namespace

@@ -192,6 +192,21 @@ TEST_F(ReferralTest, AccessEndsWhenItsExpiryPassesOrTheSenderCancels) {
       << "a cancelled referral's receiver is denied from the next call on";
 }
 
+TEST_F(ReferralTest, ADraftCancelledUnsentNeverReachesTheReceiver) {
+  v1::Referral r = Draft();
+  ASSERT_TRUE(Move(caseworker_, r.id(), &Stub::CancelReferral).ok());
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(staff_).get(), v1::ListReferralsRequest(), &inbox).ok());
+  EXPECT_EQ(inbox.referrals_size(), 0);
+  v1::GetReferralRequest get;
+  get.set_referral_id(r.id());
+  v1::Referral seen;
+  EXPECT_EQ(referrals_->GetReferral(As(staff_).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Move(staff_, r.id(), &Stub::AcknowledgeReferral).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(ReferralTest, IllegalMovesNameTheRule) {
   v1::Referral r = Draft();
   EXPECT_EQ(Move(staff_, r.id(), &Stub::AcceptReferral).error_code(), grpc::StatusCode::NOT_FOUND)
