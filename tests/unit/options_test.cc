@@ -15,7 +15,9 @@
 #include "haven/v1/case.pb.h"
 #include "haven/v1/common.pb.h"
 #include "haven/v1/hotline.pb.h"
+#include "haven/v1/identification.pb.h"
 #include "haven/v1/records.pb.h"
+#include "haven/v1/referral.pb.h"
 #include "storage/access/redaction.h"
 #include "testdata/unclassified.pb.h"
 
@@ -69,7 +71,13 @@ std::vector<const Descriptor*> ClassifiedMessages() {
         haven::v1::User::descriptor(), haven::v1::ServiceAccount::descriptor(),
         haven::v1::AuditEntry::descriptor(), haven::v1::AuditCheckpoint::descriptor(),
         haven::v1::Date::descriptor(), haven::v1::Contact::descriptor(),
-        haven::v1::Callback::descriptor(), haven::v1::HotlineDashboard::descriptor()}) {
+        haven::v1::Callback::descriptor(), haven::v1::HotlineDashboard::descriptor(),
+        haven::v1::Consent::descriptor(), haven::v1::LinkedPerson::descriptor(),
+        haven::v1::TimelineEvent::descriptor(), haven::v1::Alert::descriptor(),
+        haven::v1::Referral::descriptor(), haven::v1::Screening::descriptor(),
+        haven::v1::Identification::descriptor(), haven::v1::Decision::descriptor(),
+        haven::v1::Guardian::descriptor(), haven::v1::BestInterestsAssessment::descriptor(),
+        haven::v1::Proceeding::descriptor(), haven::v1::IndicatorSet::descriptor()}) {
     types.push_back(d);
   }
   return types;
