@@ -35,6 +35,9 @@
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/audit.grpc.pb.h"
 #include "haven/v1/case.grpc.pb.h"
+#include "haven/v1/hotline.grpc.pb.h"
+#include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/referral.grpc.pb.h"
 
 namespace havenctl {
 namespace {
@@ -43,6 +46,9 @@ namespace v1 = haven::v1;
 using AdminStub = v1::AdminService::Stub;
 using CaseStub = v1::CaseService::Stub;
 using AuditStub = v1::AuditService::Stub;
+using IdentStub = v1::IdentificationService::Stub;
+using ReferralStub = v1::ReferralService::Stub;
+using HotlineStub = v1::HotlineService::Stub;
 
 // ---------------------------------------------------------------------------
 // Names of enum values on the command line and in tables.
@@ -102,6 +108,158 @@ constexpr Named<v1::CaseAction> kActions[] = {
 constexpr Named<v1::AuditOutcome> kOutcomes[] = {
     {"allowed", v1::AUDIT_OUTCOME_ALLOWED},
     {"denied", v1::AUDIT_OUTCOME_DENIED},
+};
+
+constexpr Named<v1::CaseStatus> kCaseStatuses[] = {
+    {"open", v1::CASE_STATUS_OPEN},
+    {"closed", v1::CASE_STATUS_CLOSED},
+    {"erased", v1::CASE_STATUS_ERASED},
+};
+
+constexpr Named<v1::IdentificationStatus> kIdentStatuses[] = {
+    {"potential-victim", v1::IDENTIFICATION_STATUS_POTENTIAL_VICTIM},
+    {"presumed-victim", v1::IDENTIFICATION_STATUS_PRESUMED_VICTIM},
+    {"reasonable-grounds", v1::IDENTIFICATION_STATUS_REASONABLE_GROUNDS},
+    {"reasonable-grounds-negative",
+     v1::IDENTIFICATION_STATUS_REASONABLE_GROUNDS_NEGATIVE},
+    {"confirmed-victim", v1::IDENTIFICATION_STATUS_CONFIRMED_VICTIM},
+    {"conclusive-grounds-negative",
+     v1::IDENTIFICATION_STATUS_CONCLUSIVE_GROUNDS_NEGATIVE},
+    {"reconsideration-requested",
+     v1::IDENTIFICATION_STATUS_RECONSIDERATION_REQUESTED},
+};
+
+constexpr Named<v1::ClosureReason> kClosureReasons[] = {
+    {"services-completed", v1::CLOSURE_REASON_SERVICES_COMPLETED},
+    {"returned-home", v1::CLOSURE_REASON_RETURNED_HOME},
+    {"lost-contact", v1::CLOSURE_REASON_LOST_CONTACT},
+    {"declined-assistance", v1::CLOSURE_REASON_DECLINED_ASSISTANCE},
+    {"not-a-victim", v1::CLOSURE_REASON_NOT_A_VICTIM},
+    {"transferred", v1::CLOSURE_REASON_TRANSFERRED},
+    {"duplicate", v1::CLOSURE_REASON_DUPLICATE},
+    {"deceased", v1::CLOSURE_REASON_DECEASED},
+};
+
+constexpr Named<v1::ConsentPurpose> kConsentPurposes[] = {
+    {"share-with-service-providers",
+     v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS},
+    {"share-with-law-enforcement", v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT},
+    {"share-with-another-country", v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY},
+    {"return", v1::CONSENT_PURPOSE_RETURN},
+    {"statistics", v1::CONSENT_PURPOSE_STATISTICS},
+};
+
+constexpr Named<v1::TimelineEventKind> kTimelineKinds[] = {
+    {"opened", v1::TIMELINE_EVENT_OPENED},
+    {"updated", v1::TIMELINE_EVENT_UPDATED},
+    {"assigned", v1::TIMELINE_EVENT_ASSIGNED},
+    {"consent-recorded", v1::TIMELINE_EVENT_CONSENT_RECORDED},
+    {"consent-withdrawn", v1::TIMELINE_EVENT_CONSENT_WITHDRAWN},
+    {"person-linked", v1::TIMELINE_EVENT_PERSON_LINKED},
+    {"screened", v1::TIMELINE_EVENT_SCREENED},
+    {"status-changed", v1::TIMELINE_EVENT_STATUS_CHANGED},
+    {"proceeding-recorded", v1::TIMELINE_EVENT_PROCEEDING_RECORDED},
+    {"guardian-recorded", v1::TIMELINE_EVENT_GUARDIAN_RECORDED},
+    {"best-interests-assessed", v1::TIMELINE_EVENT_BEST_INTERESTS_ASSESSED},
+    {"closed", v1::TIMELINE_EVENT_CLOSED},
+    {"reopened", v1::TIMELINE_EVENT_REOPENED},
+    {"erasure-requested", v1::TIMELINE_EVENT_ERASURE_REQUESTED},
+    {"referred", v1::TIMELINE_EVENT_REFERRED},
+    {"service-delivered", v1::TIMELINE_EVENT_SERVICE_DELIVERED},
+    {"access-granted", v1::TIMELINE_EVENT_ACCESS_GRANTED},
+    {"access-revoked", v1::TIMELINE_EVENT_ACCESS_REVOKED},
+};
+
+constexpr Named<v1::AlertKind> kAlertKinds[] = {
+    {"possible-duplicate", v1::ALERT_KIND_POSSIBLE_DUPLICATE},
+    {"non-punishment", v1::ALERT_KIND_NON_PUNISHMENT},
+};
+
+constexpr Named<v1::DecisionKind> kDecisionKinds[] = {
+    {"rg", v1::DECISION_KIND_REASONABLE_GROUNDS},
+    {"cg", v1::DECISION_KIND_CONCLUSIVE_GROUNDS},
+};
+
+constexpr Named<v1::ReferralPurpose> kReferralPurposes[] = {
+    {"assessment", v1::REFERRAL_PURPOSE_ASSESSMENT},
+    {"shelter", v1::REFERRAL_PURPOSE_SHELTER},
+    {"medical", v1::REFERRAL_PURPOSE_MEDICAL},
+    {"psychological", v1::REFERRAL_PURPOSE_PSYCHOLOGICAL},
+    {"legal-aid", v1::REFERRAL_PURPOSE_LEGAL_AID},
+    {"interpretation", v1::REFERRAL_PURPOSE_INTERPRETATION},
+    {"investigation", v1::REFERRAL_PURPOSE_INVESTIGATION},
+    {"return", v1::REFERRAL_PURPOSE_RETURN},
+    {"reintegration", v1::REFERRAL_PURPOSE_REINTEGRATION},
+};
+
+constexpr Named<v1::ReferralStatus> kReferralStatuses[] = {
+    {"draft", v1::REFERRAL_STATUS_DRAFT},
+    {"sent", v1::REFERRAL_STATUS_SENT},
+    {"acknowledged", v1::REFERRAL_STATUS_ACKNOWLEDGED},
+    {"accepted", v1::REFERRAL_STATUS_ACCEPTED},
+    {"declined", v1::REFERRAL_STATUS_DECLINED},
+    {"completed", v1::REFERRAL_STATUS_COMPLETED},
+    {"cancelled", v1::REFERRAL_STATUS_CANCELLED},
+    {"expired", v1::REFERRAL_STATUS_EXPIRED},
+};
+
+constexpr Named<v1::Urgency> kUrgencies[] = {
+    {"routine", v1::URGENCY_ROUTINE},
+    {"urgent", v1::URGENCY_URGENT},
+    {"emergency", v1::URGENCY_EMERGENCY},
+};
+
+constexpr Named<v1::LawfulBasis> kLawfulBases[] = {
+    {"consent", v1::LAWFUL_BASIS_CONSENT},
+    {"child-protection-emergency", v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY},
+    {"vital-interests", v1::LAWFUL_BASIS_VITAL_INTERESTS},
+    {"judicial-order", v1::LAWFUL_BASIS_JUDICIAL_ORDER},
+};
+
+constexpr Named<v1::ContactChannel> kChannels[] = {
+    {"phone", v1::CONTACT_CHANNEL_PHONE},     {"sms", v1::CONTACT_CHANNEL_SMS},
+    {"chat", v1::CONTACT_CHANNEL_CHAT},       {"email", v1::CONTACT_CHANNEL_EMAIL},
+    {"web-form", v1::CONTACT_CHANNEL_WEB_FORM}, {"walk-in", v1::CONTACT_CHANNEL_WALK_IN},
+};
+
+constexpr Named<v1::CallerType> kCallerTypes[] = {
+    {"potential-victim", v1::CALLER_TYPE_POTENTIAL_VICTIM},
+    {"third-party", v1::CALLER_TYPE_THIRD_PARTY},
+    {"professional", v1::CALLER_TYPE_PROFESSIONAL},
+    {"anonymous", v1::CALLER_TYPE_ANONYMOUS},
+};
+
+constexpr Named<v1::ContactCategory> kContactCategories[] = {
+    {"information", v1::CONTACT_CATEGORY_INFORMATION},
+    {"suspected-trafficking", v1::CONTACT_CATEGORY_SUSPECTED_TRAFFICKING},
+    {"other-exploitation", v1::CONTACT_CATEGORY_OTHER_EXPLOITATION},
+    {"request-for-help", v1::CONTACT_CATEGORY_REQUEST_FOR_HELP},
+    {"other", v1::CONTACT_CATEGORY_OTHER},
+    {"silent", v1::CONTACT_CATEGORY_SILENT},
+    {"hang-up", v1::CONTACT_CATEGORY_HANG_UP},
+    {"test", v1::CONTACT_CATEGORY_TEST},
+    {"abusive", v1::CONTACT_CATEGORY_ABUSIVE},
+};
+
+constexpr Named<v1::ContactUrgency> kContactUrgencies[] = {
+    {"low", v1::CONTACT_URGENCY_LOW},
+    {"medium", v1::CONTACT_URGENCY_MEDIUM},
+    {"high", v1::CONTACT_URGENCY_HIGH},
+};
+
+constexpr Named<v1::EmergencyAction> kEmergencyActions[] = {
+    {"police-called", v1::EMERGENCY_ACTION_POLICE_CALLED},
+    {"ambulance-called", v1::EMERGENCY_ACTION_AMBULANCE_CALLED},
+    {"emergency-shelter", v1::EMERGENCY_ACTION_EMERGENCY_SHELTER},
+    {"caller-advised-to-call-emergency",
+     v1::EMERGENCY_ACTION_CALLER_ADVISED_TO_CALL_EMERGENCY},
+    {"other", v1::EMERGENCY_ACTION_OTHER},
+};
+
+constexpr Named<v1::CallbackStatus> kCallbackStatuses[] = {
+    {"open", v1::CALLBACK_STATUS_OPEN},
+    {"done", v1::CALLBACK_STATUS_DONE},
+    {"cancelled", v1::CALLBACK_STATUS_CANCELLED},
 };
 
 // Looks `text` up in `table` ("Law_Enforcement" matches "law-enforcement").
@@ -504,11 +662,17 @@ class Session {
     admin_ = v1::AdminService::NewStub(channel_);
     cases_ = v1::CaseService::NewStub(channel_);
     audit_ = v1::AuditService::NewStub(channel_);
+    ident_ = v1::IdentificationService::NewStub(channel_);
+    referrals_ = v1::ReferralService::NewStub(channel_);
+    hotline_ = v1::HotlineService::NewStub(channel_);
   }
 
   AdminStub* admin() { return admin_.get(); }
   CaseStub* cases() { return cases_.get(); }
   AuditStub* audit() { return audit_.get(); }
+  IdentStub* ident() { return ident_.get(); }
+  ReferralStub* referrals() { return referrals_.get(); }
+  HotlineStub* hotline() { return hotline_.get(); }
 
   // Makes one call with a deadline, purpose, request id and credentials.
   template <typename Stub, typename Request, typename Response>
@@ -559,6 +723,9 @@ class Session {
   std::unique_ptr<AdminStub> admin_;
   std::unique_ptr<CaseStub> cases_;
   std::unique_ptr<AuditStub> audit_;
+  std::unique_ptr<IdentStub> ident_;
+  std::unique_ptr<ReferralStub> referrals_;
+  std::unique_ptr<HotlineStub> hotline_;
 };
 
 // ---------------------------------------------------------------------------
@@ -757,14 +924,16 @@ namespace {
 // "  LABEL   a, b, c" wrapped at 79 columns.
 template <typename E, size_t N>
 std::string ValueLine(absl::string_view label, const Named<E> (&table)[N]) {
-  std::string out = absl::StrCat("  ", label, std::string(8 - label.size(), ' '));
+  // The label, then at least one space, values from column 10.
+  std::string out = absl::StrCat("  ", label, " ");
+  if (out.size() < 10) out.append(10 - out.size(), ' ');
   size_t column = out.size();
   for (size_t i = 0; i < N; ++i) {
     const std::string item = absl::StrCat(table[i].name, i + 1 < N ? "," : "");
-    if (column + 1 + item.size() > 79 && column > 10) {
+    if (i > 0 && column + 1 + item.size() > 79) {
       out += "\n          ";
       column = 10;
-    } else if (column > 10) {
+    } else if (i > 0) {
       out += ' ';
       ++column;
     }
@@ -778,7 +947,15 @@ std::string ValueLine(absl::string_view label, const Named<E> (&table)[N]) {
 std::string ValueHelp() {
   return absl::StrCat(ValueLine("TYPE", kOrganisationTypes), ValueLine("ROLE", kRoles),
                       ValueLine("SEX", kSexes), ValueLine("CLASS", kClasses),
-                      ValueLine("ACTION", kActions));
+                      ValueLine("ACTION", kActions), ValueLine("STATUS", kCaseStatuses),
+                      ValueLine("CONSENT", kConsentPurposes),
+                      ValueLine("CLOSURE", kClosureReasons),
+                      ValueLine("REFERRAL", kReferralPurposes),
+                      ValueLine("URGENCY", kUrgencies), ValueLine("BASIS", kLawfulBases),
+                      ValueLine("CHANNEL", kChannels),
+                      ValueLine("CATEGORY", kContactCategories),
+                      ValueLine("CALLER", kCallerTypes),
+                      ValueLine("EMERGENCY", kEmergencyActions));
 }
 
 // ---------------------------------------------------------------------------
@@ -1225,6 +1402,479 @@ int AuditVerify(const GlobalOptions& options, const Flags&) {
                v1::VerifyAuditChainRequest(), &response);
   PrintMessage(response);
   return response.ok() ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// Case work: timeline, search, assignment, consent, closure, erasure, alerts.
+
+namespace {
+
+// --limit N (default 100), positive.
+uint64_t LimitFlag(const Flags& flags) {
+  uint64_t limit = 100;
+  if (flags.Has("limit")) limit = ParseUnsigned("limit", flags.Get("limit"), 1000000);
+  if (limit == 0) throw UsageError("--limit must be positive");
+  return limit;
+}
+
+// Exactly one of two switches; returns true for `yes`.
+bool OneOf(const Flags& flags, absl::string_view yes, absl::string_view no) {
+  if (flags.Has(std::string(yes)) == flags.Has(std::string(no))) {
+    throw UsageError(absl::StrCat("give exactly one of --", yes, " and --", no));
+  }
+  return flags.Has(std::string(yes));
+}
+
+// Calls a paged List method until `remaining` rows were taken or the pages
+// end. `each` receives every response; it returns how many rows it used.
+template <typename Stub, typename Request, typename Response, typename Each>
+void ForEachPage(Session& session, Stub* stub,
+                 grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                              Response*),
+                 Request request, uint64_t remaining, Each each) {
+  while (remaining > 0) {
+    request.set_page_size(static_cast<int32_t>(std::min<uint64_t>(remaining, 1000)));
+    Response response;
+    session.Call(stub, method, request, &response);
+    remaining -= std::min<uint64_t>(remaining, each(response, remaining));
+    if (response.next_page_token().empty() ||
+        response.next_page_token() == request.page_token()) {
+      break;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+}
+
+std::string SubjectName(const v1::Case& c) {
+  return std::string(absl::StripAsciiWhitespace(
+      absl::StrCat(c.subject().given_name(), " ", c.subject().family_name())));
+}
+
+}  // namespace
+
+int CaseTimeline(const GlobalOptions& options, const Flags& flags) {
+  v1::ListTimelineRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  Table table({"SEQ", "TIME", "KIND", "ACTOR", "ORGANISATION", "SUMMARY", "DETAIL"});
+  ForEachPage(session, session.cases(), &CaseStub::ListTimeline, request, UINT64_MAX,
+              [&](const v1::ListTimelineResponse& response, uint64_t) {
+                for (const v1::TimelineEvent& event : response.events()) {
+                  table.Add({absl::StrCat(event.sequence()), FormatTime(event.time()),
+                             NameOf(kTimelineKinds, event.kind()), event.actor_id(),
+                             event.actor_organisation_id(), event.summary(),
+                             event.detail()});
+                }
+                return static_cast<uint64_t>(response.events_size());
+              });
+  table.Print();
+  return 0;
+}
+
+int CaseSearch(const GlobalOptions& options, const Flags& flags) {
+  v1::SearchCasesRequest request;
+  request.set_name(flags.Get("name"));
+  if (flags.Has("status")) {
+    request.set_status(ParseName(kCaseStatuses, "status", flags.Get("status")));
+  }
+  request.set_assignee_id(flags.Get("assignee"));
+  const uint64_t limit = LimitFlag(flags);
+  Session session(options);
+  Table table({"ID", "STATUS", "IDENTIFICATION", "ASSIGNEES", "SUPERVISOR",
+               "NEXT DEADLINE", "UPDATED", "NAME"});
+  ForEachPage(session, session.cases(), &CaseStub::SearchCases, request, limit,
+              [&](const v1::SearchCasesResponse& response, uint64_t remaining) {
+                uint64_t used = 0;
+                for (const v1::Case& c : response.cases()) {
+                  if (used == remaining) break;
+                  ++used;
+                  table.Add({c.id(), NameOf(kCaseStatuses, c.status()),
+                             c.identification_status() == 0
+                                 ? ""
+                                 : NameOf(kIdentStatuses, c.identification_status()),
+                             absl::StrJoin(c.assignee_ids(), ","), c.supervisor_id(),
+                             FormatTime(c.next_deadline()), FormatTime(c.update_time()),
+                             SubjectName(c)});
+                }
+                return used;
+              });
+  table.Print();
+  return 0;
+}
+
+int CaseAssign(const GlobalOptions& options, const Flags& flags) {
+  if (!flags.Has("assignee")) throw UsageError("at least one --assignee is required");
+  v1::AssignCaseRequest request;
+  request.set_case_id(flags.args[0]);
+  for (const std::string& id : flags.All("assignee")) request.add_assignee_ids(id);
+  request.set_supervisor_id(flags.Get("supervisor"));
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::AssignCase, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseConsent(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordConsentRequest request;
+  request.set_case_id(flags.args[0]);
+  v1::Consent* consent = request.mutable_consent();
+  consent->set_purpose(
+      ParseName(kConsentPurposes, "consent purpose", flags.Required("purpose")));
+  consent->set_given(OneOf(flags, "given", "refused"));
+  consent->set_language(flags.Required("language"));
+  if (consent->language().empty()) throw UsageError("--language must not be empty");
+  consent->set_interpreter_used(flags.Has("interpreter"));
+  consent->set_notes(flags.Get("note"));
+  Session session(options);
+  v1::Consent response;
+  session.Call(session.cases(), &CaseStub::RecordConsent, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseClose(const GlobalOptions& options, const Flags& flags) {
+  v1::CloseCaseRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_reason(
+      ParseName(kClosureReasons, "closure reason", flags.Required("reason")));
+  request.set_note(flags.Get("note"));
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::CloseCase, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int CaseRequestErasure(const GlobalOptions& options, const Flags& flags) {
+  v1::RequestErasureRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_reason(flags.Required("reason"));
+  if (request.reason().empty()) throw UsageError("--reason must not be empty");
+  Session session(options);
+  v1::Case response;
+  session.Call(session.cases(), &CaseStub::RequestErasure, request, &response);
+  PrintMessage(response);
+  std::cerr << "erasure requested; a supervisor other than you approves it with "
+               "`havenctl case erase "
+            << Clean(request.case_id()) << "`\n";
+  return 0;
+}
+
+int Alerts(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  Table table({"ID", "KIND", "CASES", "CREATED", "ADDRESSEE"});
+  ForEachPage(session, session.cases(), &CaseStub::ListAlerts, v1::ListAlertsRequest(),
+              UINT64_MAX, [&](const v1::ListAlertsResponse& response, uint64_t) {
+                for (const v1::Alert& alert : response.alerts()) {
+                  std::string addressee =
+                      !alert.addressee_user_id().empty()
+                          ? "user:" + alert.addressee_user_id()
+                      : !alert.addressee_organisation_id().empty()
+                          ? "org:" + alert.addressee_organisation_id()
+                          : "competent authorities";
+                  table.Add({alert.id(), NameOf(kAlertKinds, alert.kind()),
+                             absl::StrJoin(alert.case_ids(), ","),
+                             FormatTime(alert.create_time()), addressee});
+                }
+                return static_cast<uint64_t>(response.alerts_size());
+              });
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Identification.
+
+int IdentSets(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::ListIndicatorSetsResponse response;
+  session.Call(session.ident(), &IdentStub::ListIndicatorSets,
+               v1::ListIndicatorSetsRequest(), &response);
+  Table table({"ID", "VERSION", "CHILDREN", "TITLE"});
+  for (const v1::IndicatorSet& set : response.sets()) {
+    table.Add({set.id(), absl::StrCat(set.version()), set.for_children() ? "yes" : "no",
+               set.title()});
+  }
+  table.Print();
+  return 0;
+}
+
+int IdentGet(const GlobalOptions& options, const Flags& flags) {
+  v1::GetIdentificationRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::Identification response;
+  session.Call(session.ident(), &IdentStub::GetIdentification, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int IdentRefer(const GlobalOptions& options, const Flags& flags) {
+  v1::ReferPresumedVictimRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_competent_authority_organisation_id(flags.Required("authority"));
+  request.set_note(flags.Get("note"));
+  Session session(options);
+  v1::Identification response;
+  session.Call(session.ident(), &IdentStub::ReferPresumedVictim, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int IdentDecide(const GlobalOptions& options, const Flags& flags) {
+  const v1::DecisionKind kind = ParseName(kDecisionKinds, "decision", flags.args[0]);
+  v1::DecideRequest request;
+  request.set_case_id(flags.args[1]);
+  request.set_positive(OneOf(flags, "positive", "negative"));
+  request.set_reasons(flags.Required("reasons"));
+  if (request.reasons().empty()) throw UsageError("--reasons must not be empty");
+  if (flags.Has("waive-reflection")) {
+    if (kind != v1::DECISION_KIND_CONCLUSIVE_GROUNDS) {
+      throw UsageError("--waive-reflection applies to conclusive-grounds (cg) decisions only");
+    }
+    request.set_waive_reflection_period(true);
+    request.set_waiver_reasons(flags.Required("waiver-reasons"));
+    if (request.waiver_reasons().empty()) {
+      throw UsageError("--waiver-reasons must not be empty");
+    }
+  } else if (flags.Has("waiver-reasons")) {
+    throw UsageError("--waiver-reasons needs --waive-reflection");
+  }
+  Session session(options);
+  v1::Identification response;
+  session.Call(session.ident(),
+               kind == v1::DECISION_KIND_REASONABLE_GROUNDS
+                   ? &IdentStub::DecideReasonableGrounds
+                   : &IdentStub::DecideConclusiveGrounds,
+               request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int IdentDue(const GlobalOptions& options, const Flags& flags) {
+  v1::ListDueDecisionsRequest request;
+  if (flags.Has("before")) {
+    *request.mutable_due_before() = ParseTimeFlag("before", flags.Get("before"));
+  }
+  Session session(options);
+  Table table({"CASE", "DECISION", "DUE", "OVERDUE"});
+  ForEachPage(session, session.ident(), &IdentStub::ListDueDecisions, request, UINT64_MAX,
+              [&](const v1::ListDueDecisionsResponse& response, uint64_t) {
+                for (const v1::DueDecision& due : response.decisions()) {
+                  table.Add({due.case_id(), NameOf(kDecisionKinds, due.kind()),
+                             FormatTime(due.due_time()), due.overdue() ? "OVERDUE" : "no"});
+                }
+                return static_cast<uint64_t>(response.decisions_size());
+              });
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Referrals.
+
+int ReferralCreate(const GlobalOptions& options, const Flags& flags) {
+  v1::CreateReferralRequest request;
+  v1::Referral* referral = request.mutable_referral();
+  referral->set_case_id(flags.args[0]);
+  referral->set_receiver_organisation_id(flags.Required("to"));
+  referral->set_purpose(
+      ParseName(kReferralPurposes, "referral purpose", flags.Required("purpose")));
+  referral->set_urgency(ParseName(kUrgencies, "urgency", flags.Required("urgency")));
+  *referral->mutable_response_deadline() =
+      ParseTimeFlag("deadline", flags.Required("deadline"));
+  if (!flags.Has("scope")) throw UsageError("at least one --scope is required");
+  AddNames(kClasses, "class", flags.All("scope"),
+           [&](v1::ConfidentialityClass c) { referral->add_data_scope(c); });
+  referral->set_lawful_basis(
+      ParseName(kLawfulBases, "lawful basis", flags.Required("basis")));
+  if (flags.Has("access-until")) {
+    *referral->mutable_access_until() =
+        ParseTimeFlag("access-until", flags.Get("access-until"));
+  }
+  request.set_reason(flags.Get("reason"));
+  Session session(options);
+  v1::Referral response;
+  session.Call(session.referrals(), &ReferralStub::CreateReferral, request, &response);
+  PrintMessage(response);
+  std::cerr << "drafted; send it with `havenctl referral send " << Clean(response.id())
+            << "`\n";
+  return 0;
+}
+
+namespace {
+int Transition(const GlobalOptions& options, const Flags& flags,
+               grpc::Status (ReferralStub::*method)(grpc::ClientContext*,
+                                                    const v1::ReferralTransitionRequest&,
+                                                    v1::Referral*)) {
+  v1::ReferralTransitionRequest request;
+  request.set_referral_id(flags.args[0]);
+  request.set_reason(flags.Get("reason"));
+  Session session(options);
+  v1::Referral response;
+  session.Call(session.referrals(), method, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int ListReferrals(const GlobalOptions& options, const Flags& flags,
+                  grpc::Status (ReferralStub::*method)(grpc::ClientContext*,
+                                                       const v1::ListReferralsRequest&,
+                                                       v1::ListReferralsResponse*)) {
+  v1::ListReferralsRequest request;
+  request.set_overdue_only(flags.Has("overdue"));
+  if (flags.Has("status")) {
+    request.set_status(ParseName(kReferralStatuses, "referral status", flags.Get("status")));
+  }
+  Session session(options);
+  Table table({"ID", "CASE", "FROM", "TO", "PURPOSE", "URGENCY", "STATUS", "DEADLINE",
+               "BASIS", "SCOPE"});
+  ForEachPage(session, session.referrals(), method, request, UINT64_MAX,
+              [&](const v1::ListReferralsResponse& response, uint64_t) {
+                for (const v1::Referral& r : response.referrals()) {
+                  table.Add({r.id(), r.case_id(), r.sender_organisation_id(),
+                             r.receiver_organisation_id(),
+                             NameOf(kReferralPurposes, r.purpose()),
+                             NameOf(kUrgencies, r.urgency()),
+                             NameOf(kReferralStatuses, r.status()),
+                             FormatTime(r.response_deadline()),
+                             NameOf(kLawfulBases, r.lawful_basis()),
+                             NamesOf(kClasses, r.data_scope())});
+                }
+                return static_cast<uint64_t>(response.referrals_size());
+              });
+  table.Print();
+  return 0;
+}
+}  // namespace
+
+int ReferralSend(const GlobalOptions& o, const Flags& f) {
+  return Transition(o, f, &ReferralStub::SendReferral);
+}
+int ReferralAck(const GlobalOptions& o, const Flags& f) {
+  return Transition(o, f, &ReferralStub::AcknowledgeReferral);
+}
+int ReferralAccept(const GlobalOptions& o, const Flags& f) {
+  return Transition(o, f, &ReferralStub::AcceptReferral);
+}
+int ReferralDecline(const GlobalOptions& o, const Flags& f) {
+  if (f.Get("reason").empty()) throw UsageError("--reason is required to decline");
+  return Transition(o, f, &ReferralStub::DeclineReferral);
+}
+int ReferralComplete(const GlobalOptions& o, const Flags& f) {
+  return Transition(o, f, &ReferralStub::CompleteReferral);
+}
+int ReferralCancel(const GlobalOptions& o, const Flags& f) {
+  return Transition(o, f, &ReferralStub::CancelReferral);
+}
+int ReferralInbox(const GlobalOptions& o, const Flags& f) {
+  return ListReferrals(o, f, &ReferralStub::ListInbox);
+}
+int ReferralOutbox(const GlobalOptions& o, const Flags& f) {
+  return ListReferrals(o, f, &ReferralStub::ListOutbox);
+}
+
+int ReferralFigures(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::GetReferralFiguresResponse response;
+  session.Call(session.referrals(), &ReferralStub::GetReferralFigures,
+               v1::GetReferralFiguresRequest(), &response);
+  Table table({"RECEIVER", "SENT", "ACKNOWLEDGED", "ACCEPTED", "DECLINED", "EXPIRED",
+               "ACCEPTANCE", "HOURS TO ACK", "HOURS TO ACCEPT"});
+  const auto fixed = [](double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f", value);
+    return std::string(buffer);
+  };
+  for (const v1::ReferralFigures& f : response.figures()) {
+    table.Add({f.receiver_organisation_id(), absl::StrCat(f.sent()),
+               absl::StrCat(f.acknowledged()), absl::StrCat(f.accepted()),
+               absl::StrCat(f.declined()), absl::StrCat(f.expired()),
+               fixed(f.acceptance_rate() * 100) + "%", fixed(f.mean_hours_to_acknowledge()),
+               fixed(f.mean_hours_to_accept())});
+  }
+  table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Hotline.
+
+int HotlineLog(const GlobalOptions& options, const Flags& flags) {
+  v1::LogContactRequest request;
+  v1::Contact* contact = request.mutable_contact();
+  contact->set_channel(ParseName(kChannels, "channel", flags.Required("channel")));
+  contact->set_category(
+      ParseName(kContactCategories, "category", flags.Required("category")));
+  if (flags.Has("start")) {
+    *contact->mutable_start_time() = ParseTimeFlag("start", flags.Get("start"));
+  } else {
+    const absl::Time now = absl::Now();
+    contact->mutable_start_time()->set_seconds(absl::ToUnixSeconds(now));
+  }
+  if (flags.Has("end")) *contact->mutable_end_time() = ParseTimeFlag("end", flags.Get("end"));
+  contact->set_language(flags.Get("language"));
+  contact->set_interpreter_used(flags.Has("interpreter"));
+  if (flags.Has("caller-type")) {
+    contact->set_caller_type(
+        ParseName(kCallerTypes, "caller type", flags.Get("caller-type")));
+  }
+  if (flags.Has("urgency")) {
+    contact->set_urgency(
+        ParseName(kContactUrgencies, "contact urgency", flags.Get("urgency")));
+  }
+  if (flags.Has("emergency-action")) {
+    contact->set_immediate_danger(true);
+    contact->set_emergency_action(
+        ParseName(kEmergencyActions, "emergency action", flags.Get("emergency-action")));
+  }
+  Session session(options);
+  v1::Contact response;
+  session.Call(session.hotline(), &HotlineStub::LogContact, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int HotlineCallbacks(const GlobalOptions& options, const Flags& flags) {
+  v1::ListCallbacksRequest request;
+  request.set_overdue_only(flags.Has("overdue"));
+  Session session(options);
+  v1::ListCallbacksResponse response;
+  session.Call(session.hotline(), &HotlineStub::ListCallbacks, request, &response);
+  Table table({"ID", "CONTACT", "DUE", "STATUS", "OVERDUE"});
+  for (const v1::Callback& callback : response.callbacks()) {
+    table.Add({callback.id(), callback.contact_id(), FormatTime(callback.due_time()),
+               NameOf(kCallbackStatuses, callback.status()),
+               callback.overdue() ? "OVERDUE" : "no"});
+  }
+  table.Print();
+  return 0;
+}
+
+int HotlineDashboard(const GlobalOptions& options, const Flags& flags) {
+  v1::GetHotlineDashboardRequest request;
+  if (flags.Has("day")) *request.mutable_day() = ParseDate("day", flags.Get("day"));
+  Session session(options);
+  v1::HotlineDashboard response;
+  session.Call(session.hotline(), &HotlineStub::GetHotlineDashboard, request, &response);
+  const auto two = [](int32_t n) { return absl::StrCat(n < 10 ? "0" : "", n); };
+  std::cout << "day " << response.day().year() << "-" << two(response.day().month())
+            << "-" << two(response.day().day()) << ": " << response.total_contacts()
+            << " contacts; callbacks open " << response.open_callbacks() << ", overdue "
+            << response.overdue_callbacks() << "\n";
+  Table table({"BY", "KEY", "COUNT"});
+  const auto add = [&](const char* by,
+                       const google::protobuf::RepeatedPtrField<v1::Tally>& tallies) {
+    for (const v1::Tally& tally : tallies) {
+      table.Add({by, tally.key(), absl::StrCat(tally.count())});
+    }
+  };
+  add("channel", response.by_channel());
+  add("category", response.by_category());
+  add("language", response.by_language());
+  table.Print();
+  return 0;
 }
 
 }  // namespace havenctl

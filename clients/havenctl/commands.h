@@ -104,6 +104,35 @@ int CaseGrant(const GlobalOptions& options, const Flags& flags);
 int CaseGrants(const GlobalOptions& options, const Flags& flags);
 int CaseRevokeGrant(const GlobalOptions& options, const Flags& flags);
 
+int CaseTimeline(const GlobalOptions& options, const Flags& flags);
+int CaseSearch(const GlobalOptions& options, const Flags& flags);
+int CaseAssign(const GlobalOptions& options, const Flags& flags);
+int CaseConsent(const GlobalOptions& options, const Flags& flags);
+int CaseClose(const GlobalOptions& options, const Flags& flags);
+int CaseRequestErasure(const GlobalOptions& options, const Flags& flags);
+int Alerts(const GlobalOptions& options, const Flags& flags);
+
+int IdentSets(const GlobalOptions& options, const Flags& flags);
+int IdentGet(const GlobalOptions& options, const Flags& flags);
+int IdentRefer(const GlobalOptions& options, const Flags& flags);
+int IdentDecide(const GlobalOptions& options, const Flags& flags);
+int IdentDue(const GlobalOptions& options, const Flags& flags);
+
+int ReferralCreate(const GlobalOptions& options, const Flags& flags);
+int ReferralSend(const GlobalOptions& options, const Flags& flags);
+int ReferralAck(const GlobalOptions& options, const Flags& flags);
+int ReferralAccept(const GlobalOptions& options, const Flags& flags);
+int ReferralDecline(const GlobalOptions& options, const Flags& flags);
+int ReferralComplete(const GlobalOptions& options, const Flags& flags);
+int ReferralCancel(const GlobalOptions& options, const Flags& flags);
+int ReferralInbox(const GlobalOptions& options, const Flags& flags);
+int ReferralOutbox(const GlobalOptions& options, const Flags& flags);
+int ReferralFigures(const GlobalOptions& options, const Flags& flags);
+
+int HotlineLog(const GlobalOptions& options, const Flags& flags);
+int HotlineCallbacks(const GlobalOptions& options, const Flags& flags);
+int HotlineDashboard(const GlobalOptions& options, const Flags& flags);
+
 int AuditQuery(const GlobalOptions& options, const Flags& flags);
 int AuditVerify(const GlobalOptions& options, const Flags& flags);
 
