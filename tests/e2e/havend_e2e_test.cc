@@ -75,31 +75,6 @@ v1::Subject MakeSubject(const std::string& given_name, const std::string& family
   return s;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
-
-// The files under `dir` that contain any of `needles`.
-std::vector<std::string> FilesContaining(const std::string& dir,
-                                         const std::vector<std::string>& needles) {
-  std::vector<std::string> hits;
-  for (const std::string& file : FilesUnder(dir)) {
-    std::string bytes = ReadFile(file);
-    for (const std::string& needle : needles) {
-      if (bytes.find(needle) != std::string::npos) {
-        hits.push_back(file + " (holds \"" + needle + "\")");
-        break;
-      }
-    }
-  }
-  return hits;
-}
-
 bool AnyFileNamed(const std::string& dir, const std::string& suffix, bool non_empty) {
   for (const std::string& file : FilesUnder(dir)) {
     if (file.size() >= suffix.size() &&

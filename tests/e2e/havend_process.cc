@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
+#include <chrono>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -396,6 +399,40 @@ std::string RandomString(size_t n, const std::string& alphabet) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out.push_back(alphabet[pick(rng)]);
   return out;
+}
+
+std::vector<std::string> FilesContaining(const std::string& dir,
+                                         const std::vector<std::string>& needles) {
+  std::vector<std::string> hits;
+  for (const std::string& file : FilesUnder(dir)) {
+    const std::string bytes = ReadFile(file);
+    for (const std::string& needle : needles) {
+      if (bytes.find(needle) != std::string::npos) {
+        hits.push_back(file + " (holds \"" + needle + "\")");
+        break;
+      }
+    }
+  }
+  return hits;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+google::protobuf::Timestamp SecondsFromNow(int64_t seconds) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count() +
+                seconds);
+  return t;
 }
 
 }  // namespace haven::e2e

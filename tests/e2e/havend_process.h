@@ -8,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include "google/protobuf/timestamp.pb.h"
 #include <utility>
 #include <vector>
 
@@ -134,6 +136,14 @@ std::string ReadFile(const std::string& path);
 std::vector<std::string> FilesUnder(const std::string& dir);
 // `n` characters drawn at random from `alphabet`.
 std::string RandomString(size_t n, const std::string& alphabet);
+// The files under `dir` that hold any of `needles`, each named with the
+// needle it holds: the canary scan.
+std::vector<std::string> FilesContaining(const std::string& dir,
+                                         const std::vector<std::string>& needles);
+std::string Lower(std::string s);
+std::string Upper(std::string s);
+// The wall clock (havend runs on it), `seconds` from now.
+google::protobuf::Timestamp SecondsFromNow(int64_t seconds);
 
 }  // namespace haven::e2e
 

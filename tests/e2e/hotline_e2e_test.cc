@@ -22,44 +22,6 @@ namespace v1 = haven::v1;
 using grpc::StatusCode;
 using ::testing::ElementsAre;
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-google::protobuf::Timestamp SecondsFromNow(int64_t seconds) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(NowSeconds() + seconds);
-  return t;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
-
-// The files under `dir` that contain any of `needles`, each with the needle found.
-std::vector<std::string> FilesContainingAny(const std::string& dir,
-                                            const std::vector<std::string>& needles) {
-  std::vector<std::string> hits;
-  for (const std::string& file : FilesUnder(dir)) {
-    const std::string bytes = ReadFile(file);
-    for (const std::string& needle : needles) {
-      if (bytes.find(needle) != std::string::npos) {
-        hits.push_back(file + " (holds \"" + needle + "\")");
-        break;
-      }
-    }
-  }
-  return hits;
-}
-
 // Creates and activates a user with several roles.
 void CreateUserWithRoles(Client& client, const Actor& admin, const std::string& organisation_id,
                          const std::string& username, const std::vector<v1::Role>& roles,
@@ -233,9 +195,9 @@ TEST(HotlineE2eTest, HotlineContactEscalatedToReferralAndCase) {
 
   // Control: the scan finds what havend does write in plain (ids), so an
   // absent canary means absent.
-  EXPECT_FALSE(FilesContainingAny(havend.data_dir(), {case_id}).empty())
+  EXPECT_FALSE(FilesContaining(havend.data_dir(), {case_id}).empty())
       << "the scan cannot find the case id in the data directory";
-  EXPECT_FALSE(FilesContainingAny(havend.data_dir(), {referral_id}).empty())
+  EXPECT_FALSE(FilesContaining(havend.data_dir(), {referral_id}).empty())
       << "the scan cannot find the referral id in the data directory";
   EXPECT_NE(havend.ReadLog().find(
                 "\"method\":\"EscalateContactToReferral\",\"code\":\"NOT_FOUND\""),
@@ -250,7 +212,7 @@ TEST(HotlineE2eTest, HotlineContactEscalatedToReferralAndCase) {
       subscriber,              // the number without the country code
       name, Lower(name), Upper(name), hex, Upper(hex),
   };
-  std::vector<std::string> hits = FilesContainingAny(havend.data_dir(), needles);
+  std::vector<std::string> hits = FilesContaining(havend.data_dir(), needles);
   EXPECT_TRUE(hits.empty()) << "the caller's number or name found in the data directory:\n"
                             << ::testing::PrintToString(hits);
   const std::string server_log = havend.ReadLog();
@@ -259,7 +221,7 @@ TEST(HotlineE2eTest, HotlineContactEscalatedToReferralAndCase) {
         << "\"" << needle << "\" found in the server log";
   }
   // And the directory as a whole (config, port file, anything else).
-  hits = FilesContainingAny(havend.dir(), needles);
+  hits = FilesContaining(havend.dir(), needles);
   EXPECT_TRUE(hits.empty()) << ::testing::PrintToString(hits);
 }
 

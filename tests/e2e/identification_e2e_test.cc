@@ -28,39 +28,6 @@ constexpr int64_t kDay = 24 * 60 * 60;
 constexpr int kReasonableGroundsWorkingDays = 5;
 constexpr int kReflectionPeriodDays = 30;
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-google::protobuf::Timestamp SecondsFromNow(int64_t seconds) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(NowSeconds() + seconds);
-  return t;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-// The files under `dir` that contain any of `needles`, each with the needle found.
-std::vector<std::string> FilesContainingAny(const std::string& dir,
-                                            const std::vector<std::string>& needles) {
-  std::vector<std::string> hits;
-  for (const std::string& file : FilesUnder(dir)) {
-    const std::string bytes = ReadFile(file);
-    for (const std::string& needle : needles) {
-      if (bytes.find(needle) != std::string::npos) {
-        hits.push_back(file + " (holds \"" + needle + "\")");
-        break;
-      }
-    }
-  }
-  return hits;
-}
-
 std::vector<v1::TimelineEventKind> KindsOf(const v1::ListTimelineResponse& timeline) {
   std::vector<v1::TimelineEventKind> kinds;
   for (const v1::TimelineEvent& e : timeline.events()) kinds.push_back(e.kind());
@@ -214,19 +181,19 @@ TEST(IdentificationE2eTest, IdentificationFlowOverRealGrpc) {
   refer.set_competent_authority_organisation_id(authority.organisation_id);
   refer.set_note("Please decide on " + full_name + ".");
   v1::Identification referred;
-  const int64_t before_referral = NowSeconds();
+  const int64_t before_referral = SecondsFromNow(0).seconds();
   s = c.identification->ReferPresumedVictim(Ctx(responder.token).get(), refer, &referred);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(referred.case_id(), case_id);
   EXPECT_EQ(referred.status(), v1::IDENTIFICATION_STATUS_PRESUMED_VICTIM);
   EXPECT_EQ(referred.competent_authority_organisation_id(), authority.organisation_id);
   EXPECT_GE(referred.referral_time().seconds(), before_referral - 1);
-  EXPECT_LE(referred.referral_time().seconds(), NowSeconds() + 1);
+  EXPECT_LE(referred.referral_time().seconds(), SecondsFromNow(1).seconds());
   ASSERT_TRUE(referred.has_reasonable_grounds_due());
   // Due at the start of the day after the 5th working day after the
   // referral day: more than 5 days ahead, and (weekends only) under 14.
   const int64_t due_seconds = referred.reasonable_grounds_due().seconds();
-  EXPECT_GT(due_seconds, NowSeconds()) << "the reasonable-grounds decision is due in the past";
+  EXPECT_GT(due_seconds, SecondsFromNow(0).seconds()) << "the reasonable-grounds decision is due in the past";
   EXPECT_GT(due_seconds, referred.referral_time().seconds() + kReasonableGroundsWorkingDays * kDay);
   EXPECT_LT(due_seconds, referred.referral_time().seconds() + 14 * kDay);
   EXPECT_EQ(due_seconds % kDay, 0) << "due at 00:00 UTC";
@@ -460,10 +427,10 @@ TEST(IdentificationE2eTest, IdentificationFlowOverRealGrpc) {
                                      << havend.ReadLog();
   // Control: the scan does see what havend writes in plain (the case id in
   // the audit entries), so an absent canary means absent.
-  EXPECT_FALSE(FilesContainingAny(havend.data_dir(), {case_id}).empty())
+  EXPECT_FALSE(FilesContaining(havend.data_dir(), {case_id}).empty())
       << "the scan cannot see havend's store";
   const std::vector<std::string> hits =
-      FilesContainingAny(havend.dir(), {token, Lower(token), "Canary" + token});
+      FilesContaining(havend.dir(), {token, Lower(token), "Canary" + token});
   EXPECT_TRUE(hits.empty()) << "the subject's canary name is on disk after SIGTERM:\n"
                             << ::testing::PrintToString(hits);
 }
