@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "services/common/log.h"
+#include "storage/codes.h"
 #include "storage/timestamps.h"
 
 namespace haven::cases {
@@ -21,15 +22,6 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr int kMaxOtherNames = 20;
 constexpr int kMaxCodes = 10;
 constexpr uint32_t kMaxAge = 130;
-
-bool IsCountryCode(absl::string_view s) {
-  return s.size() == 2 && absl::ascii_isupper(s[0]) && absl::ascii_isupper(s[1]);
-}
-
-bool IsLanguageTag(absl::string_view s) {
-  return s.size() >= 2 && s.size() <= 35 && absl::ascii_isalpha(s[0]) &&
-         std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
-}
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat("subject.", field, " ", rule));

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/cases/case_file.h"
 #include "storage/access/names.h"
+#include "storage/codes.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "storage/timestamps.h"
@@ -21,11 +22,6 @@ constexpr size_t kMaxNameBytes = 200;
 
 std::string ConsentId(v1::ConsentPurpose purpose) {
   return std::string(1, static_cast<char>(purpose));
-}
-
-bool IsLanguageTag(absl::string_view s) {
-  return s.size() >= 2 && s.size() <= 35 && absl::ascii_isalpha(s[0]) &&
-         std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
 }
 
 absl::Status CheckPurpose(int purpose) {

@@ -10,6 +10,7 @@
 #include "services/common/handler.h"
 #include "services/common/log.h"
 #include "storage/access/policy.h"
+#include "storage/codes.h"
 #include "storage/ids.h"
 
 namespace haven::hotline {
@@ -47,15 +48,6 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, " ", rule));
-}
-
-bool IsLanguageTag(absl::string_view s) {
-  return s.size() >= 2 && s.size() <= 35 && absl::ascii_isalpha(s[0]) &&
-         std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
-}
-
-bool IsCountryCode(absl::string_view s) {
-  return s.size() == 2 && absl::ascii_isupper(s[0]) && absl::ascii_isupper(s[1]);
 }
 
 bool IsIndicatorCode(absl::string_view s) {

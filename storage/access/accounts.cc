@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
+#include "storage/codes.h"
 #include "storage/ids.h"
 #include "storage/timestamps.h"
 
@@ -403,9 +404,7 @@ absl::StatusOr<v1::Organisation> Accounts::CreateOrganisation(const RequestConte
       org.type() == v1::ORGANISATION_TYPE_UNSPECIFIED) {
     return absl::InvalidArgumentError("type must be a known organisation type");
   }
-  if (!org.country().empty() &&
-      (org.country().size() != 2 || !absl::ascii_isupper(org.country()[0]) ||
-       !absl::ascii_isupper(org.country()[1]))) {
+  if (!org.country().empty() && !IsCountryCode(org.country())) {
     return absl::InvalidArgumentError("country must be an ISO 3166-1 alpha-2 code such as \"NL\"");
   }
   org.set_id(NewId());

@@ -610,36 +610,12 @@ class HotlineReferralTest : public HotlineTest {
     referrals_ = v1::ReferralService::NewStub(channel_);
     ngo_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
     ngo_caseworker_ = NewUser(ngo_, v1::ROLE_CASEWORKER);
-    escalator_ = NewUserWithRoles(hotline_org_, {v1::ROLE_HOTLINE_OPERATOR, v1::ROLE_CASEWORKER});
+    escalator_ = NewUser(hotline_org_, {v1::ROLE_HOTLINE_OPERATOR, v1::ROLE_CASEWORKER});
   }
 
   void TearDown() override {
     referrals_.reset();
     HotlineTest::TearDown();
-  }
-
-  Actor NewUserWithRoles(const std::string& organisation_id, const std::vector<v1::Role>& roles) {
-    v1::CreateUserRequest req;
-    std::string username = absl::StrCat("user", ++next_user_);
-    req.mutable_user()->set_username(username);
-    req.mutable_user()->set_display_name("Staff member");
-    req.mutable_user()->set_organisation_id(organisation_id);
-    for (v1::Role r : roles) req.mutable_user()->add_roles(r);
-    v1::CreateUserResponse created;
-    grpc::Status s = admin_->CreateUser(As(administrator_).get(), req, &created);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    Actor actor;
-    actor.user_id = created.user().id();
-    actor.organisation_id = organisation_id;
-    actor.token = Login(username, created.initial_password());
-    actor.password = absl::StrCat("password-of-", username);
-    v1::ChangePasswordRequest change;
-    change.set_current_password(created.initial_password());
-    change.set_new_password(actor.password);
-    v1::ChangePasswordResponse changed;
-    s = admin_->ChangePassword(As(actor).get(), change, &changed);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return actor;
   }
 
   v1::EscalateContactToReferralRequest Escalation(const std::string& contact_id,
@@ -828,7 +804,7 @@ TEST_F(HotlineReferralTest, OnlyTheContactsOrganisationWithTheShareRightEscalate
   v1::EscalateContactToReferralResponse out;
   // Another organisation (even one that may share its own cases): NOT_FOUND,
   // and only the denial is written.
-  Actor stranger = NewUserWithRoles(NewOrganisation(v1::ORGANISATION_TYPE_HOTLINE),
+  Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_HOTLINE),
                                     {v1::ROLE_HOTLINE_OPERATOR, v1::ROLE_SUPERVISOR});
   uint64_t before = AuditSequence();
   grpc::Status s = hotline_->EscalateContactToReferral(As(stranger).get(),

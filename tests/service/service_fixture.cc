@@ -98,12 +98,16 @@ std::string ServiceTest::NewOrganisation(v1::OrganisationType type) {
 }
 
 Actor ServiceTest::NewUser(const std::string& organisation_id, v1::Role role) {
+  return NewUser(organisation_id, std::vector<v1::Role>{role});
+}
+
+Actor ServiceTest::NewUser(const std::string& organisation_id, const std::vector<v1::Role>& roles) {
   v1::CreateUserRequest req;
   std::string username = absl::StrCat("user", ++next_user_);
   req.mutable_user()->set_username(username);
   req.mutable_user()->set_display_name("Staff member");
   req.mutable_user()->set_organisation_id(organisation_id);
-  req.mutable_user()->add_roles(role);
+  for (v1::Role role : roles) req.mutable_user()->add_roles(role);
   v1::CreateUserResponse created;
   grpc::Status s = admin_->CreateUser(As(administrator_).get(), req, &created);
   EXPECT_TRUE(s.ok()) << s.error_message();

@@ -38,6 +38,7 @@ class ServiceTest : public ::testing::Test {
                                           const std::string& purpose = "case-management");
   std::string NewOrganisation(haven::v1::OrganisationType type);
   Actor NewUser(const std::string& organisation_id, haven::v1::Role role);
+  Actor NewUser(const std::string& organisation_id, const std::vector<haven::v1::Role>& roles);
   // Logs in; fails the test on error.
   std::string Login(const std::string& username, const std::string& password,
                     bool* change_required = nullptr);
