@@ -27,7 +27,8 @@ constexpr const char* kCfNames[] = {
     "grants",        "organisations",   "users",             "usernames",
     "sessions",      "service_accounts", "service_account_certs", "case_index",
     "name_index",    "alerts",          "indicator_sets",    "case_statistics",
-    "referrals",     "contacts",        "contact_index",
+    "referrals",     "contacts",        "contact_index",     "partner_outbox",
+    "partner_referrals",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");

@@ -59,6 +59,8 @@ enum class Cf : int {
   kReferrals,               // raw referral id -> ReferralRecord (administrative, no personal data)
   kContacts,                // raw contact id -> ContactRecord (hotline; details sealed inside)
   kContactIndex,            // tag byte + key + raw contact id -> "" (no personal data)
+  kPartnerOutbox,           // enqueue time (u64) + raw id -> PartnerOutboxRecord (ids only)
+  kPartnerReferrals,        // short string partner id + their referral id -> raw referral id
   kCount,
 };
 const char* CfName(Cf cf);

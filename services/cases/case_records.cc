@@ -20,10 +20,6 @@ using access::RecordKind;
 constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxNameBytes = 200;
 
-std::string ConsentId(v1::ConsentPurpose purpose) {
-  return std::string(1, static_cast<char>(purpose));
-}
-
 absl::Status CheckPurpose(int purpose) {
   if (!v1::ConsentPurpose_IsValid(purpose) || purpose == v1::CONSENT_PURPOSE_UNSPECIFIED) {
     return absl::InvalidArgumentError("purpose must be a known consent purpose");
@@ -40,9 +36,13 @@ absl::Status CheckText(const std::string& text, absl::string_view field) {
 
 }  // namespace
 
+std::string ConsentRecordId(v1::ConsentPurpose purpose) {
+  return std::string(1, static_cast<char>(purpose));
+}
+
 absl::StatusOr<bool> HasConsent(access::CaseScope& scope, v1::ConsentPurpose purpose) {
   v1::Consent consent;
-  absl::StatusOr<bool> found = scope.Load(RecordKind::kConsent, ConsentId(purpose), &consent);
+  absl::StatusOr<bool> found = scope.Load(RecordKind::kConsent, ConsentRecordId(purpose), &consent);
   if (!found.ok()) return found.status();
   return *found && consent.given() && !consent.withdrawn();
 }
@@ -68,7 +68,7 @@ absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext
         consent.set_recorded_by(ctx.principal.id);
         *consent.mutable_record_time() = ToTimestamp(scope.now());
         consent.set_notes(in.notes());
-        if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentId(in.purpose()), consent);
+        if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentRecordId(in.purpose()), consent);
             !w.ok()) {
           return w;
         }
@@ -98,7 +98,7 @@ absl::StatusOr<v1::Consent> CaseFile::WithdrawConsent(const access::RequestConte
       [&](access::CaseScope& scope) -> absl::Status {
         v1::Consent consent;
         absl::StatusOr<bool> found =
-            scope.Load(RecordKind::kConsent, ConsentId(request.purpose()), &consent);
+            scope.Load(RecordKind::kConsent, ConsentRecordId(request.purpose()), &consent);
         if (!found.ok()) return found.status();
         if (!*found || !consent.given() || consent.withdrawn()) {
           return absl::FailedPreconditionError("there is no given consent for that purpose to withdraw");
@@ -106,7 +106,7 @@ absl::StatusOr<v1::Consent> CaseFile::WithdrawConsent(const access::RequestConte
         consent.set_withdrawn(true);
         *consent.mutable_withdraw_time() = ToTimestamp(scope.now());
         if (!request.notes().empty()) consent.set_notes(request.notes());
-        if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentId(request.purpose()), consent);
+        if (absl::Status w = scope.Save(RecordKind::kConsent, ConsentRecordId(request.purpose()), consent);
             !w.ok()) {
           return w;
         }

@@ -94,4 +94,19 @@ absl::StatusOr<access::RequestContext> Authenticator::Authenticate(grpc::ServerC
   return ctx;
 }
 
+absl::StatusOr<access::RequestContext> Authenticator::AuthenticatePartner(
+    grpc::ServerContext* context) const {
+  absl::StatusOr<access::RequestContext> ctx = Anonymous(context);
+  if (!ctx.ok()) return ctx.status();
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (partners_ == nullptr || auth == nullptr) {
+    return absl::UnauthenticatedError("this mechanism has no partners");
+  }
+  absl::StatusOr<std::string> partner = partners_->Identify(*auth);
+  if (!partner.ok()) return partner.status();
+  ctx->principal.id = "partner/" + *partner;
+  ctx->principal.partner_id = *std::move(partner);
+  return ctx;
+}
+
 }  // namespace haven::services

@@ -7,6 +7,7 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
+#include "services/common/partners.h"
 #include "storage/access/accounts.h"
 #include "storage/access/principal.h"
 
@@ -17,7 +18,9 @@ inline constexpr char kRequestIdHeader[] = "x-request-id";
 
 class Authenticator {
  public:
-  explicit Authenticator(const access::Accounts* accounts) : accounts_(accounts) {}
+  // `partners` may be null when none are configured.
+  Authenticator(const access::Accounts* accounts, const Partners* partners)
+      : accounts_(accounts), partners_(partners) {}
 
   enum class Session { kFull, kMayBeRestricted };
   // UNAUTHENTICATED without valid credentials; FAILED_PRECONDITION for a
@@ -25,11 +28,16 @@ class Authenticator {
   absl::StatusOr<access::RequestContext> Authenticate(grpc::ServerContext* context,
                                                       Session session = Session::kFull) const;
 
+  // A partner mechanism calling on the mTLS listener, recognised by the CA
+  // that signed its certificate; UNAUTHENTICATED for anyone else.
+  absl::StatusOr<access::RequestContext> AuthenticatePartner(grpc::ServerContext* context) const;
+
   // Only what the call itself says: purpose and request id, no principal.
   static absl::StatusOr<access::RequestContext> Anonymous(grpc::ServerContext* context);
 
  private:
   const access::Accounts* accounts_;
+  const Partners* partners_;
 };
 
 }  // namespace haven::services

@@ -34,26 +34,36 @@ absl::Status CheckStillWanted(grpc::ServerContext* context) {
   return absl::OkStatus();
 }
 
-grpc::Status Serve(const Authenticator& auth, grpc::ServerContext* context, const char* method,
-                   const DomainCall& call, Authenticator::Session session) {
+namespace {
+
+// Checks the call is still wanted, authenticates, runs, answers.
+grpc::Status ServeAs(grpc::ServerContext* context, const char* method,
+                     const std::function<absl::StatusOr<access::RequestContext>()>& authenticate,
+                     const DomainCall& call) {
   absl::Time start = absl::Now();
   if (absl::Status wanted = CheckStillWanted(context); !wanted.ok()) {
     return Finish(method, nullptr, start, wanted);
   }
-  absl::StatusOr<access::RequestContext> ctx = auth.Authenticate(context, session);
+  absl::StatusOr<access::RequestContext> ctx = authenticate();
   if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
   return Finish(method, &*ctx, start, call(*ctx));
 }
 
+}  // namespace
+
+grpc::Status Serve(const Authenticator& auth, grpc::ServerContext* context, const char* method,
+                   const DomainCall& call, Authenticator::Session session) {
+  return ServeAs(context, method, [&] { return auth.Authenticate(context, session); }, call);
+}
+
 grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
                             const DomainCall& call) {
-  absl::Time start = absl::Now();
-  if (absl::Status wanted = CheckStillWanted(context); !wanted.ok()) {
-    return Finish(method, nullptr, start, wanted);
-  }
-  absl::StatusOr<access::RequestContext> ctx = Authenticator::Anonymous(context);
-  if (!ctx.ok()) return Finish(method, nullptr, start, ctx.status());
-  return Finish(method, &*ctx, start, call(*ctx));
+  return ServeAs(context, method, [&] { return Authenticator::Anonymous(context); }, call);
+}
+
+grpc::Status ServePartner(const Authenticator& auth, grpc::ServerContext* context,
+                          const char* method, const DomainCall& call) {
+  return ServeAs(context, method, [&] { return auth.AuthenticatePartner(context); }, call);
 }
 
 }  // namespace haven::services

@@ -49,6 +49,10 @@ absl::Status Into(absl::StatusOr<T> result, T* out) {
 grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
                             const DomainCall& call);
 
+// For the calls of partner mechanisms (PartnerService).
+grpc::Status ServePartner(const Authenticator& auth, grpc::ServerContext* context,
+                          const char* method, const DomainCall& call);
+
 }  // namespace haven::services
 
 #endif  // HAVEN_SERVICES_COMMON_HANDLER_H_

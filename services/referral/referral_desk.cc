@@ -21,10 +21,6 @@ constexpr absl::Duration kMaxAccess = absl::Hours(24 * 366);
 
 absl::Status NotFound() { return absl::NotFoundError("referral not found"); }
 
-bool IsOpen(v1::ReferralStatus s) {
-  return s == v1::REFERRAL_STATUS_SENT || s == v1::REFERRAL_STATUS_ACKNOWLEDGED;
-}
-
 // Roles that work on cases; others (administrators, auditors, analysts)
 // have no part in referrals.
 bool WorksOnCases(const access::Principal& p) {
@@ -39,6 +35,21 @@ absl::Status Refuse(const v1::Referral& r, absl::string_view rule) {
       absl::StrCat(rule, " (the referral is ", v1::ReferralStatus_Name(r.status()), ")"));
 }
 
+// Gives the receiver of an accepted referral the scoped classes of the
+// case until the referral's access ends; returns the grant's id.
+absl::StatusOr<std::string> GrantScope(CaseScope& scope, const v1::Referral& r) {
+  v1::GrantRecord grant;
+  grant.set_grantee_organisation_id(r.receiver_organisation_id());
+  grant.set_purpose("referral");
+  *grant.mutable_classes() = r.data_scope();
+  grant.add_actions(v1::CASE_ACTION_READ);
+  grant.add_actions(v1::CASE_ACTION_UPDATE);
+  grant.set_expire_time_micros(absl::ToUnixMicros(FromTimestamp(r.access_until())));
+  absl::StatusOr<v1::Grant> granted = scope.AddGrant(grant);
+  if (!granted.ok()) return granted.status();
+  return granted->id();
+}
+
 absl::Status CheckReason(const std::string& reason, bool required) {
   if (required && reason.empty()) return absl::InvalidArgumentError("reason is required");
   if (reason.size() > kMaxText) {
@@ -47,12 +58,30 @@ absl::Status CheckReason(const std::string& reason, bool required) {
   return absl::OkStatus();
 }
 
-std::string Summary(const v1::Referral& r, absl::string_view what) {
-  return absl::StrCat("referral ", r.id(), " ", what, " (", v1::ReferralPurpose_Name(r.purpose()),
-                      ", to ", r.receiver_organisation_id(), ")");
+}  // namespace
+
+bool IsOpen(v1::ReferralStatus s) {
+  return s == v1::REFERRAL_STATUS_SENT || s == v1::REFERRAL_STATUS_ACKNOWLEDGED;
 }
 
-}  // namespace
+std::string Summary(const v1::Referral& r, absl::string_view what) {
+  std::string party;
+  if (r.partner_id().empty()) {
+    party = absl::StrCat("to ", r.receiver_organisation_id());
+  } else if (r.sender_organisation_id().empty()) {
+    party = absl::StrCat("from partner ", r.partner_id());
+  } else {
+    party = absl::StrCat("to partner ", r.partner_id());
+  }
+  return absl::StrCat("referral ", r.id(), " ", what, " (", v1::ReferralPurpose_Name(r.purpose()),
+                      ", ", party, ")");
+}
+
+std::vector<v1::ConsentPurpose> ConsentsNeededAbroad(v1::ReferralPurpose purpose) {
+  std::vector<v1::ConsentPurpose> needed = {v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY};
+  if (purpose == v1::REFERRAL_PURPOSE_RETURN) needed.push_back(v1::CONSENT_PURPOSE_RETURN);
+  return needed;
+}
 
 v1::ConsentPurpose ConsentNeeded(v1::ReferralPurpose purpose, v1::OrganisationType receiver_type) {
   if (purpose == v1::REFERRAL_PURPOSE_INVESTIGATION ||
@@ -74,16 +103,25 @@ v1::Referral AsOf(v1::Referral referral, absl::Time now) {
 absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& ctx,
                                                   const v1::CreateReferralRequest& request) {
   const v1::Referral& in = request.referral();
-  absl::StatusOr<v1::Organisation> receiver =
-      accounts_->FindOrganisation(in.receiver_organisation_id());
-  if (!receiver.ok()) {
-    if (absl::IsNotFound(receiver.status()) || absl::IsInvalidArgument(receiver.status())) {
-      return absl::InvalidArgumentError("receiver_organisation_id must name an organisation");
-    }
-    return receiver.status();
+  if (in.partner_id().empty() == in.receiver_organisation_id().empty()) {
+    return absl::InvalidArgumentError(
+        "name the receiver: either receiver_organisation_id or partner_id");
   }
-  if (receiver->id() == ctx.principal.organisation_id) {
-    return absl::InvalidArgumentError("a referral goes to another organisation");
+  if (!in.partner_id().empty() && (partners_ == nullptr || partners_->Find(in.partner_id()) == nullptr)) {
+    return absl::InvalidArgumentError("partner_id must name a partner mechanism (see ListPartners)");
+  }
+  if (!in.receiver_organisation_id().empty()) {
+    absl::StatusOr<v1::Organisation> receiver =
+        accounts_->FindOrganisation(in.receiver_organisation_id());
+    if (!receiver.ok()) {
+      if (absl::IsNotFound(receiver.status()) || absl::IsInvalidArgument(receiver.status())) {
+        return absl::InvalidArgumentError("receiver_organisation_id must name an organisation");
+      }
+      return receiver.status();
+    }
+    if (receiver->id() == ctx.principal.organisation_id) {
+      return absl::InvalidArgumentError("a referral goes to another organisation");
+    }
   }
   if (!v1::ReferralPurpose_IsValid(in.purpose()) || in.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
     return absl::InvalidArgumentError("purpose must be a known referral purpose");
@@ -126,7 +164,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
         r.set_id(NewId());
         r.set_case_id(scope.case_id());
         r.set_sender_organisation_id(ctx.principal.organisation_id);
-        r.set_receiver_organisation_id(receiver->id());
+        r.set_receiver_organisation_id(in.receiver_organisation_id());
+        r.set_partner_id(in.partner_id());
         r.set_purpose(in.purpose());
         r.set_urgency(in.urgency());
         r.set_status(v1::REFERRAL_STATUS_DRAFT);
@@ -166,8 +205,20 @@ absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestConte
     absl::StatusOr<v1::Referral> current = scope.FindReferral(referral_id);
     if (!current.ok()) return current.status();
     v1::Referral referral = AsOf(*current, scope.now());
+    const v1::ReferralStatus before = referral.status();
     if (absl::Status c = change(scope, referral); !c.ok()) return c;
     if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
+    // The partner mechanism hears of every change of a referral it has:
+    // the packet when it is sent, then each status.
+    if (!referral.partner_id().empty() && referral.status() != before &&
+        referral.has_send_time()) {
+      v1::PartnerOutboxRecord message;
+      message.set_partner_id(referral.partner_id());
+      message.set_referral_id(referral.id());
+      if (referral.status() != v1::REFERRAL_STATUS_SENT) message.set_status(referral.status());
+      message.set_change_time_micros(absl::ToUnixMicros(scope.now()));
+      if (absl::Status q = scope.QueueForPartner(message); !q.ok()) return q;
+    }
     result = referral;
     return absl::OkStatus();
   };
@@ -179,6 +230,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestConte
                        : door_->WithCaseAsReferralParty(ctx, (*found)->case_id(), audit_action, work);
   if (absl::IsNotFound(s)) return NotFound();
   if (!s.ok()) return s;
+  if (!result.partner_id().empty() && wake_partner_link_) wake_partner_link_();
   return result;
 }
 
@@ -192,16 +244,23 @@ absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ct
       return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
     }
     if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
-      absl::StatusOr<v1::Organisation> receiver =
-          accounts_->FindOrganisation(r.receiver_organisation_id());
-      if (!receiver.ok()) return receiver.status();
-      v1::ConsentPurpose needed = ConsentNeeded(r.purpose(), receiver->type());
-      absl::StatusOr<bool> consented = cases::HasConsent(scope, needed);
-      if (!consented.ok()) return consented.status();
-      if (!*consented) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the subject has not consented to ", v1::ConsentPurpose_Name(needed),
-            ": record that consent, or a lawful basis that does not need it"));
+      std::vector<v1::ConsentPurpose> needed;
+      if (r.partner_id().empty()) {
+        absl::StatusOr<v1::Organisation> receiver =
+            accounts_->FindOrganisation(r.receiver_organisation_id());
+        if (!receiver.ok()) return receiver.status();
+        needed.push_back(ConsentNeeded(r.purpose(), receiver->type()));
+      } else {
+        needed = ConsentsNeededAbroad(r.purpose());
+      }
+      for (v1::ConsentPurpose purpose : needed) {
+        absl::StatusOr<bool> consented = cases::HasConsent(scope, purpose);
+        if (!consented.ok()) return consented.status();
+        if (!*consented) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the subject has not consented to ", v1::ConsentPurpose_Name(purpose),
+              ": record that consent, or a lawful basis that does not need it"));
+        }
       }
     } else {
       scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
@@ -255,17 +314,13 @@ absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& 
   return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.accept",
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
     if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be accepted");
-    // Access follows the referral: the scoped classes, until it ends.
-    v1::GrantRecord grant;
-    grant.set_grantee_organisation_id(r.receiver_organisation_id());
-    grant.set_purpose("referral");
-    *grant.mutable_classes() = r.data_scope();
-    grant.add_actions(v1::CASE_ACTION_READ);
-    grant.add_actions(v1::CASE_ACTION_UPDATE);
-    grant.set_expire_time_micros(absl::ToUnixMicros(FromTimestamp(r.access_until())));
-    absl::StatusOr<v1::Grant> granted = scope.AddGrant(grant);
-    if (!granted.ok()) return granted.status();
-    r.set_grant_id(granted->id());
+    // Access follows the referral: the scoped classes, until it ends. A
+    // referral from a partner abroad came with its own case here.
+    if (r.partner_id().empty()) {
+      absl::StatusOr<std::string> grant_id = GrantScope(scope, r);
+      if (!grant_id.ok()) return grant_id.status();
+      r.set_grant_id(*grant_id);
+    }
     r.set_status(v1::REFERRAL_STATUS_ACCEPTED);
     *r.mutable_accept_time() = ToTimestamp(scope.now());
     if (!r.has_acknowledge_time()) *r.mutable_acknowledge_time() = r.accept_time();
@@ -295,7 +350,9 @@ absl::StatusOr<v1::Referral> ReferralDesk::Complete(const access::RequestContext
     if (r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
       return Refuse(r, "only an accepted referral can be completed");
     }
-    if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
+    if (!r.grant_id().empty()) {
+      if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
+    }
     r.set_status(v1::REFERRAL_STATUS_COMPLETED);
     *r.mutable_close_time() = ToTimestamp(scope.now());
     return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "completed"),
@@ -365,8 +422,10 @@ absl::StatusOr<v1::GetReferralFiguresResponse> ReferralDesk::Figures(
       false, ctx.principal.organisation_id, "", [&](const v1::Referral& stored) {
         v1::Referral r = AsOf(stored, now);
         if (r.status() == v1::REFERRAL_STATUS_DRAFT) return true;
-        Tally& t = by_receiver[r.receiver_organisation_id()];
+        Tally& t = by_receiver[r.partner_id().empty() ? r.receiver_organisation_id()
+                                                      : "partner/" + r.partner_id()];
         t.figures.set_receiver_organisation_id(r.receiver_organisation_id());
+        t.figures.set_receiver_partner_id(r.partner_id());
         t.figures.set_sent(t.figures.sent() + 1);
         if (r.has_acknowledge_time()) {
           t.figures.set_acknowledged(t.figures.acknowledged() + 1);
@@ -388,6 +447,19 @@ absl::StatusOr<v1::GetReferralFiguresResponse> ReferralDesk::Figures(
     f.set_mean_hours_to_acknowledge(f.acknowledged() == 0 ? 0 : t.hours_to_acknowledge / f.acknowledged());
     f.set_mean_hours_to_accept(f.accepted() == 0 ? 0 : t.hours_to_accept / f.accepted());
     *response.add_figures() = std::move(f);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListPartnersResponse> ReferralDesk::ListPartners(
+    const access::RequestContext& ctx) {
+  v1::ListPartnersResponse response;
+  if (!WorksOnCases(ctx.principal) || partners_ == nullptr) return response;
+  for (const v1::PartnerConfig& config : partners_->all()) {
+    v1::PartnerMechanism* partner = response.add_partners();
+    partner->set_id(config.id());
+    partner->set_display_name(config.display_name());
+    partner->set_country(config.country());
   }
   return response;
 }

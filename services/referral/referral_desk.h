@@ -4,8 +4,12 @@
 #ifndef HAVEN_SERVICES_REFERRAL_REFERRAL_DESK_H_
 #define HAVEN_SERVICES_REFERRAL_REFERRAL_DESK_H_
 
+#include <functional>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "haven/v1/referral.pb.h"
+#include "services/common/partners.h"
 #include "storage/access/accounts.h"
 #include "storage/access/case_door.h"
 
@@ -15,6 +19,15 @@ namespace haven::referral {
 // needs when its lawful basis is consent.
 haven::v1::ConsentPurpose ConsentNeeded(haven::v1::ReferralPurpose purpose,
                                         haven::v1::OrganisationType receiver_type);
+// The consents a referral to a partner mechanism in another country needs
+// when its lawful basis is consent.
+std::vector<haven::v1::ConsentPurpose> ConsentsNeededAbroad(haven::v1::ReferralPurpose purpose);
+
+// Whether a referral is waiting for the receiver's answer.
+bool IsOpen(haven::v1::ReferralStatus status);
+// "referral <id> <what> (<purpose>, to <receiver>)": Haven's own words, ids
+// and codes only.
+std::string Summary(const haven::v1::Referral& referral, absl::string_view what);
 
 // The referral as it stands at `now`: an open one past its response
 // deadline has expired, whether or not anyone has touched it since.
@@ -22,8 +35,13 @@ haven::v1::Referral AsOf(haven::v1::Referral referral, absl::Time now);
 
 class ReferralDesk {
  public:
-  ReferralDesk(access::CaseDoor* door, const access::Accounts* accounts, const Clock* clock)
-      : door_(door), accounts_(accounts), clock_(clock) {}
+  // `partners` may be null when none are configured.
+  ReferralDesk(access::CaseDoor* door, const access::Accounts* accounts,
+               const services::Partners* partners, const Clock* clock)
+      : door_(door), accounts_(accounts), partners_(partners), clock_(clock) {}
+
+  // Called after a change queued a message for a partner mechanism.
+  void OnPartnerMessageQueued(std::function<void()> wake) { wake_partner_link_ = std::move(wake); }
 
   absl::StatusOr<haven::v1::Referral> Create(const access::RequestContext& ctx,
                                              const haven::v1::CreateReferralRequest& request);
@@ -45,6 +63,7 @@ class ReferralDesk {
                                                         const haven::v1::ListReferralsRequest& request,
                                                         bool inbox);
   absl::StatusOr<haven::v1::GetReferralFiguresResponse> Figures(const access::RequestContext& ctx);
+  absl::StatusOr<haven::v1::ListPartnersResponse> ListPartners(const access::RequestContext& ctx);
 
  private:
   enum class Side { kSender, kReceiver };
@@ -59,7 +78,9 @@ class ReferralDesk {
 
   access::CaseDoor* door_;
   const access::Accounts* accounts_;
+  const services::Partners* partners_;
   const Clock* clock_;
+  std::function<void()> wake_partner_link_;
 };
 
 }  // namespace haven::referral

@@ -29,4 +29,12 @@ grpc::Status ReferralServiceImpl::GetReferralFigures(grpc::ServerContext* contex
   });
 }
 
+grpc::Status ReferralServiceImpl::ListPartners(grpc::ServerContext* context,
+                                               const v1::ListPartnersRequest*,
+                                               v1::ListPartnersResponse* response) {
+  return Serve(*auth_, context, "ListPartners", [&](const RequestContext& ctx) {
+    return Into(desk_.ListPartners(ctx), response);
+  });
+}
+
 }  // namespace haven::referral

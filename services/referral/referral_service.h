@@ -13,8 +13,9 @@ namespace haven::referral {
 class ReferralServiceImpl final : public haven::v1::ReferralService::Service {
  public:
   ReferralServiceImpl(const services::Authenticator* auth, access::CaseDoor* door,
-                      const access::Accounts* accounts, const Clock* clock)
-      : auth_(auth), desk_(door, accounts, clock) {}
+                      const access::Accounts* accounts, const services::Partners* partners,
+                      const Clock* clock)
+      : auth_(auth), desk_(door, accounts, partners, clock) {}
 
   // For other desks that send referrals (the hotline's escalation).
   ReferralDesk& desk() { return desk_; }
@@ -30,6 +31,7 @@ class ReferralServiceImpl final : public haven::v1::ReferralService::Service {
   HAVEN_RPC(ListInbox, ListReferralsRequest, ListReferralsResponse)
   HAVEN_RPC(ListOutbox, ListReferralsRequest, ListReferralsResponse)
   HAVEN_RPC(GetReferralFigures, GetReferralFiguresRequest, GetReferralFiguresResponse)
+  HAVEN_RPC(ListPartners, ListPartnersRequest, ListPartnersResponse)
 
  private:
   const services::Authenticator* auth_;

@@ -1,12 +1,15 @@
 // Config: havend's configuration file, read, defaulted and checked.
 #include "services/server/config.h"
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
+#include "storage/codes.h"
 
 namespace haven::server {
 namespace {
@@ -14,6 +17,37 @@ namespace {
 std::string Resolve(const std::string& dir, const std::string& file) {
   if (file.empty() || file[0] == '/' || dir.empty()) return file;
   return absl::StrCat(dir, "/", file);
+}
+
+bool IsPartnerId(absl::string_view id) {
+  return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+absl::Status CheckPartners(const haven::v1::ServerConfig& config) {
+  if (config.partners_size() > 0 && config.mtls_listen_address().empty()) {
+    return absl::InvalidArgumentError(
+        "partners need the mTLS listener: set mtls_listen_address and mtls");
+  }
+  std::set<std::string> ids;
+  for (const haven::v1::PartnerConfig& partner : config.partners()) {
+    if (!IsPartnerId(partner.id())) {
+      return absl::InvalidArgumentError("a partner id is 1 to 32 characters [a-z0-9-]");
+    }
+    if (!ids.insert(partner.id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("partner ", partner.id(), " is listed twice"));
+    }
+    if (!IsCountryCode(partner.country())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("partner ", partner.id(), ": country must be an ISO 3166-1 alpha-2 code"));
+    }
+    if (partner.address().empty() || partner.ca_file().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("partner ", partner.id(), " needs address and ca_file"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -41,6 +75,9 @@ absl::StatusOr<haven::v1::ServerConfig> LoadConfig(const std::string& path) {
     tls->set_certificate_file(Resolve(dir, tls->certificate_file()));
     tls->set_private_key_file(Resolve(dir, tls->private_key_file()));
     tls->set_client_ca_file(Resolve(dir, tls->client_ca_file()));
+  }
+  for (haven::v1::PartnerConfig& partner : *config.mutable_partners()) {
+    partner.set_ca_file(Resolve(dir, partner.ca_file()));
   }
   return Finish(std::move(config));
 }
@@ -74,6 +111,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
     config.set_hotline_caller_details_retention_days(30);
   }
   if (config.hotline_purge_interval_minutes() <= 0) config.set_hotline_purge_interval_minutes(60);
+  if (absl::Status s = CheckPartners(config); !s.ok()) return s;
   return config;
 }
 

@@ -21,6 +21,8 @@
 #include "services/common/log.h"
 #include "services/hotline/hotline_service.h"
 #include "services/identification/identification_service.h"
+#include "services/referral/partner_link.h"
+#include "services/referral/partner_service.h"
 #include "services/referral/referral_service.h"
 
 namespace haven::server {
@@ -35,7 +37,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
-    const haven::v1::TlsConfig& tls, bool require_client_certificate) {
+    const haven::v1::TlsConfig& tls, bool require_client_certificate,
+    const std::string& more_client_cas = "") {
   absl::StatusOr<std::string> cert = ReadFile(tls.certificate_file());
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadFile(tls.private_key_file());
@@ -46,7 +49,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(
   if (require_client_certificate) {
     absl::StatusOr<std::string> ca = ReadFile(tls.client_ca_file());
     if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
+    options.pem_root_certs = absl::StrCat(*ca, "\n", more_client_cas);
   }
   options.pem_key_cert_pairs.push_back({*key, *cert});
   return grpc::SslServerCredentials(options);
@@ -117,7 +120,12 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
       std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(), clock);
   server->audit_log_ = std::make_unique<access::AuditLog>(server->store_.get());
 
-  auto auth = std::make_unique<services::Authenticator>(server->accounts_.get());
+  absl::StatusOr<std::unique_ptr<services::Partners>> partners =
+      services::Partners::Load(config.partners());
+  if (!partners.ok()) return partners.status();
+  server->partners_ = *std::move(partners);
+  auto auth =
+      std::make_unique<services::Authenticator>(server->accounts_.get(), server->partners_.get());
   const services::Authenticator* a = auth.get();
   auto& svc = server->services_;
   svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, server->accounts_.get()));
@@ -134,10 +142,26 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   if (!desk.ok()) return desk.status();
   svc.push_back(
       std::make_unique<identification::IdentificationServiceImpl>(a, *std::move(desk)));
-  auto referrals = std::make_unique<referral::ReferralServiceImpl>(a, server->door_.get(),
-                                                                  server->accounts_.get(), clock);
+  auto referrals = std::make_unique<referral::ReferralServiceImpl>(
+      a, server->door_.get(), server->accounts_.get(), server->partners_.get(), clock);
   referral::ReferralDesk* referral_desk = &referrals->desk();
   svc.push_back(std::move(referrals));
+  svc.push_back(std::make_unique<referral::PartnerServiceImpl>(
+      a, referral::PartnerDesk(server->door_.get(), server->accounts_.get(),
+                               server->partners_.get(), clock)));
+  if (config.partners_size() > 0) {
+    referral::PartnerLink::Options link;
+    absl::StatusOr<std::string> cert = ReadFile(config.mtls().certificate_file());
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile(config.mtls().private_key_file());
+    if (!key.ok()) return key.status();
+    link.certificate_pem = *std::move(cert);
+    link.private_key_pem = *std::move(key);
+    server->partner_link_ = std::make_unique<referral::PartnerLink>(
+        server->store_.get(), server->door_.get(), server->partners_.get(), clock, std::move(link));
+    referral::PartnerLink* partner_link = server->partner_link_.get();
+    referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
+  }
   AddDeclaredServices<haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
                       haven::v1::StatisticsService::Service>(&svc);
@@ -175,7 +199,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     builder.AddListeningPort(config.listen_address(), *creds, &server->port_);
   }
   if (!config.mtls_listen_address().empty()) {
-    auto creds = TlsCredentials(config.mtls(), true);
+    auto creds = TlsCredentials(config.mtls(), true, server->partners_->AllCaPem());
     if (!creds.ok()) return creds.status();
     builder.AddListeningPort(config.mtls_listen_address(), *creds, &server->mtls_port_);
   }
@@ -194,6 +218,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   }
   // The retention purge runs now and then every configured interval.
   server->hotline_->StartPurger(absl::Minutes(config.hotline_purge_interval_minutes()));
+  // Messages for partners queued before a restart go out now.
+  if (server->partner_link_ != nullptr && options.partner_worker) server->partner_link_->Start();
   services::Log(services::LogLevel::kInfo, "listening",
                 {{"port", std::to_string(server->port_)},
                  {"mtls_port", std::to_string(server->mtls_port_)},
@@ -214,6 +240,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   shut_down_ = true;
   if (!port_file_.empty()) std::remove(port_file_.c_str());  // no longer true
   if (hotline_ != nullptr) hotline_->StopPurger();
+  if (partner_link_ != nullptr) partner_link_->Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
 }

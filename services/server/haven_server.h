@@ -29,6 +29,9 @@ class Env;
 namespace haven::hotline {
 class HotlineServiceImpl;
 }
+namespace haven::referral {
+class PartnerLink;
+}
 
 namespace haven::server {
 
@@ -37,6 +40,9 @@ class HavenServer {
   struct Options {
     const Clock* clock = nullptr;  // null: the real clock
     rocksdb::Env* env = nullptr;   // null: the disk
+    // Deliver messages to partner mechanisms in the background; tests on a
+    // manual clock turn it off and call partner_link()->DeliverDue().
+    bool partner_worker = true;
   };
 
   // Opens the store (the master key file must exist) and starts listening.
@@ -57,6 +63,8 @@ class HavenServer {
   storage::Store& store() { return *store_; }
   // The hotline service, for tests that run its retention purge directly.
   hotline::HotlineServiceImpl& hotline() { return *hotline_; }
+  // The delivery worker for partner mechanisms; null without partners.
+  referral::PartnerLink* partner_link() { return partner_link_.get(); }
 
  private:
   HavenServer() = default;
@@ -67,9 +75,11 @@ class HavenServer {
   std::unique_ptr<access::CaseDoor> door_;
   std::unique_ptr<access::AuditLog> audit_log_;
   std::unique_ptr<access::ContactDoor> contact_door_;
+  std::unique_ptr<services::Partners> partners_;
   std::unique_ptr<services::Authenticator> authenticator_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
+  std::unique_ptr<referral::PartnerLink> partner_link_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int mtls_port_ = 0;

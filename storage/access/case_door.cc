@@ -67,6 +67,14 @@ absl::StatusOr<std::vector<v1::GrantRecord>> LoadGrants(storage::Txn& txn,
 
 }  // namespace
 
+std::string PartnerReferralKey(absl::string_view partner_id,
+                               absl::string_view partner_referral_id) {
+  std::string key;
+  keys::AppendShortString(&key, partner_id);
+  key.append(partner_referral_id.data(), partner_referral_id.size());
+  return key;
+}
+
 std::string IndexPrefix(char tag, absl::string_view id) {
   std::string key(1, tag);
   keys::AppendShortString(&key, id);
@@ -333,13 +341,43 @@ absl::Status CaseScope::PutReferral(const v1::Referral& referral) {
   if (absl::Status s = txn_->Put(Cf::kReferrals, *raw, referral.SerializeAsString()); !s.ok()) {
     return s;
   }
-  if (absl::Status s = txn_->Put(
-          Cf::kCaseIndex, IndexPrefix('i', referral.receiver_organisation_id()) + *raw, "");
-      !s.ok()) {
-    return s;
+  // A transnational referral has an organisation on one side only.
+  if (!referral.receiver_organisation_id().empty()) {
+    if (absl::Status s = txn_->Put(
+            Cf::kCaseIndex, IndexPrefix('i', referral.receiver_organisation_id()) + *raw, "");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!referral.sender_organisation_id().empty()) {
+    if (absl::Status s = txn_->Put(
+            Cf::kCaseIndex, IndexPrefix('x', referral.sender_organisation_id()) + *raw, "");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!referral.partner_id().empty() && !referral.partner_referral_id().empty()) {
+    if (absl::Status s = txn_->Put(
+            Cf::kPartnerReferrals,
+            PartnerReferralKey(referral.partner_id(), referral.partner_referral_id()), *raw);
+        !s.ok()) {
+      return s;
+    }
   }
   MarkChanged();
-  return txn_->Put(Cf::kCaseIndex, IndexPrefix('x', referral.sender_organisation_id()) + *raw, "");
+  return absl::OkStatus();
+}
+
+absl::Status CaseScope::QueueForPartner(v1::PartnerOutboxRecord message) {
+  message.set_next_attempt_micros(now_micros_);
+  std::string key;
+  keys::AppendU64(&key, static_cast<uint64_t>(now_micros_));
+  key += NewRawId();
+  return txn_->Put(Cf::kPartnerOutbox, key, message.SerializeAsString());
+}
+
+absl::Status CaseScope::DequeueForPartner(absl::string_view outbox_key) {
+  return txn_->Delete(Cf::kPartnerOutbox, outbox_key);
 }
 
 void CaseScope::Disclose(google::protobuf::Message* response) {
@@ -433,6 +471,22 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
     AuditDenial(ctx, "", audit_action);
     return absl::PermissionDeniedError("your roles may not open cases");
   }
+  return OpenNewCase(ctx, ctx.principal.organisation_id, classes, audit_action, work);
+}
+
+absl::StatusOr<v1::CaseRecord> CaseDoor::ReceiveCase(const RequestContext& ctx,
+                                                     absl::string_view owner_organisation_id,
+                                                     ClassSet classes,
+                                                     absl::string_view audit_action,
+                                                     const Work& work) {
+  return OpenNewCase(ctx, owner_organisation_id, classes, audit_action, work);
+}
+
+absl::StatusOr<v1::CaseRecord> CaseDoor::OpenNewCase(const RequestContext& ctx,
+                                                     absl::string_view owner_organisation_id,
+                                                     ClassSet classes,
+                                                     absl::string_view audit_action,
+                                                     const Work& work) {
   CaseScope scope;
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   scope.txn_ = txn.get();
@@ -444,7 +498,7 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
   scope.visible_ = classes;
   int64_t now = absl::ToUnixMicros(clock_->Now());
   scope.record_.set_id(scope.raw_id_);
-  scope.record_.set_owning_organisation_id(ctx.principal.organisation_id);
+  scope.record_.set_owning_organisation_id(std::string(owner_organisation_id));
   scope.record_.set_status(v1::CASE_STATUS_OPEN);
   scope.record_.set_identification_status(v1::IDENTIFICATION_STATUS_POTENTIAL_VICTIM);
   scope.record_.set_create_time_micros(now);
@@ -549,6 +603,20 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
 
 absl::Status CaseDoor::WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
                                                absl::string_view audit_action, const Work& work) {
+  // The party's right to act comes from the referral rules; the scope may
+  // write what the referral needs and discloses nothing.
+  return WithCaseForReferral(ctx, case_id, std::nullopt, audit_action, work);
+}
+
+absl::Status CaseDoor::WithCaseForPartner(const RequestContext& ctx, absl::string_view case_id,
+                                          ClassSet data_scope, absl::string_view audit_action,
+                                          const Work& work) {
+  return WithCaseForReferral(ctx, case_id, data_scope, audit_action, work);
+}
+
+absl::Status CaseDoor::WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,
+                                           std::optional<ClassSet> readable,
+                                           absl::string_view audit_action, const Work& work) {
   absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
   if (!raw_id.ok()) return raw_id.status();
   std::unique_ptr<storage::Txn> txn = store_->Begin();
@@ -559,15 +627,25 @@ absl::Status CaseDoor::WithCaseAsReferralParty(const RequestContext& ctx, absl::
       scope.record_.status() == v1::CASE_STATUS_ERASED) {
     return NotFoundCase();
   }
-  // The party's right to act comes from the referral rules; the scope may
-  // write what the referral needs and discloses nothing.
-  if (absl::Status p = Prepare(*txn, ctx, *raw_id, ClassSet::All(), &scope); !p.ok()) return p;
-  scope.write_only_ = true;
+  if (absl::Status p = Prepare(*txn, ctx, *raw_id, readable.value_or(ClassSet::All()), &scope);
+      !p.ok()) {
+    return p;
+  }
+  scope.write_only_ = !readable.has_value();
   absl::Status s = work(scope);
-  scope.disclosed_ = ClassSet();  // it saw nothing
+  if (scope.write_only_) scope.disclosed_ = ClassSet();  // it saw nothing
   if (s.ok()) s = Finish(*txn, scope, audit_action);
   if (!s.ok()) return s;
   return store_->Commit(std::move(txn));
+}
+
+absl::StatusOr<std::optional<v1::Referral>> CaseDoor::FindReferralFromPartner(
+    absl::string_view partner_id, absl::string_view partner_referral_id) {
+  absl::StatusOr<std::optional<std::string>> raw =
+      store_->Get(Cf::kPartnerReferrals, PartnerReferralKey(partner_id, partner_referral_id));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<v1::Referral>();
+  return FindReferral(ToHex(**raw));
 }
 
 absl::StatusOr<std::optional<v1::Referral>> CaseDoor::FindReferral(absl::string_view referral_id) {

@@ -71,6 +71,8 @@ struct CaseQuery {
 // 'o' owning organisation, 'a' assignee, 'd' deadline; 'g' grantee keys are
 // written with grants.
 std::string IndexPrefix(char tag, absl::string_view id);
+// Key in Cf::kPartnerReferrals of a referral as a partner mechanism knows it.
+std::string PartnerReferralKey(absl::string_view partner_id, absl::string_view partner_referral_id);
 std::set<std::string> CaseIndexKeys(const haven::v1::CaseRecord& record);
 
 // A case as one caller may use it, inside one transaction.
@@ -146,8 +148,14 @@ class CaseScope {
   // A referral of this case as stored now, read in this transaction.
   absl::StatusOr<haven::v1::Referral> FindReferral(absl::string_view referral_id);
   // Writes a referral of this case to the referral directory, with its
-  // inbox and outbox index entries.
+  // inbox and outbox index entries (and, for a transnational one, the
+  // partner's id for it).
   absl::Status PutReferral(const haven::v1::Referral& referral);
+  // Queues a message for a partner mechanism in this transaction (ids only;
+  // the delivery worker sends it). Due at once.
+  absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message);
+  // Removes a delivered message from the queue in this transaction.
+  absl::Status DequeueForPartner(absl::string_view outbox_key);
   // Names the lawful basis of a disclosure without consent in this
   // passage's audit entry.
   void set_lawful_basis(absl::string_view basis) { lawful_basis_ = std::string(basis); }
@@ -222,9 +230,28 @@ class CaseDoor {
   absl::Status WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
                                        absl::string_view audit_action, const Work& work);
 
+  // Runs `work` on a case to build a referral packet for a partner
+  // mechanism; the caller has checked that the referral was sent. The scope
+  // sees and discloses only `data_scope`, the referral's scope. Audited.
+  absl::Status WithCaseForPartner(const RequestContext& ctx, absl::string_view case_id,
+                                  ClassSet data_scope, absl::string_view audit_action,
+                                  const Work& work);
+
+  // Opens a new case owned by `owner_organisation_id` for a referral that
+  // a partner mechanism (the caller, authenticated by its certificate) sent;
+  // `work` may write `classes`, the referral's scope.
+  absl::StatusOr<haven::v1::CaseRecord> ReceiveCase(const RequestContext& ctx,
+                                                    absl::string_view owner_organisation_id,
+                                                    ClassSet classes,
+                                                    absl::string_view audit_action,
+                                                    const Work& work);
+
   // A referral from the directory; nullopt when there is none. Holds no
   // personal data.
   absl::StatusOr<std::optional<haven::v1::Referral>> FindReferral(absl::string_view referral_id);
+  // The referral that a partner mechanism knows as `partner_referral_id`.
+  absl::StatusOr<std::optional<haven::v1::Referral>> FindReferralFromPartner(
+      absl::string_view partner_id, absl::string_view partner_referral_id);
   // Referrals to (inbox) or from (outbox) an organisation, in id order
   // after `after_id`, until `visit` returns false.
   absl::Status ScanReferrals(bool inbox, absl::string_view organisation_id,
@@ -264,6 +291,16 @@ class CaseDoor {
 
  private:
   friend class CaseScope;
+  absl::StatusOr<haven::v1::CaseRecord> OpenNewCase(const RequestContext& ctx,
+                                                    absl::string_view owner_organisation_id,
+                                                    ClassSet classes,
+                                                    absl::string_view audit_action,
+                                                    const Work& work);
+  // A passage for a referral's party: write-only when `readable` is empty,
+  // else seeing just those classes.
+  absl::Status WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,
+                                   std::optional<ClassSet> readable,
+                                   absl::string_view audit_action, const Work& work);
   void AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
                    absl::string_view audit_action);
   // Loads the case and decides; when allowed, makes `scope` ready.

@@ -20,6 +20,9 @@ struct Principal {
   // Logged in with a one-time password not yet changed: may only change it.
   bool password_change_required = false;
   std::string session_key;  // SHA-256 of the session token; empty for certificates
+  // Set for a partner mechanism in another country (id "partner/<id>", no
+  // organisation here, no roles): it may only use PartnerService.
+  std::string partner_id;
 
   bool HasRole(haven::v1::Role role) const {
     for (haven::v1::Role r : roles) {

@@ -19,25 +19,7 @@ void ServiceTest::SetUp() {
   dir_ = tmpl;
   ASSERT_TRUE(crypto::KeyRing::CreateKeyFile(dir_ + "/master.key").ok());
   env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-
-  v1::ServerConfig config;
-  config.set_data_dir("/haven-db");  // inside the memory env
-  config.set_master_key_file(dir_ + "/master.key");
-  config.set_listen_address("127.0.0.1:0");
-  config.set_audit_checkpoint_interval(16);
-  Configure(&config);
-  auto finished = server::Finish(config);
-  ASSERT_TRUE(finished.ok()) << finished.status();
-  server::HavenServer::Options options;
-  options.clock = &clock_;
-  options.env = env_.get();
-  auto started = server::HavenServer::Start(*finished, options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  server_ = *std::move(started);
-  channel_ = server_->InProcessChannel();
-  admin_ = v1::AdminService::NewStub(channel_);
-  cases_ = v1::CaseService::NewStub(channel_);
-  audit_ = v1::AuditService::NewStub(channel_);
+  ASSERT_NO_FATAL_FAILURE(StartServer());
 
   auto boot = server_->accounts().Bootstrap("Mechanism administration", "admin");
   ASSERT_TRUE(boot.ok() && boot->created);
@@ -54,6 +36,37 @@ void ServiceTest::SetUp() {
   v1::WhoAmIResponse me;
   ASSERT_TRUE(admin_->WhoAmI(As(administrator_).get(), v1::WhoAmIRequest(), &me).ok());
   administrator_.user_id = me.principal_id();
+}
+
+void ServiceTest::StartServer() {
+  v1::ServerConfig config;
+  config.set_data_dir("/haven-db");  // inside the memory env
+  config.set_master_key_file(dir_ + "/master.key");
+  config.set_listen_address("127.0.0.1:0");
+  config.set_audit_checkpoint_interval(16);
+  Configure(&config);
+  auto finished = server::Finish(config);
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  server::HavenServer::Options options;
+  options.clock = &clock_;
+  options.env = env_.get();
+  options.partner_worker = false;  // tests deliver explicitly, on the manual clock
+  auto started = server::HavenServer::Start(*finished, options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = *std::move(started);
+  channel_ = server_->InProcessChannel();
+  admin_ = v1::AdminService::NewStub(channel_);
+  cases_ = v1::CaseService::NewStub(channel_);
+  audit_ = v1::AuditService::NewStub(channel_);
+}
+
+void ServiceTest::RestartServer() {
+  admin_.reset();
+  cases_.reset();
+  audit_.reset();
+  channel_.reset();
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartServer());
 }
 
 void ServiceTest::TearDown() {

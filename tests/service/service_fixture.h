@@ -32,6 +32,9 @@ class ServiceTest : public ::testing::Test {
   void TearDown() override;
   // Adjusts the server's configuration before it starts.
   virtual void Configure(haven::v1::ServerConfig*) {}
+  // Stops the server and starts it again on the same store and clock, with
+  // the configuration Configure gives now.
+  void RestartServer();
 
   // A context that calls as `actor` (no credentials when token is empty).
   std::unique_ptr<grpc::ClientContext> As(const Actor& actor,
@@ -50,6 +53,8 @@ class ServiceTest : public ::testing::Test {
   // The newest audit entry.
   haven::v1::AuditEntry LastAudit();
   uint64_t AuditSequence();
+
+  void StartServer();
 
   ManualClock clock_;
   std::unique_ptr<rocksdb::Env> env_;

@@ -1,0 +1,36 @@
+// PartnerDesk: what partner mechanisms abroad send. A referral packet
+// becomes a case and a referral in the inbox configured for that partner;
+// a status change moves a referral shared with it. Thread-safe.
+#ifndef HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_
+#define HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_
+
+#include "absl/status/statusor.h"
+#include "haven/v1/partner.pb.h"
+#include "services/common/partners.h"
+#include "storage/access/accounts.h"
+#include "storage/access/case_door.h"
+
+namespace haven::referral {
+
+class PartnerDesk {
+ public:
+  PartnerDesk(access::CaseDoor* door, const access::Accounts* accounts,
+              const services::Partners* partners, const Clock* clock)
+      : door_(door), accounts_(accounts), partners_(partners), clock_(clock) {}
+
+  // `ctx` is a partner's (principal.partner_id set).
+  absl::StatusOr<haven::v1::ReferralReceipt> Receive(const access::RequestContext& ctx,
+                                                     const haven::v1::ReferralPacket& packet);
+  absl::StatusOr<haven::v1::PartnerReferralUpdateResponse> Update(
+      const access::RequestContext& ctx, const haven::v1::PartnerReferralUpdate& update);
+
+ private:
+  access::CaseDoor* door_;
+  const access::Accounts* accounts_;
+  const services::Partners* partners_;
+  const Clock* clock_;
+};
+
+}  // namespace haven::referral
+
+#endif  // HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_

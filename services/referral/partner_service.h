@@ -1,0 +1,28 @@
+// PartnerServiceImpl: the gRPC face of PartnerService, for partner
+// mechanisms abroad; thin handlers over the PartnerDesk.
+#ifndef HAVEN_SERVICES_REFERRAL_PARTNER_SERVICE_H_
+#define HAVEN_SERVICES_REFERRAL_PARTNER_SERVICE_H_
+
+#include "haven/v1/partner.grpc.pb.h"
+#include "services/common/authenticator.h"
+#include "services/common/handler.h"
+#include "services/referral/partner_desk.h"
+
+namespace haven::referral {
+
+class PartnerServiceImpl final : public haven::v1::PartnerService::Service {
+ public:
+  PartnerServiceImpl(const services::Authenticator* auth, PartnerDesk desk)
+      : auth_(auth), desk_(desk) {}
+
+  HAVEN_RPC(ReceiveReferral, ReferralPacket, ReferralReceipt)
+  HAVEN_RPC(UpdateReferral, PartnerReferralUpdate, PartnerReferralUpdateResponse)
+
+ private:
+  const services::Authenticator* auth_;
+  PartnerDesk desk_;
+};
+
+}  // namespace haven::referral
+
+#endif  // HAVEN_SERVICES_REFERRAL_PARTNER_SERVICE_H_
