@@ -1678,7 +1678,11 @@ int ReferralCreate(const GlobalOptions& options, const Flags& flags) {
   v1::CreateReferralRequest request;
   v1::Referral* referral = request.mutable_referral();
   referral->set_case_id(flags.args[0]);
-  referral->set_receiver_organisation_id(flags.Required("to"));
+  if (flags.Has("to") == flags.Has("partner")) {
+    throw UsageError("name the receiver: --to ORG_ID, or --partner ID for a mechanism abroad");
+  }
+  referral->set_receiver_organisation_id(flags.Get("to"));
+  referral->set_partner_id(flags.Get("partner"));
   referral->set_purpose(
       ParseName(kReferralPurposes, "referral purpose", flags.Required("purpose")));
   referral->set_urgency(ParseName(kUrgencies, "urgency", flags.Required("urgency")));
@@ -1733,8 +1737,11 @@ int ListReferrals(const GlobalOptions& options, const Flags& flags,
   ForEachPage(session, session.referrals(), method, request, UINT64_MAX,
               [&](const v1::ListReferralsResponse& response, uint64_t) {
                 for (const v1::Referral& r : response.referrals()) {
-                  table.Add({r.id(), r.case_id(), r.sender_organisation_id(),
-                             r.receiver_organisation_id(),
+                  const std::string abroad = r.partner_id().empty() ? "" : "partner " + r.partner_id();
+                  table.Add({r.id(), r.case_id(),
+                             r.sender_organisation_id().empty() ? abroad : r.sender_organisation_id(),
+                             r.receiver_organisation_id().empty() ? abroad
+                                                                  : r.receiver_organisation_id(),
                              NameOf(kReferralPurposes, r.purpose()),
                              NameOf(kUrgencies, r.urgency()),
                              NameOf(kReferralStatuses, r.status()),
@@ -1788,7 +1795,9 @@ int ReferralFigures(const GlobalOptions& options, const Flags&) {
     return std::string(buffer);
   };
   for (const v1::ReferralFigures& f : response.figures()) {
-    table.Add({f.receiver_organisation_id(), absl::StrCat(f.sent()),
+    table.Add({f.receiver_partner_id().empty() ? f.receiver_organisation_id()
+                                               : "partner " + f.receiver_partner_id(),
+               absl::StrCat(f.sent()),
                absl::StrCat(f.acknowledged()), absl::StrCat(f.accepted()),
                absl::StrCat(f.declined()), absl::StrCat(f.expired()),
                fixed(f.acceptance_rate() * 100) + "%", fixed(f.mean_hours_to_acknowledge()),
@@ -1873,6 +1882,19 @@ int HotlineDashboard(const GlobalOptions& options, const Flags& flags) {
   add("channel", response.by_channel());
   add("category", response.by_category());
   add("language", response.by_language());
+  table.Print();
+  return 0;
+}
+
+int ReferralPartners(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  v1::ListPartnersResponse response;
+  session.Call(session.referrals(), &ReferralStub::ListPartners, v1::ListPartnersRequest(),
+               &response);
+  Table table({"ID", "COUNTRY", "NAME"});
+  for (const v1::PartnerMechanism& p : response.partners()) {
+    table.Add({p.id(), p.country(), p.display_name()});
+  }
   table.Print();
   return 0;
 }

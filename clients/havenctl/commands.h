@@ -128,6 +128,7 @@ int ReferralCancel(const GlobalOptions& options, const Flags& flags);
 int ReferralInbox(const GlobalOptions& options, const Flags& flags);
 int ReferralOutbox(const GlobalOptions& options, const Flags& flags);
 int ReferralFigures(const GlobalOptions& options, const Flags& flags);
+int ReferralPartners(const GlobalOptions& options, const Flags& flags);
 
 int HotlineLog(const GlobalOptions& options, const Flags& flags);
 int HotlineCallbacks(const GlobalOptions& options, const Flags& flags);

@@ -161,11 +161,13 @@ const std::vector<Command>& Commands() {
        IdentDue},
 
       {"referral create",
-       "referral create CASE_ID --to ORG_ID --purpose REFERRAL --urgency URGENCY "
-       "--deadline TIME --scope CLASS... --basis BASIS [--access-until TIME] "
-       "[--reason TEXT]",
-       "Draft a referral of a case to another organisation.",
+       "referral create CASE_ID (--to ORG_ID | --partner ID) --purpose REFERRAL "
+       "--urgency URGENCY --deadline TIME --scope CLASS... --basis BASIS "
+       "[--access-until TIME] [--reason TEXT]",
+       "Draft a referral of a case to another organisation, or to a partner mechanism "
+       "abroad (see `referral partners`).",
        {{"to", true, false},
+        {"partner", true, false},
         {"purpose", true, false},
         {"urgency", true, false},
         {"deadline", true, false},
@@ -197,6 +199,8 @@ const std::vector<Command>& Commands() {
        {{"overdue", false, false}, {"status", true, false}}, 0, ReferralOutbox},
       {"referral figures", "referral figures",
        "Outcomes of your organisation's referrals, per receiver.", {}, 0, ReferralFigures},
+      {"referral partners", "referral partners",
+       "Partner mechanisms abroad that referrals can go to.", {}, 0, ReferralPartners},
 
       {"hotline log",
        "hotline log --channel CHANNEL --category CATEGORY [--language TAG] "

@@ -114,14 +114,17 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
 
   // A packet delivered before (the sender retried after a lost answer) gets
   // the same receipt.
-  absl::StatusOr<std::optional<v1::Referral>> known =
-      door_->FindReferralFromPartner(partner_id, packet.referral_id());
-  if (!known.ok()) return known.status();
   v1::ReferralReceipt receipt;
-  if (known->has_value()) {
-    receipt.set_referral_id((*known)->id());
-    return receipt;
-  }
+  auto known_receipt = [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::optional<v1::Referral>> known =
+        door_->FindReferralFromPartner(partner_id, packet.referral_id());
+    if (!known.ok()) return known.status();
+    if (known->has_value()) receipt.set_referral_id((*known)->id());
+    return known->has_value();
+  };
+  absl::StatusOr<bool> known = known_receipt();
+  if (!known.ok()) return known.status();
+  if (*known) return receipt;
 
   // Only the scope (and the administrative facts, which name no one) is
   // kept, whatever else the packet holds.
@@ -171,6 +174,11 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
         }
         return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "received"));
       });
+  if (absl::IsAlreadyExists(opened.status())) {  // the same packet, delivered meanwhile
+    known = known_receipt();
+    if (!known.ok()) return known.status();
+    if (*known) return receipt;
+  }
   if (!opened.ok()) return opened.status();
   return receipt;
 }

@@ -357,12 +357,17 @@ absl::Status CaseScope::PutReferral(const v1::Referral& referral) {
     }
   }
   if (!referral.partner_id().empty() && !referral.partner_referral_id().empty()) {
-    if (absl::Status s = txn_->Put(
-            Cf::kPartnerReferrals,
-            PartnerReferralKey(referral.partner_id(), referral.partner_referral_id()), *raw);
-        !s.ok()) {
-      return s;
+    // Locked, so that a partner's packet delivered twice at once makes one
+    // referral, not two.
+    const std::string key =
+        PartnerReferralKey(referral.partner_id(), referral.partner_referral_id());
+    absl::StatusOr<std::optional<std::string>> known =
+        txn_->GetForUpdate(Cf::kPartnerReferrals, key);
+    if (!known.ok()) return known.status();
+    if (known->has_value() && **known != *raw) {
+      return absl::AlreadyExistsError("the partner's referral is here already");
     }
+    if (absl::Status s = txn_->Put(Cf::kPartnerReferrals, key, *raw); !s.ok()) return s;
   }
   MarkChanged();
   return absl::OkStatus();

@@ -16,6 +16,7 @@
 #include "haven/v1/common.pb.h"
 #include "haven/v1/hotline.pb.h"
 #include "haven/v1/identification.pb.h"
+#include "haven/v1/partner.pb.h"
 #include "haven/v1/records.pb.h"
 #include "haven/v1/referral.pb.h"
 #include "storage/access/redaction.h"
@@ -77,7 +78,9 @@ std::vector<const Descriptor*> ClassifiedMessages() {
         haven::v1::Referral::descriptor(), haven::v1::Screening::descriptor(),
         haven::v1::Identification::descriptor(), haven::v1::Decision::descriptor(),
         haven::v1::Guardian::descriptor(), haven::v1::BestInterestsAssessment::descriptor(),
-        haven::v1::Proceeding::descriptor(), haven::v1::IndicatorSet::descriptor()}) {
+        haven::v1::Proceeding::descriptor(), haven::v1::IndicatorSet::descriptor(),
+        haven::v1::PartnerMechanism::descriptor(), haven::v1::ReferralPacket::descriptor(),
+        haven::v1::ReferralReceipt::descriptor(), haven::v1::PartnerReferralUpdate::descriptor()}) {
     types.push_back(d);
   }
   return types;
