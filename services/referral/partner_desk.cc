@@ -16,34 +16,13 @@ using access::CaseScope;
 using access::ClassSet;
 using access::RecordKind;
 
-constexpr absl::Duration kMaxResponseTime = absl::Hours(24 * 90);
-
-absl::StatusOr<ClassSet> ScopeOf(const v1::ReferralPacket& packet) {
-  ClassSet scope;
-  for (int c : packet.data_scope()) {
-    if (!v1::ConfidentialityClass_IsValid(c) || c == v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
-      return absl::InvalidArgumentError("data_scope holds an unknown class");
-    }
-    scope.Add(static_cast<v1::ConfidentialityClass>(c));
-  }
-  if (scope.empty()) return absl::InvalidArgumentError("data_scope needs at least one class");
-  return scope;
-}
-
 absl::Status CheckPacket(const v1::ReferralPacket& packet, absl::Time now) {
   if (absl::StatusOr<std::string> id = ParseId(packet.referral_id(), "referral_id"); !id.ok()) {
     return id.status();
   }
-  if (!v1::ReferralPurpose_IsValid(packet.purpose()) ||
-      packet.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
-    return absl::InvalidArgumentError("purpose must be a known referral purpose");
-  }
-  if (!v1::Urgency_IsValid(packet.urgency()) || packet.urgency() == v1::URGENCY_UNSPECIFIED) {
-    return absl::InvalidArgumentError("urgency must be ROUTINE, URGENT or EMERGENCY");
-  }
-  if (!v1::LawfulBasis_IsValid(packet.lawful_basis()) ||
-      packet.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
-    return absl::InvalidArgumentError("lawful_basis is required");
+  if (absl::Status s = CheckTerms(packet.purpose(), packet.urgency(), packet.lawful_basis());
+      !s.ok()) {
+    return s;
   }
   const absl::Time deadline = FromTimestamp(packet.response_deadline());
   if (deadline > now + kMaxResponseTime) {
@@ -104,7 +83,7 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
   if (partner == nullptr) return absl::UnauthenticatedError("not a partner mechanism");
   const absl::Time now = clock_->Now();
   if (absl::Status s = CheckPacket(packet, now); !s.ok()) return s;
-  absl::StatusOr<ClassSet> scope_classes = ScopeOf(packet);
+  absl::StatusOr<ClassSet> scope_classes = ScopeOf(packet.data_scope());
   if (!scope_classes.ok()) return scope_classes.status();
   const absl::Status no_inbox = absl::FailedPreconditionError(
       "this mechanism has no inbox for your referrals yet; ask its administrators to set "

@@ -15,7 +15,6 @@ namespace v1 = haven::v1;
 using access::CaseScope;
 
 constexpr size_t kMaxText = 4000;
-constexpr absl::Duration kMaxResponseTime = absl::Hours(24 * 90);
 constexpr absl::Duration kDefaultAccess = absl::Hours(24 * 90);
 constexpr absl::Duration kMaxAccess = absl::Hours(24 * 366);
 
@@ -92,6 +91,31 @@ v1::ConsentPurpose ConsentNeeded(v1::ReferralPurpose purpose, v1::OrganisationTy
   return v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS;
 }
 
+absl::Status CheckTerms(int purpose, int urgency, int lawful_basis) {
+  if (!v1::ReferralPurpose_IsValid(purpose) || purpose == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("purpose must be a known referral purpose");
+  }
+  if (!v1::Urgency_IsValid(urgency) || urgency == v1::URGENCY_UNSPECIFIED) {
+    return absl::InvalidArgumentError("urgency must be ROUTINE, URGENT or EMERGENCY");
+  }
+  if (!v1::LawfulBasis_IsValid(lawful_basis) || lawful_basis == v1::LAWFUL_BASIS_UNSPECIFIED) {
+    return absl::InvalidArgumentError("lawful_basis is required: CONSENT or a basis that needs none");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<access::ClassSet> ScopeOf(const google::protobuf::RepeatedField<int>& data_scope) {
+  access::ClassSet scope;
+  for (int c : data_scope) {
+    if (!v1::ConfidentialityClass_IsValid(c) || c == v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
+      return absl::InvalidArgumentError("data_scope holds an unknown class");
+    }
+    scope.Add(static_cast<v1::ConfidentialityClass>(c));
+  }
+  if (scope.empty()) return absl::InvalidArgumentError("data_scope needs at least one class");
+  return scope;
+}
+
 v1::Referral AsOf(v1::Referral referral, absl::Time now) {
   if (IsOpen(referral.status()) && FromTimestamp(referral.response_deadline()) < now) {
     referral.set_status(v1::REFERRAL_STATUS_EXPIRED);
@@ -123,24 +147,11 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
       return absl::InvalidArgumentError("a referral goes to another organisation");
     }
   }
-  if (!v1::ReferralPurpose_IsValid(in.purpose()) || in.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
-    return absl::InvalidArgumentError("purpose must be a known referral purpose");
+  if (absl::Status s = CheckTerms(in.purpose(), in.urgency(), in.lawful_basis()); !s.ok()) {
+    return s;
   }
-  if (!v1::Urgency_IsValid(in.urgency()) || in.urgency() == v1::URGENCY_UNSPECIFIED) {
-    return absl::InvalidArgumentError("urgency must be ROUTINE, URGENT or EMERGENCY");
-  }
-  if (!v1::LawfulBasis_IsValid(in.lawful_basis()) ||
-      in.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
-    return absl::InvalidArgumentError("lawful_basis is required: CONSENT or a basis that needs none");
-  }
-  access::ClassSet scope_classes;
-  for (int c : in.data_scope()) {
-    if (!v1::ConfidentialityClass_IsValid(c) || c == v1::CONFIDENTIALITY_CLASS_UNSPECIFIED) {
-      return absl::InvalidArgumentError("data_scope holds an unknown class");
-    }
-    scope_classes.Add(static_cast<v1::ConfidentialityClass>(c));
-  }
-  if (scope_classes.empty()) return absl::InvalidArgumentError("data_scope needs at least one class");
+  absl::StatusOr<access::ClassSet> scope_classes = ScopeOf(in.data_scope());
+  if (!scope_classes.ok()) return scope_classes.status();
   const absl::Time now = clock_->Now();
   const absl::Time deadline = FromTimestamp(in.response_deadline());
   if (deadline <= now || deadline > now + kMaxResponseTime) {
@@ -157,7 +168,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
   absl::Status s = door_->WithCase(
       ctx, in.case_id(), v1::CASE_ACTION_SHARE, "referral.create",
       [&](CaseScope& scope) -> absl::Status {
-        if (!scope.visible().ContainsAll(scope_classes)) {
+        if (!scope.visible().ContainsAll(*scope_classes)) {
           return absl::PermissionDeniedError("data_scope holds classes you cannot see yourself");
         }
         v1::Referral r;
@@ -170,7 +181,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
         r.set_urgency(in.urgency());
         r.set_status(v1::REFERRAL_STATUS_DRAFT);
         *r.mutable_response_deadline() = ToTimestamp(deadline);
-        for (auto c : scope_classes.ToVector()) r.add_data_scope(c);
+        for (auto c : scope_classes->ToVector()) r.add_data_scope(c);
         r.set_lawful_basis(in.lawful_basis());
         *r.mutable_access_until() = ToTimestamp(access_until);
         r.set_created_by(ctx.principal.id);

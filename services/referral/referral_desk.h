@@ -23,6 +23,16 @@ haven::v1::ConsentPurpose ConsentNeeded(haven::v1::ReferralPurpose purpose,
 // when its lawful basis is consent.
 std::vector<haven::v1::ConsentPurpose> ConsentsNeededAbroad(haven::v1::ReferralPurpose purpose);
 
+// The longest a receiver may be given to answer.
+inline constexpr absl::Duration kMaxResponseTime = absl::Hours(24 * 90);
+
+// INVALID_ARGUMENT naming the first of a referral's terms that is missing
+// or unknown.
+absl::Status CheckTerms(int purpose, int urgency, int lawful_basis);
+// The classes of a data scope; INVALID_ARGUMENT when one is unknown or
+// there is none.
+absl::StatusOr<access::ClassSet> ScopeOf(const google::protobuf::RepeatedField<int>& data_scope);
+
 // Whether a referral is waiting for the receiver's answer.
 bool IsOpen(haven::v1::ReferralStatus status);
 // "referral <id> <what> (<purpose>, to <receiver>)": Haven's own words, ids

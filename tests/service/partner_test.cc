@@ -105,16 +105,7 @@ class PartnerTest : public ServiceTest {
     ServiceTest::TearDown();
   }
 
-  void Consent(v1::ConsentPurpose purpose) {
-    v1::RecordConsentRequest req;
-    req.set_case_id(case_.id());
-    req.mutable_consent()->set_purpose(purpose);
-    req.mutable_consent()->set_given(true);
-    req.mutable_consent()->set_language("en");
-    req.mutable_consent()->set_notes("Explained with an interpreter");
-    v1::Consent out;
-    ASSERT_TRUE(cases_->RecordConsent(As(caseworker_).get(), req, &out).ok());
-  }
+  void Consent(v1::ConsentPurpose purpose) { GiveConsent(caseworker_, case_.id(), purpose); }
 
   grpc::Status Draft(std::vector<v1::ConfidentialityClass> scope, v1::Referral* out,
                      absl::Duration deadline = absl::Hours(6)) {

@@ -60,15 +60,7 @@ class ReferralTest : public ServiceTest {
     return (referrals_.get()->*rpc)(As(actor).get(), req, out ? out : &ignored);
   }
 
-  void Consent(v1::ConsentPurpose purpose) {
-    v1::RecordConsentRequest req;
-    req.set_case_id(case_.id());
-    req.mutable_consent()->set_purpose(purpose);
-    req.mutable_consent()->set_given(true);
-    req.mutable_consent()->set_language("en");
-    v1::Consent out;
-    ASSERT_TRUE(cases_->RecordConsent(As(caseworker_).get(), req, &out).ok());
-  }
+  void Consent(v1::ConsentPurpose purpose) { GiveConsent(caseworker_, case_.id(), purpose); }
 
   grpc::Status ReadCase(const Actor& actor, v1::Case* out) {
     v1::GetCaseRequest req;

@@ -160,6 +160,19 @@ v1::Case ServiceTest::CreateCase(const Actor& actor, const std::string& given_na
   return created;
 }
 
+void ServiceTest::GiveConsent(const Actor& actor, const std::string& case_id,
+                              v1::ConsentPurpose purpose) {
+  v1::RecordConsentRequest req;
+  req.set_case_id(case_id);
+  req.mutable_consent()->set_purpose(purpose);
+  req.mutable_consent()->set_given(true);
+  req.mutable_consent()->set_language("en");
+  req.mutable_consent()->set_notes("Explained with an interpreter");
+  v1::Consent out;
+  grpc::Status s = cases_->RecordConsent(As(actor).get(), req, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
 uint64_t ServiceTest::AuditSequence() { return server_->store().last_audit_sequence(); }
 
 v1::AuditEntry ServiceTest::LastAudit() {

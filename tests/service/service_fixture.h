@@ -50,6 +50,11 @@ class ServiceTest : public ::testing::Test {
   // Creates a case as `actor`; fails the test on error.
   haven::v1::Case CreateCase(const Actor& actor, const std::string& given_name = "Amina");
 
+  // Records, as `actor`, the subject's consent (explained in English, with a
+  // narrative note) for `purpose`; fails the test on error.
+  void GiveConsent(const Actor& actor, const std::string& case_id,
+                   haven::v1::ConsentPurpose purpose);
+
   // The newest audit entry.
   haven::v1::AuditEntry LastAudit();
   uint64_t AuditSequence();
