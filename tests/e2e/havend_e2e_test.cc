@@ -21,10 +21,6 @@ namespace {
 namespace v1 = haven::v1;
 using grpc::StatusCode;
 
-// Letters that never occur in hex ids or in havend's JSON keys, so that a
-// canary made of them cannot be matched by chance.
-constexpr char kCanaryAlphabet[] = "GHJKLMNPQRSTVWXYZ";
-
 class HavendTest : public ::testing::Test {
  protected:
   // A fresh havend: init, start, and its administrator activated.
@@ -510,57 +506,26 @@ TEST_F(HavendTest, BadInputGetsSpecificCodeAndWritesNothing) {
 
 // ---------------------------------------------------------------- 5
 
-// A CA, a server certificate for 127.0.0.1/localhost, client certificates
-// "client" and "unregistered" from that CA and "stranger" from another CA,
-// and client.sha256 (hex SHA-256 of client.crt's DER encoding).
-void MakeCertificates(const std::string& dir) {
-  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-  std::string script = "set -e; cd '" + dir + "'\n";
-  script += "openssl req -x509 " + key + " -keyout ca.key -out ca.crt -subj '/CN=Haven E2E CA' -days 2\n";
-  script += "openssl req -x509 " + key + " -keyout other-ca.key -out other-ca.crt -subj '/CN=Unknown CA' -days 2\n";
-  script += "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > server.ext\n";
-  script += "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n";
-  auto issue = [&](const std::string& name, const std::string& ca, const std::string& ext) {
-    return "openssl req " + key + " -keyout " + name + ".key -out " + name + ".csr -subj '/CN=" +
-           name + "'\nopenssl x509 -req -in " + name + ".csr -CA " + ca + ".crt -CAkey " + ca +
-           ".key -CAcreateserial -out " + name + ".crt -days 2 -extfile " + ext + "\n";
-  };
-  script += issue("server", "ca", "server.ext");
-  script += issue("client", "ca", "client.ext");
-  script += issue("unregistered", "ca", "client.ext");
-  script += issue("stranger", "other-ca", "client.ext");
-  script += "cp ca.crt client-ca.crt\n";
-  script += "openssl x509 -in client.crt -outform der | sha256sum | cut -d' ' -f1 > client.sha256\n";
-  {
-    std::ofstream out(dir + "/make-certs.sh");
-    out << script;
-  }
-  ASSERT_EQ(RunShell("sh '" + dir + "/make-certs.sh' > '" + dir + "/openssl.out' 2>&1"), 0)
-      << ReadFile(dir + "/openssl.out");
-}
-
-std::shared_ptr<grpc::Channel> MtlsChannel(const HavendProcess& havend, const std::string& cert) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadFile(havend.path("ca.crt"));
-  options.pem_private_key = ReadFile(havend.path(cert + ".key"));
-  options.pem_cert_chain = ReadFile(havend.path(cert + ".crt"));
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("localhost");
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(havend.mtls_port()),
-                                   grpc::SslCredentials(options), args);
-}
-
 TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
   havend_ = std::make_unique<HavendProcess>(
       "mtls_listen_address: \"127.0.0.1:0\"\n"
       "mtls { certificate_file: \"server.crt\" private_key_file: \"server.key\" "
-      "client_ca_file: \"client-ca.crt\" }");
-  ASSERT_NO_FATAL_FAILURE(MakeCertificates(havend_->dir()));
+      "client_ca_file: \"ca.crt\" }");
+  // A server certificate, "client" and "unregistered" from the server's CA,
+  // and "stranger" from a CA the server does not know.
+  ASSERT_NO_FATAL_FAILURE(MakeCertificates(havend_->dir(), {"ca", "other-ca"},
+                                           {{"server", "ca", CertificateUse::kServer},
+                                            {"client", "ca", CertificateUse::kClient},
+                                            {"unregistered", "ca", CertificateUse::kClient},
+                                            {"stranger", "other-ca", CertificateUse::kClient}}));
   ASSERT_NO_FATAL_FAILURE(havend_->Init());
   ASSERT_NO_FATAL_FAILURE(Restart());
   ASSERT_GT(havend_->mtls_port(), 0);
   ASSERT_NO_FATAL_FAILURE(SetUpAdministrator(*havend_, *client_, &admin_));
+  // A channel to the mTLS listener presenting one of those certificates.
+  auto channel_as = [&](const std::string& cert) {
+    return MtlsChannel(havend_->mtls_port(), havend_->path(cert), havend_->path("ca.crt"));
+  };
 
   std::string police;
   ASSERT_NO_FATAL_FAILURE(CreateOrganisation(*client_, admin_, "National Police Liaison",
@@ -581,7 +546,7 @@ TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
   ASSERT_FALSE(account.id().empty());
 
   // The registered certificate is the service account.
-  auto registered = v1::AdminService::NewStub(MtlsChannel(*havend_, "client"));
+  auto registered = v1::AdminService::NewStub(channel_as("client"));
   v1::WhoAmIResponse me;
   s = registered->WhoAmI(Ctx("").get(), v1::WhoAmIRequest(), &me);
   ASSERT_TRUE(s.ok()) << Describe(s);
@@ -600,12 +565,12 @@ TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
   EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED) << Describe(s);
 
   // A certificate from a CA the server does not trust: no handshake.
-  auto stranger = v1::AdminService::NewStub(MtlsChannel(*havend_, "stranger"));
+  auto stranger = v1::AdminService::NewStub(channel_as("stranger"));
   s = stranger->WhoAmI(Ctx("").get(), v1::WhoAmIRequest(), &me);
   EXPECT_EQ(s.error_code(), StatusCode::UNAVAILABLE) << Describe(s);
 
   // A certificate from the right CA that no service account holds.
-  auto unregistered = v1::AdminService::NewStub(MtlsChannel(*havend_, "unregistered"));
+  auto unregistered = v1::AdminService::NewStub(channel_as("unregistered"));
   v1::WhoAmIResponse nobody;
   s = unregistered->WhoAmI(Ctx("").get(), v1::WhoAmIRequest(), &nobody);
   EXPECT_EQ(s.error_code(), StatusCode::UNAUTHENTICATED) << Describe(s);

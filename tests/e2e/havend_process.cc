@@ -1,11 +1,14 @@
 // HavendProcess: the real havend as a child process on a temporary directory, plus client helpers.
 #include "tests/e2e/havend_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,17 +102,25 @@ HavendProcess::~HavendProcess() {
   }
 }
 
-void HavendProcess::Init() {
+void HavendProcess::WriteConfig() {
   ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
-  {
-    std::ofstream config(path("haven.conf"), std::ios::trunc);
-    config << "data_dir: \"data\"\n"
-              "master_key_file: \"master.key\"\n"
-              "listen_address: \"127.0.0.1:0\"\n"
-              "port_file: \"havend.port\"\n"
-           << extra_config_ << "\n";
-    ASSERT_TRUE(config.good());
-  }
+  std::ofstream config(path("haven.conf"), std::ios::trunc);
+  config << "data_dir: \"data\"\n"
+            "master_key_file: \"master.key\"\n"
+            "listen_address: \"127.0.0.1:0\"\n"
+            "port_file: \"havend.port\"\n"
+         << extra_config_ << "\n";
+  config.close();
+  ASSERT_TRUE(config.good()) << "cannot write " << path("haven.conf");
+}
+
+void HavendProcess::Reconfigure(std::string extra_config) {
+  extra_config_ = std::move(extra_config);
+  ASSERT_NO_FATAL_FAILURE(WriteConfig());
+}
+
+void HavendProcess::Init() {
+  ASSERT_NO_FATAL_FAILURE(WriteConfig());
   const std::string out = path("init.out");
   pid_t pid = Spawn({HAVEND_PATH, "init", "--config", path("haven.conf")}, out, log_path());
   ASSERT_GT(pid, 0);
@@ -365,6 +376,66 @@ grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& chan
     return grpc::Status(grpc::StatusCode::UNKNOWN, "the reflection stream returned no response");
   }
   return status;
+}
+
+// ---------------------------------------------------------------- ports and mTLS
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t size = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+void MakeCertificates(const std::string& dir, const std::vector<std::string>& cas,
+                      const std::vector<CertificateSpec>& certificates) {
+  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+  std::string script = "set -e; cd '" + dir + "'\n";
+  script += "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n"
+            "extendedKeyUsage=serverAuth,clientAuth\\n' > server.ext\n";
+  script += "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n";
+  for (const std::string& ca : cas) {
+    script += "openssl req -x509 " + key + " -keyout " + ca + ".key -out " + ca +
+              ".crt -subj '/CN=Haven E2E " + ca + "' -days 2\n";
+  }
+  for (const CertificateSpec& c : certificates) {
+    const std::string ext = c.use == CertificateUse::kServer ? "server.ext" : "client.ext";
+    script += "openssl req " + key + " -keyout " + c.name + ".key -out " + c.name +
+              ".csr -subj '/CN=" + c.name + "'\n";
+    script += "openssl x509 -req -in " + c.name + ".csr -CA " + c.ca + ".crt -CAkey " + c.ca +
+              ".key -CAcreateserial -out " + c.name + ".crt -days 2 -extfile " + ext + "\n";
+    script += "openssl x509 -in " + c.name + ".crt -outform der | sha256sum | cut -d' ' -f1 > " +
+              c.name + ".sha256\n";
+  }
+  {
+    std::ofstream out(dir + "/make-certs.sh");
+    out << script;
+  }
+  ASSERT_EQ(RunShell("sh '" + dir + "/make-certs.sh' > '" + dir + "/openssl.out' 2>&1"), 0)
+      << ReadFile(dir + "/openssl.out");
+}
+
+std::shared_ptr<grpc::Channel> MtlsChannel(int port, const std::string& cert,
+                                           const std::string& ca_file) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadFile(ca_file);
+  options.pem_private_key = ReadFile(cert + ".key");
+  options.pem_cert_chain = ReadFile(cert + ".crt");
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::SslCredentials(options), args);
 }
 
 // ---------------------------------------------------------------- files

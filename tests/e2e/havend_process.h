@@ -37,6 +37,9 @@ class HavendProcess {
 
   // Writes the config and runs `havend init`, keeping the one-time password.
   void Init();
+  // Replaces the extra config and rewrites the config file; havend reads it
+  // at the next Start.
+  void Reconfigure(std::string extra_config);
   // Starts havend on the directory and waits for its port file.
   void Start();
   // SIGTERM, then waits for the exit; returns the wait status.
@@ -57,6 +60,8 @@ class HavendProcess {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
  private:
+  void WriteConfig();
+
   std::string extra_config_;
   std::string dir_;
   std::string one_time_password_;
@@ -129,6 +134,36 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, std::str
 grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel,
                                       std::string* response);
 
+// A free TCP port on 127.0.0.1 (bound, read and released), for a listener
+// whose address must be known before havend starts.
+int PickFreePort();
+
+// What a certificate made by MakeCertificates is for.
+enum class CertificateUse {
+  // A listener that also calls out: serverAuth and clientAuth, valid for
+  // 127.0.0.1 and localhost.
+  kServer,
+  // clientAuth only.
+  kClient,
+};
+// A certificate to make: files `name`.crt, `name`.key and `name`.sha256,
+// signed by the CA `ca` (`ca`.crt, `ca`.key).
+struct CertificateSpec {
+  std::string name;
+  std::string ca;
+  CertificateUse use;
+};
+// With openssl, in `dir`: a self-signed CA for each name in `cas`, then each
+// certificate with its P-256 key and its .sha256 (hex SHA-256 of the DER
+// encoding, as a service account registers it). All valid for 2 days.
+void MakeCertificates(const std::string& dir, const std::vector<std::string>& cas,
+                      const std::vector<CertificateSpec>& certificates);
+// A channel to the mTLS listener on 127.0.0.1:`port` presenting the
+// certificate `cert`.crt with key `cert`.key (paths without the extension),
+// trusting a server certificate for "localhost" signed by the CA in `ca_file`.
+std::shared_ptr<grpc::Channel> MtlsChannel(int port, const std::string& cert,
+                                           const std::string& ca_file);
+
 // Runs a shell command; returns its exit code (-1 when it did not exit).
 int RunShell(const std::string& command);
 std::string ReadFile(const std::string& path);
@@ -136,6 +171,9 @@ std::string ReadFile(const std::string& path);
 std::vector<std::string> FilesUnder(const std::string& dir);
 // `n` characters drawn at random from `alphabet`.
 std::string RandomString(size_t n, const std::string& alphabet);
+// Letters for canary names: upper case consonants, so that a canary never
+// occurs by chance in hex, base64 or words the server writes.
+inline constexpr char kCanaryAlphabet[] = "GHJKLMNPQRSTVWXYZ";
 // The files under `dir` that hold any of `needles`, each named with the
 // needle it holds: the canary scan.
 std::vector<std::string> FilesContaining(const std::string& dir,

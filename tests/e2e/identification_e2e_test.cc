@@ -20,10 +20,6 @@ using grpc::StatusCode;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Letters that never occur in hex ids or in havend's JSON keys, so that a
-// canary made of them cannot be matched by chance.
-constexpr char kCanaryAlphabet[] = "GHJKLMNPQRSTVWXYZ";
-
 constexpr int64_t kDay = 24 * 60 * 60;
 constexpr int kReasonableGroundsWorkingDays = 5;
 constexpr int kReflectionPeriodDays = 30;
