@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/cases/case_file.h"
 #include "services/common/log.h"
 #include "services/referral/referral_desk.h"
 #include "storage/ids.h"
@@ -152,11 +153,21 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
   ClassSet scope = ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE});
   for (int c : referral.data_scope()) scope.Add(static_cast<v1::ConfidentialityClass>(c));
 
-  // Read and audited as a disclosure to the partner before it leaves.
+  // Read and audited as a disclosure to the partner before it leaves; not
+  // read at all when the subject has withdrawn the consent it was sent on.
   const access::RequestContext ctx = ContextFor(message.partner_id());
   v1::ReferralPacket packet;
+  bool consent_withdrawn = false;
   absl::Status read = door_->WithCaseForPartner(
       ctx, referral.case_id(), scope, "referral.deliver", [&](CaseScope& case_scope) {
+        if (referral.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
+          for (v1::ConsentPurpose purpose : ConsentsNeededAbroad(referral.purpose())) {
+            absl::StatusOr<bool> given = cases::HasConsent(case_scope, purpose);
+            if (!given.ok()) return given.status();
+            if (!*given) consent_withdrawn = true;
+          }
+          if (consent_withdrawn) return absl::OkStatus();
+        }
         packet.set_referral_id(referral.id());
         packet.set_purpose(referral.purpose());
         packet.set_urgency(referral.urgency());
@@ -185,6 +196,7 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
     return Outcome::kDropped;
   }
   if (!read.ok()) return Outcome::kRetry;
+  if (consent_withdrawn) return CancelUndelivered(key, referral, ctx);
 
   const v1::PartnerConfig& partner = *partners_->Find(message.partner_id());
   grpc::ClientContext call;
@@ -214,6 +226,28 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
   // Not recorded: the next attempt sends it again and the partner answers
   // with the same receipt.
   return recorded.ok() ? Outcome::kDelivered : Outcome::kRetry;
+}
+
+PartnerLink::Outcome PartnerLink::CancelUndelivered(absl::string_view key,
+                                                    const v1::Referral& referral,
+                                                    const access::RequestContext& ctx) {
+  absl::Status cancelled = door_->WithCaseAsReferralParty(
+      ctx, referral.case_id(), "referral.cancel", [&](CaseScope& case_scope) -> absl::Status {
+        absl::StatusOr<v1::Referral> current = case_scope.FindReferral(referral.id());
+        if (!current.ok()) return current.status();
+        v1::Referral r = *current;
+        r.set_status(v1::REFERRAL_STATUS_CANCELLED);
+        *r.mutable_close_time() = ToTimestamp(case_scope.now());
+        if (absl::Status p = case_scope.PutReferral(r); !p.ok()) return p;
+        if (absl::Status d = case_scope.DequeueForPartner(key); !d.ok()) return d;
+        return case_scope.AppendTimeline(
+            v1::TIMELINE_EVENT_REFERRED,
+            Summary(r, "cancelled before delivery: the subject withdrew the consent it needs"));
+      });
+  if (!cancelled.ok()) return Outcome::kRetry;
+  services::Log(services::LogLevel::kInfo, "partner referral cancelled: consent withdrawn",
+                {{"partner", referral.partner_id()}, {"referral", referral.id()}});
+  return Outcome::kDropped;
 }
 
 PartnerLink::Outcome PartnerLink::DeliverUpdate(absl::string_view key,

@@ -53,6 +53,9 @@ class PartnerLink {
   Outcome Deliver(absl::string_view key, const haven::v1::PartnerOutboxRecord& message);
   Outcome DeliverPacket(absl::string_view key, const haven::v1::PartnerOutboxRecord& message);
   Outcome DeliverUpdate(absl::string_view key, const haven::v1::PartnerOutboxRecord& message);
+  // Cancels a referral whose consent was withdrawn before its packet left.
+  Outcome CancelUndelivered(absl::string_view key, const haven::v1::Referral& referral,
+                            const access::RequestContext& ctx);
   // What a partner's answer means for the message: delivered, to be tried
   // again, or never deliverable.
   Outcome Judge(const haven::v1::PartnerOutboxRecord& message, const grpc::Status& status);

@@ -158,6 +158,16 @@ class PartnerTest : public ServiceTest {
     return out;
   }
 
+  // Messages waiting for partners.
+  int Queued() {
+    int n = 0;
+    EXPECT_TRUE(server_->store()
+                    .Scan(storage::Cf::kPartnerOutbox, "", "",
+                          [&](absl::string_view, absl::string_view) { return ++n > 0; })
+                    .ok());
+    return n;
+  }
+
   std::vector<std::string> TimelineSummaries(const Actor& actor, const std::string& case_id) {
     v1::ListTimelineRequest req;
     req.set_case_id(case_id);
@@ -316,11 +326,35 @@ TEST_F(PartnerTest, NothingLeavesWithoutConsent) {
   grpc::Status s = Move(caseworker_, draft.id(), &v1::ReferralService::Stub::SendReferral);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY"));
+  EXPECT_EQ(Queued(), 0);
   EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
   v1::ListReferralsRequest inbox_req;
   v1::ListReferralsResponse inbox;
   ASSERT_TRUE(referrals_->ListInbox(As(receiver_).get(), inbox_req, &inbox).ok());
   EXPECT_EQ(inbox.referrals_size(), 0);
+}
+
+TEST_F(PartnerTest, ConsentWithdrawnBeforeDeliveryCancelsTheReferral) {
+  ASSERT_NO_FATAL_FAILURE(Consent(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY));
+  v1::Referral draft;
+  ASSERT_TRUE(Draft({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &draft).ok());
+  ASSERT_TRUE(Move(caseworker_, draft.id(), &v1::ReferralService::Stub::SendReferral).ok());
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_case_id(case_.id());
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY);
+  v1::Consent withdrawn;
+  ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
+  v1::Referral cancelled = Get(caseworker_, draft.id());
+  EXPECT_EQ(cancelled.status(), v1::REFERRAL_STATUS_CANCELLED);
+  EXPECT_FALSE(cancelled.has_deliver_time());
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(receiver_).get(), {}, &inbox).ok());
+  EXPECT_EQ(inbox.referrals_size(), 0) << "the packet left after consent was withdrawn";
+  EXPECT_EQ(Queued(), 0) << "the queue still holds the packet";
+  EXPECT_THAT(TimelineSummaries(caseworker_, case_.id()),
+              ::testing::Contains(HasSubstr("withdrew the consent")));
 }
 
 TEST_F(PartnerTest, BadPartnerOrReceiverIsRefused) {
