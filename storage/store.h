@@ -59,7 +59,7 @@ enum class Cf : int {
   kReferrals,               // raw referral id -> ReferralRecord (administrative, no personal data)
   kContacts,                // raw contact id -> ContactRecord (hotline; details sealed inside)
   kContactIndex,            // tag byte + key + raw contact id -> "" (no personal data)
-  kPartnerOutbox,           // enqueue time (u64) + raw id -> PartnerOutboxRecord (ids only)
+  kPartnerOutbox,           // enqueue time (u64) + counter (u64) -> PartnerOutboxRecord (ids only)
   kPartnerReferrals,        // short string partner id + their referral id -> raw referral id
   kCount,
 };

@@ -2,6 +2,7 @@
 #include "storage/access/case_door.h"
 
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 #include <set>
 #include <utility>
@@ -374,10 +375,13 @@ absl::Status CaseScope::PutReferral(const v1::Referral& referral) {
 }
 
 absl::Status CaseScope::QueueForPartner(v1::PartnerOutboxRecord message) {
+  // Keys sort in the order messages were queued, even within a microsecond
+  // (a referral's packet must reach the partner before its cancellation).
+  static std::atomic<uint64_t> queued{0};
   message.set_next_attempt_micros(now_micros_);
   std::string key;
   keys::AppendU64(&key, static_cast<uint64_t>(now_micros_));
-  key += NewRawId();
+  keys::AppendU64(&key, queued.fetch_add(1));
   return txn_->Put(Cf::kPartnerOutbox, key, message.SerializeAsString());
 }
 

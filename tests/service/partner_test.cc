@@ -296,6 +296,20 @@ TEST_F(PartnerTest, StatusFlowsBackToTheSender) {
   EXPECT_NEAR(figures.figures(0).mean_hours_to_accept(), 0.5, 0.01);
 }
 
+TEST_F(PartnerTest, ChangesReachThePartnerInTheOrderTheyWereMade) {
+  v1::Referral sent, received;
+  ASSERT_NO_FATAL_FAILURE(
+      SendAndDeliver({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &sent, &received));
+  // Both in the same microsecond of the manual clock; completion before
+  // acceptance would be refused and the sender left at ACCEPTED.
+  using S = v1::ReferralService::Stub;
+  ASSERT_TRUE(Move(receiver_, received.id(), &S::AcceptReferral).ok());
+  ASSERT_TRUE(Move(receiver_, received.id(), &S::CompleteReferral).ok());
+  EXPECT_EQ(Queued(), 2);
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 2);
+  EXPECT_EQ(Get(caseworker_, sent.id()).status(), v1::REFERRAL_STATUS_COMPLETED);
+}
+
 TEST_F(PartnerTest, CancellationReachesTheReceiver) {
   v1::Referral sent, received;
   ASSERT_NO_FATAL_FAILURE(
