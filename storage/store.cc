@@ -291,6 +291,18 @@ rocksdb::ColumnFamilyHandle* Store::handle(Cf cf) const {
   return handles_[static_cast<int>(cf) + 1];  // handles_[0] is "default"
 }
 
+Passage::Passage(Store* store, Txn* within)
+    : store_(store),
+      own_(within == nullptr ? store->Begin() : nullptr),
+      txn_(within == nullptr ? own_.get() : within) {}
+
+void Passage::Abandon() { own_.reset(); }
+
+absl::Status Passage::Commit() {
+  if (own_ == nullptr) return absl::OkStatus();
+  return store_->Commit(std::move(own_));
+}
+
 std::unique_ptr<Txn> Store::Begin() {
   rocksdb::TransactionOptions to;
   to.deadlock_detect = true;

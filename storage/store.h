@@ -107,6 +107,24 @@ class Txn {
   std::vector<haven::v1::AuditEntry> audits_;
 };
 
+// The transaction a door's passage runs in: its own, committed at its end,
+// or one it joins (a passage inside another door's, committed by that one).
+class Passage {
+ public:
+  Passage(Store* store, Txn* within);
+  Txn& txn() { return *txn_; }
+  // Drops the passage's own transaction unwritten; a joined one is its
+  // owner's to drop.
+  void Abandon();
+  // Commits the passage's own transaction; a joined one commits later.
+  absl::Status Commit();
+
+ private:
+  Store* store_;
+  std::unique_ptr<Txn> own_;
+  Txn* txn_;
+};
+
 // Result of checking the audit chain from its first entry.
 struct AuditVerification {
   bool ok = true;

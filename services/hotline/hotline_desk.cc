@@ -324,9 +324,11 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
   } else if (absl::Status s = cases::ValidateSubject(request.subject(), clock_->Now()); !s.ok()) {
     return s;
   }
-  // First: may the caller use this contact, and can it be escalated?
-  absl::Status checked = contacts_->WithContact(
-      ctx, request.contact_id(), "contact.escalate.check", [&](ContactScope& scope) {
+  // The case is opened (or linked) and the contact linked to it in one
+  // transaction: both or neither.
+  v1::Contact result;
+  absl::Status s = contacts_->WithContact(
+      ctx, request.contact_id(), "contact.escalate", [&](ContactScope& scope) -> absl::Status {
         if (IsNonDataCategory(scope.record().category())) {
           return absl::FailedPreconditionError("a non-data contact cannot be escalated");
         }
@@ -334,50 +336,39 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
           return absl::FailedPreconditionError(
               absl::StrCat("the contact is already linked to case ", scope.record().case_id()));
         }
-        return absl::OkStatus();
-      });
-  if (!checked.ok()) return checked;
-  // The contact's id is canonical hex from here on.
-  const std::string contact_id = absl::AsciiStrToLower(request.contact_id());
-
-  std::string case_id;
-  if (link_existing) {
-    absl::Status s = cases_->WithCase(
-        ctx, request.case_id(), v1::CASE_ACTION_UPDATE, "case.link_contact",
-        [&](access::CaseScope& scope) {
-          case_id = scope.case_id();
-          return scope.AppendTimeline(v1::TIMELINE_EVENT_UPDATED,
-                                      absl::StrCat("hotline contact ", contact_id, " linked"));
-        });
-    if (!s.ok()) return s;
-  } else {
-    absl::StatusOr<v1::CaseRecord> created =
-        cases_->CreateCase(ctx, "case.create", [&](access::CaseScope& scope) {
-          case_id = scope.case_id();
-          if (absl::Status s = scope.Save(access::RecordKind::kSubject, "", request.subject());
-              !s.ok()) {
-            return s;
-          }
-          return scope.AppendTimeline(v1::TIMELINE_EVENT_OPENED,
-                                      absl::StrCat("opened from hotline contact ", contact_id));
-        });
-    if (!created.ok()) return created.status();
-  }
-
-  v1::Contact result;
-  absl::Status s = contacts_->WithContact(
-      ctx, contact_id, "contact.escalate", [&](ContactScope& scope) {
-        if (!scope.record().case_id().empty() && scope.record().case_id() != case_id) {
-          return absl::AbortedError("the contact was escalated concurrently; its case_id names the case");
+        std::string case_id;
+        if (link_existing) {
+          absl::Status linked = cases_->WithCase(
+              ctx, request.case_id(), v1::CASE_ACTION_UPDATE, "case.link_contact",
+              [&](access::CaseScope& case_scope) {
+                case_id = case_scope.case_id();
+                return case_scope.AppendTimeline(
+                    v1::TIMELINE_EVENT_UPDATED,
+                    absl::StrCat("hotline contact ", scope.contact_id(), " linked"));
+              },
+              scope.transaction());
+          if (!linked.ok()) return linked;
+        } else {
+          absl::StatusOr<v1::CaseRecord> created = cases_->CreateCase(
+              ctx, "case.create",
+              [&](access::CaseScope& case_scope) {
+                case_id = case_scope.case_id();
+                if (absl::Status saved =
+                        case_scope.Save(access::RecordKind::kSubject, "", request.subject());
+                    !saved.ok()) {
+                  return saved;
+                }
+                return case_scope.AppendTimeline(
+                    v1::TIMELINE_EVENT_OPENED,
+                    absl::StrCat("opened from hotline contact ", scope.contact_id()));
+              },
+              scope.transaction());
+          if (!created.ok()) return created.status();
         }
         scope.mutable_record()->set_case_id(case_id);
         return services::Into(Present(scope), &result);
       });
-  if (!s.ok()) {
-    services::Log(services::LogLevel::kWarning, "hotline escalation left a case unlinked",
-                  {{"case_id", case_id}, {"code", absl::StatusCodeToString(s.code())}});
-    return s;
-  }
+  if (!s.ok()) return s;
   return result;
 }
 

@@ -474,13 +474,13 @@ CaseDoor::CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clo
 
 absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
                                                     absl::string_view audit_action,
-                                                    const Work& work) {
+                                                    const Work& work, storage::Txn* within) {
   ClassSet classes = ClassesForNewCase(ctx.principal);
   if (classes.empty()) {
     AuditDenial(ctx, "", audit_action);
     return absl::PermissionDeniedError("your roles may not open cases");
   }
-  return OpenNewCase(ctx, ctx.principal.organisation_id, classes, audit_action, work);
+  return OpenNewCase(ctx, ctx.principal.organisation_id, classes, audit_action, work, within);
 }
 
 absl::StatusOr<v1::CaseRecord> CaseDoor::ReceiveCase(const RequestContext& ctx,
@@ -488,17 +488,18 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::ReceiveCase(const RequestContext& ctx,
                                                      ClassSet classes,
                                                      absl::string_view audit_action,
                                                      const Work& work) {
-  return OpenNewCase(ctx, owner_organisation_id, classes, audit_action, work);
+  return OpenNewCase(ctx, owner_organisation_id, classes, audit_action, work, nullptr);
 }
 
 absl::StatusOr<v1::CaseRecord> CaseDoor::OpenNewCase(const RequestContext& ctx,
                                                      absl::string_view owner_organisation_id,
                                                      ClassSet classes,
                                                      absl::string_view audit_action,
-                                                     const Work& work) {
+                                                     const Work& work, storage::Txn* within) {
   CaseScope scope;
-  std::unique_ptr<storage::Txn> txn = store_->Begin();
-  scope.txn_ = txn.get();
+  storage::Passage passage(store_, within);
+  storage::Txn* txn = &passage.txn();
+  scope.txn_ = txn;
   scope.door_ = this;
   scope.ctx_ = &ctx;
   scope.raw_id_ = NewRawId();
@@ -527,12 +528,12 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::OpenNewCase(const RequestContext& ctx,
   if (s.ok()) s = Finish(*txn, scope, audit_action);
   if (!s.ok()) {
     if (absl::IsPermissionDenied(s)) {
-      txn.reset();
+      passage.Abandon();
       AuditDenial(ctx, "", audit_action);
     }
     return s;
   }
-  if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
+  if (absl::Status c = passage.Commit(); !c.ok()) return c;
   return scope.record_;
 }
 
@@ -725,28 +726,28 @@ absl::Status CaseDoor::Reindex(storage::Txn& txn, const v1::CaseRecord& before,
 
 absl::Status CaseDoor::WithCase(const RequestContext& ctx, absl::string_view case_id,
                                 v1::CaseAction action, absl::string_view audit_action,
-                                const Work& work) {
+                                const Work& work, storage::Txn* within) {
   absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
   if (!raw_id.ok()) return raw_id.status();
-  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  storage::Passage passage(store_, within);
   CaseScope scope;
-  absl::StatusOr<bool> allowed = Open(*txn, ctx, *raw_id, action, &scope);
+  absl::StatusOr<bool> allowed = Open(passage.txn(), ctx, *raw_id, action, &scope);
   if (!allowed.ok()) return allowed.status();
   if (!*allowed) {
-    txn.reset();
+    passage.Abandon();
     AuditDenial(ctx, ToHex(*raw_id), audit_action);
     return NotFoundCase();
   }
   absl::Status s = work(scope);
-  if (s.ok()) s = Finish(*txn, scope, audit_action);
+  if (s.ok()) s = Finish(passage.txn(), scope, audit_action);
   if (!s.ok()) {
     if (absl::IsPermissionDenied(s)) {  // a class the caller may not write: a denial too
-      txn.reset();
+      passage.Abandon();
       AuditDenial(ctx, scope.hex_id_, audit_action);
     }
     return s;
   }
-  return store_->Commit(std::move(txn));
+  return passage.Commit();
 }
 
 absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,

@@ -211,9 +211,12 @@ class CaseDoor {
 
   // Opens a new case owned by the caller's organisation and runs `work` on
   // it. PERMISSION_DENIED when the caller's roles may not open cases.
+  // `within`: the transaction of another door's passage to join (written
+  // when that one commits); null for a transaction of its own.
   absl::StatusOr<haven::v1::CaseRecord> CreateCase(const RequestContext& ctx,
                                                    absl::string_view audit_action,
-                                                   const Work& work);
+                                                   const Work& work,
+                                                   storage::Txn* within = nullptr);
 
   // Runs `work` on case `case_id` when the caller may take `action` on it;
   // otherwise NOT_FOUND, exactly as for a case that does not exist, and the
@@ -221,7 +224,7 @@ class CaseDoor {
   // ("case.read").
   absl::Status WithCase(const RequestContext& ctx, absl::string_view case_id,
                         haven::v1::CaseAction action, absl::string_view audit_action,
-                        const Work& work);
+                        const Work& work, storage::Txn* within = nullptr);
 
   // Runs `work` on a case for a party to one of its referrals who may not
   // read it (the receiver before acceptance): the scope can append to the
@@ -295,7 +298,7 @@ class CaseDoor {
                                                     absl::string_view owner_organisation_id,
                                                     ClassSet classes,
                                                     absl::string_view audit_action,
-                                                    const Work& work);
+                                                    const Work& work, storage::Txn* within);
   // A passage for a referral's party: write-only when `readable` is empty,
   // else seeing just those classes.
   absl::Status WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,

@@ -77,6 +77,10 @@ class ContactScope {
   // discloses for the audit entry. Every response passes through here.
   void Disclose(google::protobuf::Message* response);
 
+  // This passage's transaction, for a case passage that must commit with
+  // it (CaseDoor's `within`): a contact escalated with its case, or neither.
+  storage::Txn* transaction() const { return txn_; }
+
  private:
   friend class ContactDoor;
   ContactScope() = default;
