@@ -15,28 +15,12 @@ using services::Serve;
 HotlineServiceImpl::~HotlineServiceImpl() { StopPurger(); }
 
 void HotlineServiceImpl::StartPurger(absl::Duration interval) {
-  desk_->PurgeExpiredDetails().IgnoreError();  // at start-up; logged by the desk
   if (interval <= absl::ZeroDuration()) interval = absl::Minutes(60);
-  purger_ = std::thread([this, interval] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(interval), [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      desk_->PurgeExpiredDetails().IgnoreError();  // logged by the desk
-      lock.lock();
-    }
-  });
+  desk_->PurgeExpiredDetails().IgnoreError();  // at start-up; logged by the desk
+  purger_.Start(interval, [this] { desk_->PurgeExpiredDetails().IgnoreError(); });
 }
 
-void HotlineServiceImpl::StopPurger() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (purger_.joinable()) purger_.join();
-}
+void HotlineServiceImpl::StopPurger() { purger_.Stop(); }
 
 // The handlers that hand the request to one HotlineDesk method.
 #define HAVEN_HOTLINE_RPC(Name, Request, Response, Method)                                 \

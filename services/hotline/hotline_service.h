@@ -4,15 +4,13 @@
 #ifndef HAVEN_SERVICES_HOTLINE_HOTLINE_SERVICE_H_
 #define HAVEN_SERVICES_HOTLINE_HOTLINE_SERVICE_H_
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "absl/time/time.h"
 #include "haven/v1/hotline.grpc.pb.h"
 #include "services/common/authenticator.h"
 #include "services/common/handler.h"
+#include "services/common/periodic.h"
 #include "services/hotline/hotline_desk.h"
 
 namespace haven::hotline {
@@ -44,10 +42,7 @@ class HotlineServiceImpl final : public haven::v1::HotlineService::Service {
  private:
   const services::Authenticator* auth_;
   std::unique_ptr<HotlineDesk> desk_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread purger_;
+  services::Periodic purger_;
 };
 
 }  // namespace haven::hotline

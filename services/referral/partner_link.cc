@@ -58,34 +58,13 @@ PartnerLink::PartnerLink(storage::Store* store, access::CaseDoor* door,
 PartnerLink::~PartnerLink() { Stop(); }
 
 void PartnerLink::Start() {
-  worker_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      woken_ = false;
-      lock.unlock();
-      DeliverDue();
-      lock.lock();
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
-    }
-  });
+  worker_.Start(absl::Seconds(1), [this] { DeliverDue(); });
+  worker_.Wake();  // what was queued before a restart goes out now
 }
 
-void PartnerLink::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
+void PartnerLink::Wake() { worker_.Wake(); }
 
-void PartnerLink::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void PartnerLink::Stop() { worker_.Stop(); }
 
 int PartnerLink::DeliverDue() {
   std::lock_guard<std::mutex> pass(deliver_mu_);

@@ -7,16 +7,15 @@
 #ifndef HAVEN_SERVICES_REFERRAL_PARTNER_LINK_H_
 #define HAVEN_SERVICES_REFERRAL_PARTNER_LINK_H_
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "haven/v1/partner.grpc.pb.h"
 #include "haven/v1/records.pb.h"
 #include "services/common/partners.h"
+#include "services/common/periodic.h"
 #include "storage/access/case_door.h"
 #include "storage/clock.h"
 #include "storage/store.h"
@@ -74,11 +73,7 @@ class PartnerLink {
   std::mutex deliver_mu_;  // one delivery pass at a time
   std::map<std::string, std::unique_ptr<haven::v1::PartnerService::Stub>> stubs_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool woken_ = false;     // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::thread worker_;
+  services::Periodic worker_;
 };
 
 }  // namespace haven::referral

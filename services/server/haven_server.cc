@@ -218,6 +218,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   }
   // The retention purge runs now and then every configured interval.
   server->hotline_->StartPurger(absl::Minutes(config.hotline_purge_interval_minutes()));
+  // Sessions that can never be used again are removed at start-up and hourly.
+  server->PurgeEndedSessions();
+  server->session_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeEndedSessions(); });
   // Messages for partners queued before a restart go out now.
   if (server->partner_link_ != nullptr && options.partner_worker) server->partner_link_->Start();
   services::Log(services::LogLevel::kInfo, "listening",
@@ -241,11 +244,23 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (!port_file_.empty()) std::remove(port_file_.c_str());  // no longer true
   if (hotline_ != nullptr) hotline_->StopPurger();
   if (partner_link_ != nullptr) partner_link_->Stop();
+  session_purger_.Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
 }
 
 void HavenServer::Wait() { server_->Wait(); }
+
+void HavenServer::PurgeEndedSessions() {
+  absl::StatusOr<int> purged = accounts_->PurgeEndedSessions();
+  if (!purged.ok()) {
+    services::Log(services::LogLevel::kWarning, "session purge failed",
+                  {{"code", absl::StatusCodeToString(purged.status().code())}});
+  } else if (*purged > 0) {
+    services::Log(services::LogLevel::kInfo, "ended sessions purged",
+                  {{"sessions", std::to_string(*purged)}});
+  }
+}
 
 absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
     const haven::v1::ServerConfig& config, const std::string& admin_username) {

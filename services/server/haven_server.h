@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "haven/v1/config.pb.h"
 #include "services/common/authenticator.h"
+#include "services/common/periodic.h"
 #include "storage/access/accounts.h"
 #include "storage/access/audit_log.h"
 #include "storage/access/case_door.h"
@@ -68,6 +69,7 @@ class HavenServer {
 
  private:
   HavenServer() = default;
+  void PurgeEndedSessions();
   RealClock real_clock_;
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<storage::Store> store_;
@@ -80,6 +82,7 @@ class HavenServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
   std::unique_ptr<referral::PartnerLink> partner_link_;
+  services::Periodic session_purger_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int mtls_port_ = 0;

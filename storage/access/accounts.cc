@@ -582,6 +582,30 @@ absl::StatusOr<std::string> Accounts::ResetPassword(const RequestContext& ctx,
   return password;
 }
 
+absl::StatusOr<int> Accounts::PurgeEndedSessions() {
+  const int64_t now = absl::ToUnixMicros(clock_->Now());
+  std::vector<std::string> ended;
+  absl::Status scanned = store_->Scan(
+      Cf::kSessions, "", "", [&](absl::string_view key, absl::string_view value) {
+        v1::SessionRecord session;
+        if (session.ParseFromString(std::string(value)) &&
+            (session.revoked() || session.expire_time_micros() <= now)) {
+          ended.emplace_back(key);
+        }
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  constexpr size_t kBatch = 1000;
+  for (size_t i = 0; i < ended.size(); i += kBatch) {
+    std::unique_ptr<storage::Txn> txn = store_->Begin();
+    for (size_t j = i; j < std::min(ended.size(), i + kBatch); ++j) {
+      if (absl::Status s = txn->Delete(Cf::kSessions, ended[j]); !s.ok()) return s;
+    }
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+  }
+  return static_cast<int>(ended.size());
+}
+
 absl::Status Accounts::RevokeSessions(const RequestContext& ctx, absl::string_view user_id) {
   if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
   return ChangeUser(ctx, user_id, "admin.revoke_sessions",

@@ -88,6 +88,9 @@ class Accounts {
                                                const std::vector<haven::v1::Role>& roles);
   absl::StatusOr<std::string> ResetPassword(const RequestContext& ctx, absl::string_view user_id);
   absl::Status RevokeSessions(const RequestContext& ctx, absl::string_view user_id);
+  // Deletes the sessions that can never be used again (expired or
+  // revoked); returns how many. For the housekeeping thread.
+  absl::StatusOr<int> PurgeEndedSessions();
   absl::StatusOr<haven::v1::ServiceAccount> CreateServiceAccount(
       const RequestContext& ctx, haven::v1::ServiceAccount account);
   absl::StatusOr<std::vector<haven::v1::ServiceAccount>> ListServiceAccounts(

@@ -127,6 +127,41 @@ TEST_F(AccountsTest, LogoutEndsTheSession) {
               StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
 }
 
+TEST_F(AccountsTest, PurgeRemovesOnlySessionsThatCanNeverBeUsedAgain) {
+  Accounts::Bootstrapped b = Bootstrap();
+  auto count_sessions = [&] {
+    int n = 0;
+    EXPECT_TRUE(db_.store()
+                    ->Scan(Cf::kSessions, "", "",
+                           [&](absl::string_view, absl::string_view) { return ++n > 0; })
+                    .ok());
+    return n;
+  };
+  absl::StatusOr<Accounts::Session> logged_out = accounts_->Login("root", b.one_time_password, "");
+  HAVEN_ASSERT_OK(logged_out);
+  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(logged_out->token);
+  HAVEN_ASSERT_OK(p);
+  RequestContext ctx;
+  ctx.principal = *p;
+  HAVEN_ASSERT_OK(accounts_->Logout(ctx));
+  db_.clock().Advance(absl::Hours(4));
+  absl::StatusOr<Accounts::Session> live = accounts_->Login("root", b.one_time_password, "");
+  HAVEN_ASSERT_OK(live);
+  ASSERT_EQ(count_sessions(), 2);
+
+  absl::StatusOr<int> purged = accounts_->PurgeEndedSessions();
+  HAVEN_ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1);  // the logged-out one
+  EXPECT_EQ(count_sessions(), 1);
+  HAVEN_EXPECT_OK(accounts_->AuthenticateToken(live->token));
+
+  db_.clock().Advance(absl::Hours(8));  // the live one has expired too
+  purged = accounts_->PurgeEndedSessions();
+  HAVEN_ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(count_sessions(), 0);
+}
+
 TEST_F(AccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
   Bootstrap();
   absl::StatusOr<Accounts::Session> wrong = accounts_->Login("root", "not the password", "");
