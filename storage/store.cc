@@ -260,6 +260,10 @@ absl::Status Store::Init() {
     absl::string_view key = absl::string_view(it->key().data(), it->key().size());
     head_.sequence = keys::ConsumeU64(&key).value_or(0);
     head_.hash = AuditEntryHash(absl::string_view(it->value().data(), it->value().size()));
+    haven::v1::AuditEntry last;
+    if (last.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      head_.time_micros = last.time().seconds() * 1'000'000 + last.time().nanos() / 1000;
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status());
   std::unique_ptr<rocksdb::Iterator> cp(
@@ -343,7 +347,10 @@ absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
   ChainHead head = head_;
   uint64_t last_checkpoint = last_checkpoint_;
   absl::Status status;
-  int64_t now = absl::ToUnixMicros(options_.clock->Now());
+  // Entries' times follow their sequence even if the clock steps back, so
+  // that a time range is a range of sequence numbers.
+  const int64_t now = std::max(absl::ToUnixMicros(options_.clock->Now()), head.time_micros);
+  head.time_micros = now;
   for (Writer* w : group) {
     for (const Txn::Op& op : w->txn->ops_) {
       rocksdb::Status s = op.is_delete ? batch.Delete(handle(op.cf), op.key)

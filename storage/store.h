@@ -183,6 +183,7 @@ class Store {
   struct ChainHead {
     uint64_t sequence = 0;
     std::string hash;  // 32 zero bytes before the first entry
+    int64_t time_micros = 0;  // of the last entry; entries' times never go back
   };
   Store() = default;
   absl::Status Init();

@@ -53,6 +53,13 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
     cf = Cf::kAuditByPrincipal;
     keys::AppendShortString(&prefix, request.principal_id());
   }
+  // Entries' times never go back along the sequence (Store::Commit), so
+  // the start of a time range is found by bisection, and its end ends the scan.
+  if (start != INT64_MIN) {
+    absl::StatusOr<uint64_t> first = FirstSequenceAtOrAfter(start);
+    if (!first.ok()) return first.status();
+    after = std::max(after, *first - 1);
+  }
   std::string resume;
   if (after > 0) {
     resume = prefix;
@@ -71,7 +78,8 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
       return false;
     }
     int64_t t = Micros(entry->time());
-    if (t < start || t >= end) return true;
+    if (t >= end) return false;
+    if (t < start) return true;
     if (response.entries_size() == limit) {
       response.set_next_page_token(absl::StrCat(response.entries().rbegin()->sequence()));
       return false;
@@ -90,6 +98,22 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
   txn->Audit(std::move(entry));
   if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
   return response;
+}
+
+absl::StatusOr<uint64_t> AuditLog::FirstSequenceAtOrAfter(int64_t time_micros) {
+  uint64_t low = 1;
+  uint64_t high = store_->last_audit_sequence() + 1;  // none at or after: past the end
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    absl::StatusOr<v1::AuditEntry> entry = store_->ReadAuditEntry(middle);
+    if (!entry.ok()) return entry.status();
+    if (Micros(entry->time()) < time_micros) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
 }
 
 absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify(const RequestContext& ctx,

@@ -21,6 +21,10 @@ class AuditLog {
                                                              const crypto::KeyRing& keys);
 
  private:
+  // The first sequence whose entry is at or after `time_micros` (one past
+  // the last when there is none).
+  absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(int64_t time_micros);
+
   storage::Store* store_;
 };
 

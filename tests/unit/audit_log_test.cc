@@ -173,6 +173,45 @@ TEST_F(AuditLogTest, QueryFiltersByTime) {
   EXPECT_EQ(r->entries(0).action(), "case.create");
 }
 
+TEST_F(AuditLogTest, TimeRangeOfTheWholeLogFindsExactlyItsEntries) {
+  std::string id = CreateCase();  // sequence 1, at t0
+  const absl::Time t0 = db_.clock().Now();
+  for (int hour = 1; hour <= 20; ++hour) {
+    db_.clock().Advance(absl::Hours(1));
+    ReadCase(id);  // sequence hour + 1, at t0 + hour
+  }
+  v1::QueryAuditEntriesRequest request;
+  request.mutable_start_time()->set_seconds(absl::ToUnixSeconds(t0 + absl::Hours(5)));
+  request.mutable_end_time()->set_seconds(absl::ToUnixSeconds(t0 + absl::Hours(8)));
+  absl::StatusOr<v1::QueryAuditEntriesResponse> r = log_->Query(auditor_, request);
+  HAVEN_ASSERT_OK(r);
+  ASSERT_EQ(r->entries_size(), 3);
+  EXPECT_EQ(r->entries(0).sequence(), 6u);
+  EXPECT_EQ(r->entries(2).sequence(), 8u);
+  EXPECT_TRUE(r->next_page_token().empty());
+
+  // A range after every entry is empty, not an error.
+  request.mutable_start_time()->set_seconds(absl::ToUnixSeconds(t0 + absl::Hours(100)));
+  request.clear_end_time();
+  r = log_->Query(auditor_, request);
+  HAVEN_ASSERT_OK(r);
+  EXPECT_EQ(r->entries_size(), 0);
+}
+
+TEST_F(AuditLogTest, EntryTimesNeverGoBackWhenTheClockDoes) {
+  std::string id = CreateCase();
+  db_.clock().Advance(absl::Hours(2));
+  ReadCase(id);
+  db_.clock().Advance(-absl::Hours(1));  // the clock is stepped back
+  ReadCase(id);
+  v1::QueryAuditEntriesRequest request;
+  request.set_case_id(id);
+  absl::StatusOr<v1::QueryAuditEntriesResponse> r = log_->Query(auditor_, request);
+  HAVEN_ASSERT_OK(r);
+  ASSERT_EQ(r->entries_size(), 3);
+  EXPECT_GE(r->entries(2).time().seconds(), r->entries(1).time().seconds());
+}
+
 TEST_F(AuditLogTest, QueryRejectsMalformedRequests) {
   v1::QueryAuditEntriesRequest both;
   both.set_case_id(NewId());
