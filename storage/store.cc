@@ -313,8 +313,7 @@ std::unique_ptr<Txn> Store::Begin() {
   return std::unique_ptr<Txn>(new Txn(this, db_->BeginTransaction(rocksdb::WriteOptions(), to)));
 }
 
-absl::Status Store::WriteCheckpoint(const ChainHead& head, void* batch_ptr) {
-  auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
+haven::v1::AuditCheckpoint Store::Sign(const ChainHead& head) const {
   haven::v1::AuditCheckpoint cp;
   cp.set_sequence(head.sequence);
   cp.set_hash(head.hash);
@@ -322,8 +321,22 @@ absl::Status Store::WriteCheckpoint(const ChainHead& head, void* batch_ptr) {
   cp.mutable_time()->set_seconds(micros / 1'000'000);
   cp.mutable_time()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
   cp.set_signature(options_.keys->Sign(CheckpointMessage(head.sequence, head.hash)));
+  return cp;
+}
+
+absl::Status Store::WriteCheckpoint(const ChainHead& head, void* batch_ptr) {
+  auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
   return FromRocks(batch->Put(handle(Cf::kAuditCheckpoints), SeqKey(head.sequence),
-                              cp.SerializeAsString()));
+                              Sign(head).SerializeAsString()));
+}
+
+haven::v1::AuditCheckpoint Store::SignedHead() const {
+  ChainHead head;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    head = head_;
+  }
+  return Sign(head);
 }
 
 absl::Status Store::Commit(std::unique_ptr<Txn> txn) {

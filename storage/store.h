@@ -168,6 +168,10 @@ class Store {
   // The entry stored at `sequence`, with its hash filled in.
   absl::StatusOr<haven::v1::AuditEntry> ReadAuditEntry(uint64_t sequence);
   uint64_t last_audit_sequence() const;
+  // The chain's head now, signed like a checkpoint but not stored: havend
+  // logs it, so that a log kept elsewhere witnesses how long the chain was
+  // (a store cut back after its last checkpoint no longer reaches it).
+  haven::v1::AuditCheckpoint SignedHead() const;
   uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
 
   // Forces a flush and compaction of a column family, so that deleted values
@@ -187,6 +191,7 @@ class Store {
   };
   Store() = default;
   absl::Status Init();
+  haven::v1::AuditCheckpoint Sign(const ChainHead& head) const;
   absl::Status WriteCheckpoint(const ChainHead& head, void* batch);
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const;
   friend class Txn;

@@ -24,6 +24,7 @@
 #include "services/referral/partner_link.h"
 #include "services/referral/partner_service.h"
 #include "services/referral/referral_service.h"
+#include "storage/ids.h"
 
 namespace haven::server {
 namespace {
@@ -221,6 +222,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   // Sessions that can never be used again are removed at start-up and hourly.
   server->PurgeEndedSessions();
   server->session_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeEndedSessions(); });
+  // The signed head of the audit chain goes to the log every minute it moved
+  // and at shutdown: a witness kept outside the store.
+  server->WitnessAuditHead();
+  server->head_witness_.Start(absl::Minutes(1), [s = server.get()] { s->WitnessAuditHead(); });
   // Messages for partners queued before a restart go out now.
   if (server->partner_link_ != nullptr && options.partner_worker) server->partner_link_->Start();
   services::Log(services::LogLevel::kInfo, "listening",
@@ -245,11 +250,23 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (hotline_ != nullptr) hotline_->StopPurger();
   if (partner_link_ != nullptr) partner_link_->Stop();
   session_purger_.Stop();
+  head_witness_.Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  WitnessAuditHead();
 }
 
 void HavenServer::Wait() { server_->Wait(); }
+
+void HavenServer::WitnessAuditHead() {
+  haven::v1::AuditCheckpoint head = store_->SignedHead();
+  if (head.sequence() == witnessed_sequence_) return;
+  witnessed_sequence_ = head.sequence();
+  services::Log(services::LogLevel::kInfo, "audit head",
+                {{"sequence", std::to_string(head.sequence())},
+                 {"hash", ToHex(head.hash())},
+                 {"signature", ToHex(head.signature())}});
+}
 
 void HavenServer::PurgeEndedSessions() {
   absl::StatusOr<int> purged = accounts_->PurgeEndedSessions();

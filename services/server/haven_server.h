@@ -70,6 +70,8 @@ class HavenServer {
  private:
   HavenServer() = default;
   void PurgeEndedSessions();
+  // Logs the audit chain's signed head when it moved since last logged.
+  void WitnessAuditHead();
   RealClock real_clock_;
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<storage::Store> store_;
@@ -83,6 +85,8 @@ class HavenServer {
   hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
   std::unique_ptr<referral::PartnerLink> partner_link_;
   services::Periodic session_purger_;
+  services::Periodic head_witness_;
+  uint64_t witnessed_sequence_ = 0;  // of the last head logged
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int mtls_port_ = 0;

@@ -689,6 +689,11 @@ TEST_F(HavendTest, ShutdownOnSigtermKeepsAuditChainVerifiable) {
   EXPECT_EQ(v5.checkpoints_checked(), v4.checkpoints_checked())
       << "a checkpoint after 3 entries: the last shutdown left the head unsigned?";
   ExpectCleanTerminate();
+  // The log, kept apart from the store, witnesses the head the shutdown left.
+  const std::string witness = "\"msg\":\"audit head\",\"sequence\":\"" +
+                              std::to_string(v5.entries_checked()) + "\"";
+  EXPECT_NE(havend_->ReadLog().find(witness), std::string::npos)
+      << "the log has no signed head at sequence " << v5.entries_checked();
   ASSERT_NO_FATAL_FAILURE(Restart());
   const v1::VerifyAuditChainResponse v6 = Verify();
   EXPECT_TRUE(v6.ok()) << "after the third SIGTERM: " << v6.problem();

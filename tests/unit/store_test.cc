@@ -354,6 +354,17 @@ TEST_F(StoreTest, CheckpointsAreSignedStatementsOfTheChainHead) {
   }
 }
 
+TEST_F(StoreTest, SignedHeadNamesTheLastEntryWithoutStoringACheckpoint) {
+  WriteMany(5);
+  v1::AuditCheckpoint head = store()->SignedHead();
+  EXPECT_EQ(head.sequence(), 5u);
+  EXPECT_EQ(head.hash(), AuditEntryHash(RawEntry(5)));
+  EXPECT_TRUE(crypto::VerifySignature(db_.keys().public_key(),
+                                      CheckpointMessage(head.sequence(), head.hash()),
+                                      head.signature()));
+  EXPECT_TRUE(CheckpointSequences().empty());
+}
+
 TEST_F(StoreTest, ClosingWritesAFinalCheckpoint) {
   WriteMany(5);
   EXPECT_TRUE(CheckpointSequences().empty());
