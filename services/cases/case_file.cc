@@ -304,6 +304,10 @@ absl::Status CaseFile::Erase(const access::RequestContext& ctx,
       return absl::FailedPreconditionError(
           "a supervisor other than the one who requested the erasure must approve it");
     }
+    // Partners abroad that received the subject's data hear of the erasure.
+    if (absl::Status n = scope.NotifyPartners(v1::PARTNER_NOTICE_SUBJECT_ERASED); !n.ok()) {
+      return n;
+    }
     return scope.Shred();
   });
   if (!s.ok()) return s;

@@ -116,6 +116,13 @@ absl::StatusOr<v1::Consent> CaseFile::WithdrawConsent(const access::RequestConte
             !t.ok()) {
           return t;
         }
+        // Partners abroad that received the subject's data hear of it.
+        if (request.purpose() == v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY) {
+          if (absl::Status n = scope.NotifyPartners(v1::PARTNER_NOTICE_CONSENT_WITHDRAWN);
+              !n.ok()) {
+            return n;
+          }
+        }
         result = consent;
         scope.Disclose(&result);
         return absl::OkStatus();

@@ -164,12 +164,20 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
 
 absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
     const access::RequestContext& ctx, const v1::PartnerReferralUpdate& update) {
+  const bool notice = update.notice() != v1::PARTNER_NOTICE_UNSPECIFIED;
+  if (!v1::PartnerNotice_IsValid(update.notice())) {
+    return absl::InvalidArgumentError("notice is not a known partner notice");
+  }
+  if (notice == (update.status() != v1::REFERRAL_STATUS_UNSPECIFIED)) {
+    return absl::InvalidArgumentError("give either a status or a notice");
+  }
   absl::StatusOr<std::optional<v1::Referral>> found = door_->FindReferral(update.referral_id());
   if (!found.ok()) return found.status();
   // A referral not shared with this partner is missing, as far as it knows.
   if (!found->has_value() || (*found)->partner_id() != ctx.principal.partner_id) {
     return absl::NotFoundError("referral not found");
   }
+  if (notice) return ReceiveNotice(ctx, **found, update.notice());
   absl::Status s = door_->WithCaseAsReferralParty(
       ctx, (*found)->case_id(), "referral.partner_update", [&](CaseScope& scope) -> absl::Status {
         absl::StatusOr<v1::Referral> current = scope.FindReferral(update.referral_id());
@@ -194,6 +202,28 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
         return scope.AppendTimeline(
             v1::TIMELINE_EVENT_REFERRED,
             Summary(r, absl::StrCat(v1::ReferralStatus_Name(update.status()), " by the partner")));
+      });
+  if (!s.ok()) return s;
+  return v1::PartnerReferralUpdateResponse();
+}
+
+absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::ReceiveNotice(
+    const access::RequestContext& ctx, const v1::Referral& referral, v1::PartnerNotice notice) {
+  if (!referral.sender_organisation_id().empty()) {
+    return absl::FailedPreconditionError(
+        "only the mechanism that sent a referral passes on notices about its subject");
+  }
+  const bool erased = notice == v1::PARTNER_NOTICE_SUBJECT_ERASED;
+  const std::string what =
+      erased ? "sender erased the subject's data: consider erasing this case under the law here"
+             : "sender reports the subject withdrew consent to share with another country";
+  absl::Status s = door_->WithCaseAsReferralParty(
+      ctx, referral.case_id(), "referral.partner_notice", [&](CaseScope& scope) -> absl::Status {
+        absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(referral, what));
+        if (!t.ok()) return t;
+        return scope.RaiseAlert(
+            erased ? v1::ALERT_KIND_ERASED_ABROAD : v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD,
+            {scope.case_id()}, CaseScope::Addressee{"", referral.receiver_organisation_id()});
       });
   if (!s.ok()) return s;
   return v1::PartnerReferralUpdateResponse();

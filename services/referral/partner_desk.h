@@ -25,6 +25,12 @@ class PartnerDesk {
       const access::RequestContext& ctx, const haven::v1::PartnerReferralUpdate& update);
 
  private:
+  // Records a notice about the subject of a referral received from the
+  // partner, and alerts the receiving organisation's supervisors.
+  absl::StatusOr<haven::v1::PartnerReferralUpdateResponse> ReceiveNotice(
+      const access::RequestContext& ctx, const haven::v1::Referral& referral,
+      haven::v1::PartnerNotice notice);
+
   access::CaseDoor* door_;
   const access::Accounts* accounts_;
   const services::Partners* partners_;

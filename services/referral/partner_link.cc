@@ -23,6 +23,18 @@ using access::ClassSet;
 using access::RecordKind;
 using storage::Cf;
 
+bool IsPacket(const v1::PartnerOutboxRecord& message) {
+  return message.status() == v1::REFERRAL_STATUS_UNSPECIFIED &&
+         message.notice() == v1::PARTNER_NOTICE_UNSPECIFIED;
+}
+
+std::string What(const v1::PartnerOutboxRecord& message) {
+  if (IsPacket(message)) return "packet";
+  return message.notice() != v1::PARTNER_NOTICE_UNSPECIFIED
+             ? v1::PartnerNotice_Name(message.notice())
+             : v1::ReferralStatus_Name(message.status());
+}
+
 // Answers after which the same message can never succeed.
 bool NeverDeliverable(const v1::PartnerOutboxRecord& message, grpc::StatusCode code) {
   switch (code) {
@@ -36,16 +48,10 @@ bool NeverDeliverable(const v1::PartnerOutboxRecord& message, grpc::StatusCode c
     case grpc::StatusCode::FAILED_PRECONDITION:
       // A status change the partner's rules refuse stays refused; a packet
       // waits for the partner to configure an inbox.
-      return message.status() != v1::REFERRAL_STATUS_UNSPECIFIED;
+      return !IsPacket(message);
     default:
       return false;
   }
-}
-
-std::string What(const v1::PartnerOutboxRecord& message) {
-  return message.status() == v1::REFERRAL_STATUS_UNSPECIFIED
-             ? "packet"
-             : v1::ReferralStatus_Name(message.status());
 }
 
 }  // namespace
@@ -112,8 +118,7 @@ PartnerLink::Outcome PartnerLink::Deliver(absl::string_view key,
                   {{"partner", message.partner_id()}, {"referral", message.referral_id()}});
     return Outcome::kRetry;
   }
-  return message.status() == v1::REFERRAL_STATUS_UNSPECIFIED ? DeliverPacket(key, message)
-                                                               : DeliverUpdate(key, message);
+  return IsPacket(message) ? DeliverPacket(key, message) : DeliverUpdate(key, message);
 }
 
 PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
@@ -240,6 +245,7 @@ PartnerLink::Outcome PartnerLink::DeliverUpdate(absl::string_view key,
   v1::PartnerReferralUpdate update;
   update.set_referral_id((*found)->partner_referral_id());
   update.set_status(message.status());
+  update.set_notice(message.notice());
   *update.mutable_time() = ToTimestamp(absl::FromUnixMicros(message.change_time_micros()));
   grpc::ClientContext call;
   call.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));

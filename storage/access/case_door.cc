@@ -357,6 +357,9 @@ absl::Status CaseScope::PutReferral(const v1::Referral& referral) {
       return s;
     }
   }
+  if (absl::Status s = txn_->Put(Cf::kCaseIndex, IndexPrefix('r', raw_id_) + *raw, ""); !s.ok()) {
+    return s;
+  }
   if (!referral.partner_id().empty() && !referral.partner_referral_id().empty()) {
     // Locked, so that a partner's packet delivered twice at once makes one
     // referral, not two.
@@ -387,6 +390,32 @@ absl::Status CaseScope::QueueForPartner(v1::PartnerOutboxRecord message) {
 
 absl::Status CaseScope::DequeueForPartner(absl::string_view outbox_key) {
   return txn_->Delete(Cf::kPartnerOutbox, outbox_key);
+}
+
+absl::Status CaseScope::NotifyPartners(v1::PartnerNotice notice) {
+  std::vector<std::string> referral_ids;
+  const std::string prefix = IndexPrefix('r', raw_id_);
+  absl::Status s = txn_->Scan(Cf::kCaseIndex, prefix, "", [&](absl::string_view key, absl::string_view) {
+    referral_ids.push_back(ToHex(key.substr(prefix.size())));
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const std::string& id : referral_ids) {
+    absl::StatusOr<v1::Referral> referral = FindReferral(id);
+    if (!referral.ok()) return referral.status();
+    // Only what was sent from here and reached the partner.
+    if (referral->partner_id().empty() || referral->sender_organisation_id().empty() ||
+        !referral->has_deliver_time()) {
+      continue;
+    }
+    v1::PartnerOutboxRecord message;
+    message.set_partner_id(referral->partner_id());
+    message.set_referral_id(referral->id());
+    message.set_notice(notice);
+    message.set_change_time_micros(now_micros_);
+    if (absl::Status q = QueueForPartner(message); !q.ok()) return q;
+  }
+  return absl::OkStatus();
 }
 
 void CaseScope::Disclose(google::protobuf::Message* response) {
@@ -867,9 +896,11 @@ absl::StatusOr<std::pair<std::vector<v1::Alert>, std::string>> CaseDoor::ListAle
     if (!raw.ok()) return raw.status();
     after = *raw;
   }
-  const bool authority =
-      ctx.principal.organisation_type == v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY &&
-      (ctx.principal.HasRole(v1::ROLE_DECISION_MAKER) || ctx.principal.HasRole(v1::ROLE_SUPERVISOR));
+  const bool at_authority =
+      ctx.principal.organisation_type == v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY;
+  const bool supervises = ctx.principal.HasRole(v1::ROLE_SUPERVISOR) ||
+                          (at_authority && ctx.principal.HasRole(v1::ROLE_DECISION_MAKER));
+  const bool authority = at_authority && supervises;
   const int limit = page_size <= 0 ? 100 : std::min(page_size, 1000);
   std::vector<v1::Alert> out;
   std::string last;
@@ -880,7 +911,7 @@ absl::StatusOr<std::pair<std::vector<v1::Alert>, std::string>> CaseDoor::ListAle
     const bool mine =
         !alert.addressee_user_id().empty() ? alert.addressee_user_id() == ctx.principal.id
         : !alert.addressee_organisation_id().empty()
-            ? authority && alert.addressee_organisation_id() == ctx.principal.organisation_id
+            ? supervises && alert.addressee_organisation_id() == ctx.principal.organisation_id
             : authority;
     if (!mine) return true;
     if (static_cast<int>(out.size()) == limit) {

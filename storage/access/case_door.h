@@ -69,7 +69,8 @@ struct CaseQuery {
 
 // Index keys of a case record in Cf::kCaseIndex (no personal data):
 // 'o' owning organisation, 'a' assignee, 'd' deadline; 'g' grantee keys are
-// written with grants.
+// written with grants; 'i', 'x' and 'r' (receiver, sender, case) with
+// referrals.
 std::string IndexPrefix(char tag, absl::string_view id);
 // Key in Cf::kPartnerReferrals of a referral as a partner mechanism knows it.
 std::string PartnerReferralKey(absl::string_view partner_id, absl::string_view partner_referral_id);
@@ -156,6 +157,9 @@ class CaseScope {
   absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message);
   // Removes a delivered message from the queue in this transaction.
   absl::Status DequeueForPartner(absl::string_view outbox_key);
+  // Queues `notice` for every partner mechanism a referral of this case was
+  // delivered to (the subject withdrew consent, or was erased here).
+  absl::Status NotifyPartners(haven::v1::PartnerNotice notice);
   // Names the lawful basis of a disclosure without consent in this
   // passage's audit entry.
   void set_lawful_basis(absl::string_view basis) { lawful_basis_ = std::string(basis); }
@@ -278,8 +282,10 @@ class CaseDoor {
   absl::StatusOr<std::string> ForEachReadableCase(const RequestContext& ctx, const CaseQuery& query,
                                                   absl::string_view audit_action, const Work& work);
 
-  // Alerts addressed to the caller, or to the competent authority when the
-  // caller decides or supervises there; with the next page token.
+  // Alerts addressed to the caller, or to its organisation when it
+  // supervises there (or decides, at a competent authority), or to every
+  // competent authority when it decides or supervises at one; with the next
+  // page token.
   absl::StatusOr<std::pair<std::vector<haven::v1::Alert>, std::string>> ListAlerts(
       const RequestContext& ctx, int page_size, absl::string_view page_token);
 

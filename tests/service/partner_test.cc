@@ -371,6 +371,57 @@ TEST_F(PartnerTest, ConsentWithdrawnBeforeDeliveryCancelsTheReferral) {
               ::testing::Contains(HasSubstr("withdrew the consent")));
 }
 
+TEST_F(PartnerTest, ConsentWithdrawnAfterDeliveryIsPassedOnToTheReceiver) {
+  v1::Referral sent, received;
+  ASSERT_NO_FATAL_FAILURE(
+      SendAndDeliver({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &sent, &received));
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_case_id(case_.id());
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY);
+  v1::Consent withdrawn;
+  ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 1);
+
+  const Actor supervisor = NewUser(inbox_, v1::ROLE_SUPERVISOR);
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(cases_->ListAlerts(As(supervisor).get(), {}, &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).kind(), v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD);
+  EXPECT_THAT(alerts.alerts(0).case_ids(), ::testing::ElementsAre(received.case_id()));
+  EXPECT_THAT(TimelineSummaries(receiver_, received.case_id()),
+              ::testing::Contains(HasSubstr("withdrew consent")));
+  // Nobody in a third organisation is told.
+  const Actor elsewhere = NewUser(third_, v1::ROLE_SUPERVISOR);
+  v1::ListAlertsResponse none;
+  ASSERT_TRUE(cases_->ListAlerts(As(elsewhere).get(), {}, &none).ok());
+  EXPECT_EQ(none.alerts_size(), 0);
+}
+
+TEST_F(PartnerTest, ErasureIsPassedOnToTheReceiver) {
+  v1::Referral sent, received;
+  ASSERT_NO_FATAL_FAILURE(
+      SendAndDeliver({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &sent, &received));
+  const Actor approver = NewUser(sender_, v1::ROLE_SUPERVISOR);
+  v1::RequestErasureRequest request;
+  request.set_case_id(case_.id());
+  request.set_reason("The subject asked for it");
+  v1::Case requested;
+  ASSERT_TRUE(cases_->RequestErasure(As(caseworker_).get(), request, &requested).ok());
+  v1::EraseCaseRequest erase;
+  erase.set_case_id(case_.id());
+  v1::EraseCaseResponse erased;
+  grpc::Status s = cases_->EraseCase(As(approver).get(), erase, &erased);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 1);
+
+  const Actor supervisor = NewUser(inbox_, v1::ROLE_SUPERVISOR);
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(cases_->ListAlerts(As(supervisor).get(), {}, &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).kind(), v1::ALERT_KIND_ERASED_ABROAD);
+  EXPECT_THAT(alerts.alerts(0).case_ids(), ::testing::ElementsAre(received.case_id()));
+}
+
 TEST_F(PartnerTest, BadPartnerOrReceiverIsRefused) {
   v1::CreateReferralRequest req;
   v1::Referral* r = req.mutable_referral();
