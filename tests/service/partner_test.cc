@@ -158,6 +158,14 @@ class PartnerTest : public ServiceTest {
     return out;
   }
 
+  void WithdrawConsentAbroad() {
+    v1::WithdrawConsentRequest withdraw;
+    withdraw.set_case_id(case_.id());
+    withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY);
+    v1::Consent withdrawn;
+    ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+  }
+
   // Messages waiting for partners.
   int Queued() {
     int n = 0;
@@ -353,11 +361,7 @@ TEST_F(PartnerTest, ConsentWithdrawnBeforeDeliveryCancelsTheReferral) {
   v1::Referral draft;
   ASSERT_TRUE(Draft({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &draft).ok());
   ASSERT_TRUE(Move(caseworker_, draft.id(), &v1::ReferralService::Stub::SendReferral).ok());
-  v1::WithdrawConsentRequest withdraw;
-  withdraw.set_case_id(case_.id());
-  withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY);
-  v1::Consent withdrawn;
-  ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+  ASSERT_NO_FATAL_FAILURE(WithdrawConsentAbroad());
 
   EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
   v1::Referral cancelled = Get(caseworker_, draft.id());
@@ -375,11 +379,7 @@ TEST_F(PartnerTest, ConsentWithdrawnAfterDeliveryIsPassedOnToTheReceiver) {
   v1::Referral sent, received;
   ASSERT_NO_FATAL_FAILURE(
       SendAndDeliver({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &sent, &received));
-  v1::WithdrawConsentRequest withdraw;
-  withdraw.set_case_id(case_.id());
-  withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY);
-  v1::Consent withdrawn;
-  ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+  ASSERT_NO_FATAL_FAILURE(WithdrawConsentAbroad());
   EXPECT_EQ(server_->partner_link()->DeliverDue(), 1);
 
   const Actor supervisor = NewUser(inbox_, v1::ROLE_SUPERVISOR);

@@ -37,6 +37,18 @@ class AccountsTest : public ::testing::Test {
     return b.ok() ? *b : Accounts::Bootstrapped();
   }
 
+  // Logs in with the one-time password and logs out again.
+  void LoginAndLogout(const Accounts::Bootstrapped& b, std::string* token = nullptr) {
+    absl::StatusOr<Accounts::Session> session = accounts_->Login("root", b.one_time_password, "");
+    HAVEN_ASSERT_OK(session);
+    absl::StatusOr<Principal> p = accounts_->AuthenticateToken(session->token);
+    HAVEN_ASSERT_OK(p);
+    RequestContext ctx;
+    ctx.principal = *p;
+    HAVEN_ASSERT_OK(accounts_->Logout(ctx));
+    if (token != nullptr) *token = session->token;
+  }
+
   static RequestContext Administrator(const std::string& org) {
     RequestContext ctx;
     ctx.principal.id = NewId();
@@ -116,14 +128,9 @@ TEST_F(AccountsTest, SessionTokenIsNotStoredAndEndsAtExpiryAndLogout) {
 
 TEST_F(AccountsTest, LogoutEndsTheSession) {
   Accounts::Bootstrapped b = Bootstrap();
-  absl::StatusOr<Accounts::Session> session = accounts_->Login("root", b.one_time_password, "");
-  HAVEN_ASSERT_OK(session);
-  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(session->token);
-  HAVEN_ASSERT_OK(p);
-  RequestContext ctx;
-  ctx.principal = *p;
-  HAVEN_ASSERT_OK(accounts_->Logout(ctx));
-  EXPECT_THAT(accounts_->AuthenticateToken(session->token),
+  std::string token;
+  ASSERT_NO_FATAL_FAILURE(LoginAndLogout(b, &token));
+  EXPECT_THAT(accounts_->AuthenticateToken(token),
               StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
 }
 
@@ -137,13 +144,7 @@ TEST_F(AccountsTest, PurgeRemovesOnlySessionsThatCanNeverBeUsedAgain) {
                     .ok());
     return n;
   };
-  absl::StatusOr<Accounts::Session> logged_out = accounts_->Login("root", b.one_time_password, "");
-  HAVEN_ASSERT_OK(logged_out);
-  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(logged_out->token);
-  HAVEN_ASSERT_OK(p);
-  RequestContext ctx;
-  ctx.principal = *p;
-  HAVEN_ASSERT_OK(accounts_->Logout(ctx));
+  ASSERT_NO_FATAL_FAILURE(LoginAndLogout(b));
   db_.clock().Advance(absl::Hours(4));
   absl::StatusOr<Accounts::Session> live = accounts_->Login("root", b.one_time_password, "");
   HAVEN_ASSERT_OK(live);
