@@ -41,8 +41,10 @@ class CaseFile {
   absl::Status Erase(const access::RequestContext& ctx,
                      const haven::v1::EraseCaseRequest& request);
 
+  // `within`: another door's transaction to join (the hotline's escalation).
   absl::StatusOr<haven::v1::Consent> RecordConsent(const access::RequestContext& ctx,
-                                                   const haven::v1::RecordConsentRequest& request);
+                                                   const haven::v1::RecordConsentRequest& request,
+                                                   storage::Txn* within = nullptr);
   absl::StatusOr<haven::v1::Consent> WithdrawConsent(
       const access::RequestContext& ctx, const haven::v1::WithdrawConsentRequest& request);
   absl::StatusOr<haven::v1::ListConsentsResponse> ListConsents(

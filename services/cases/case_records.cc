@@ -48,7 +48,8 @@ absl::StatusOr<bool> HasConsent(access::CaseScope& scope, v1::ConsentPurpose pur
 }
 
 absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext& ctx,
-                                                    const v1::RecordConsentRequest& request) {
+                                                    const v1::RecordConsentRequest& request,
+                                                    storage::Txn* within) {
   const v1::Consent& in = request.consent();
   if (absl::Status s = CheckPurpose(in.purpose()); !s.ok()) return s;
   if (!IsLanguageTag(in.language())) {
@@ -83,7 +84,8 @@ absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext
         result = consent;
         scope.Disclose(&result);
         return absl::OkStatus();
-      });
+      },
+      within);
   if (!s.ok()) return s;
   return result;
 }

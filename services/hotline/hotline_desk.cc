@@ -349,21 +349,9 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
               scope.transaction());
           if (!linked.ok()) return linked;
         } else {
-          absl::StatusOr<v1::CaseRecord> created = cases_->CreateCase(
-              ctx, "case.create",
-              [&](access::CaseScope& case_scope) {
-                case_id = case_scope.case_id();
-                if (absl::Status saved =
-                        case_scope.Save(access::RecordKind::kSubject, "", request.subject());
-                    !saved.ok()) {
-                  return saved;
-                }
-                return case_scope.AppendTimeline(
-                    v1::TIMELINE_EVENT_OPENED,
-                    absl::StrCat("opened from hotline contact ", scope.contact_id()));
-              },
-              scope.transaction());
-          if (!created.ok()) return created.status();
+          absl::StatusOr<std::string> opened = OpenCaseFor(ctx, scope, request.subject());
+          if (!opened.ok()) return opened.status();
+          case_id = *opened;
         }
         scope.mutable_record()->set_case_id(case_id);
         return services::Into(Present(scope), &result);
@@ -413,28 +401,6 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
                      "is required: the BCP 47 tag of the language it was explained in");
     }
   }
-  // First: may the caller use this contact, and can it be escalated?
-  std::string existing_case;
-  absl::Status checked = contacts_->WithContact(
-      ctx, request.contact_id(), "contact.escalate_referral.check", [&](ContactScope& scope) {
-        if (IsNonDataCategory(scope.record().category())) {
-          return absl::FailedPreconditionError("a non-data contact cannot be escalated");
-        }
-        if (scope.record().referral_ids_size() >= kMaxReferrals) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("a contact has at most ", kMaxReferrals, " referrals"));
-        }
-        existing_case = scope.record().case_id();
-        return absl::OkStatus();
-      });
-  if (!checked.ok()) return checked;
-  const std::string contact_id = absl::AsciiStrToLower(request.contact_id());
-  if (!existing_case.empty() && request.has_subject()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject is only given when a new case is opened; the contact is linked to "
-                     "case ",
-                     existing_case));
-  }
   // Sending a referral shares the case: the caller needs that right on its
   // own organisation's cases, whatever the contact rights.
   v1::CaseRecord own;
@@ -444,75 +410,77 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
     return absl::PermissionDeniedError(
         "escalating to a referral shares the case: it needs the caseworker or supervisor role");
   }
-  // Without a case yet, nothing is written unless the send can succeed on
-  // the consent given here.
-  if (existing_case.empty() && in.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
-    absl::StatusOr<v1::Organisation> receiver =
-        accounts_->FindOrganisation(in.receiver_organisation_id());
-    if (!receiver.ok()) {
-      if (absl::IsNotFound(receiver.status()) || absl::IsInvalidArgument(receiver.status())) {
-        return absl::InvalidArgumentError(
-            "referral.receiver_organisation_id must name an organisation");
-      }
-      return receiver.status();
-    }
-    const v1::ConsentPurpose needed = referral::ConsentNeeded(in.purpose(), receiver->type());
-    if (!request.has_consent() || !request.consent().given() ||
-        request.consent().purpose() != needed) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the caller has not consented to ", v1::ConsentPurpose_Name(needed),
-          ": give that consent in the request, or a lawful basis that does not need it"));
-    }
-  }
-
-  std::string case_id = existing_case;
-  if (case_id.empty()) {
-    v1::EscalateContactRequest open;
-    open.set_contact_id(contact_id);
-    *open.mutable_subject() = request.subject();
-    absl::StatusOr<v1::Contact> escalated = EscalateContact(ctx, open);
-    if (!escalated.ok()) return escalated.status();
-    case_id = escalated->case_id();
-  }
-  if (request.has_consent()) {
-    v1::RecordConsentRequest consent;
-    consent.set_case_id(case_id);
-    *consent.mutable_consent() = request.consent();
-    if (absl::StatusOr<v1::Consent> recorded = case_file_.RecordConsent(ctx, consent);
-        !recorded.ok()) {
-      return recorded.status();
-    }
-  }
-  v1::CreateReferralRequest create;
-  *create.mutable_referral() = in;
-  create.mutable_referral()->set_case_id(case_id);
-  create.set_reason(absl::StrCat("escalated from hotline contact ", contact_id,
-                                 request.reason().empty() ? "" : ": ", request.reason()));
-  absl::StatusOr<v1::Referral> draft = referrals_->Create(ctx, create);
-  if (!draft.ok()) return draft.status();
-  v1::ReferralTransitionRequest send;
-  send.set_referral_id(draft->id());
-  absl::StatusOr<v1::Referral> sent = referrals_->Send(ctx, send);
-  if (!sent.ok()) {
-    // The draft stays a draft, the sender's alone: cancelling it would show
-    // it in the receiver's inbox (a cancelled referral is no draft).
-    return sent.status();
-  }
-
+  // The case (when there is none yet), the consent, the referral and the
+  // contact's link to it are written in one transaction: all or nothing.
   v1::EscalateContactToReferralResponse result;
   absl::Status s = contacts_->WithContact(
-      ctx, contact_id, "contact.escalate_referral", [&](ContactScope& scope) {
+      ctx, request.contact_id(), "contact.escalate_referral",
+      [&](ContactScope& scope) -> absl::Status {
+        if (IsNonDataCategory(scope.record().category())) {
+          return absl::FailedPreconditionError("a non-data contact cannot be escalated");
+        }
+        if (scope.record().referral_ids_size() >= kMaxReferrals) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("a contact has at most ", kMaxReferrals, " referrals"));
+        }
+        std::string case_id = scope.record().case_id();
+        if (!case_id.empty() && request.has_subject()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "subject is only given when a new case is opened; the contact is linked to case ",
+              case_id));
+        }
+        if (case_id.empty()) {
+          if (absl::Status v = cases::ValidateSubject(request.subject(), scope.now()); !v.ok()) {
+            return v;
+          }
+          absl::StatusOr<std::string> opened = OpenCaseFor(ctx, scope, request.subject());
+          if (!opened.ok()) return opened.status();
+          case_id = *opened;
+          scope.mutable_record()->set_case_id(case_id);
+        }
+        if (request.has_consent()) {
+          v1::RecordConsentRequest consent;
+          consent.set_case_id(case_id);
+          *consent.mutable_consent() = request.consent();
+          absl::StatusOr<v1::Consent> recorded =
+              case_file_.RecordConsent(ctx, consent, scope.transaction());
+          if (!recorded.ok()) return recorded.status();
+        }
+        v1::CreateReferralRequest create;
+        *create.mutable_referral() = in;
+        create.mutable_referral()->set_case_id(case_id);
+        create.set_reason(absl::StrCat("escalated from hotline contact ", scope.contact_id(),
+                                       request.reason().empty() ? "" : ": ", request.reason()));
+        absl::StatusOr<v1::Referral> sent =
+            referrals_->CreateAndSend(ctx, create, scope.transaction());
+        if (!sent.ok()) return sent.status();
         scope.mutable_record()->add_referral_ids(sent->id());
+        *result.mutable_referral() = *std::move(sent);
         return services::Into(Present(scope), result.mutable_contact());
       });
-  if (!s.ok()) {
-    services::Log(services::LogLevel::kWarning,
-                  "hotline escalation sent a referral the contact does not record",
-                  {{"referral_id", sent->id()}, {"code", absl::StatusCodeToString(s.code())}});
-    return s;
-  }
-  *result.mutable_referral() = *std::move(sent);
+  if (!s.ok()) return s;
   return result;
+}
+
+absl::StatusOr<std::string> HotlineDesk::OpenCaseFor(const access::RequestContext& ctx,
+                                                     ContactScope& contact,
+                                                     const v1::Subject& subject) {
+  std::string case_id;
+  absl::StatusOr<v1::CaseRecord> created = cases_->CreateCase(
+      ctx, "case.create",
+      [&](access::CaseScope& scope) {
+        case_id = scope.case_id();
+        if (absl::Status saved = scope.Save(access::RecordKind::kSubject, "", subject);
+            !saved.ok()) {
+          return saved;
+        }
+        return scope.AppendTimeline(
+            v1::TIMELINE_EVENT_OPENED,
+            absl::StrCat("opened from hotline contact ", contact.contact_id()));
+      },
+      contact.transaction());
+  if (!created.ok()) return created.status();
+  return case_id;
 }
 
 absl::StatusOr<v1::Callback> HotlineDesk::ScheduleCallback(

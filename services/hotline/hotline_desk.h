@@ -44,14 +44,13 @@ class HotlineDesk {
   };
 
   // `referrals` sends the referrals of EscalateContactToReferral; it and
-  // `accounts` (receivers, the case file) must outlive the desk.
+  // `accounts` (for the case file) must outlive the desk.
   HotlineDesk(access::ContactDoor* contacts, access::CaseDoor* cases,
               referral::ReferralDesk* referrals, const access::Accounts* accounts,
               const Clock* clock, Options options)
       : contacts_(contacts),
         cases_(cases),
         referrals_(referrals),
-        accounts_(accounts),
         case_file_(cases, accounts, clock),
         clock_(clock),
         options_(options) {}
@@ -80,10 +79,15 @@ class HotlineDesk {
   absl::StatusOr<int> PurgeExpiredDetails();
 
  private:
+  // Opens a case for `subject` from the contact, in the contact's
+  // transaction; returns its id.
+  absl::StatusOr<std::string> OpenCaseFor(const access::RequestContext& ctx,
+                                          access::ContactScope& contact,
+                                          const haven::v1::Subject& subject);
+
   access::ContactDoor* contacts_;
   access::CaseDoor* cases_;
   referral::ReferralDesk* referrals_;
-  const access::Accounts* accounts_;
   cases::CaseFile case_file_;
   const Clock* clock_;
   Options options_;

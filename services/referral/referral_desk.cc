@@ -126,6 +126,20 @@ v1::Referral AsOf(v1::Referral referral, absl::Time now) {
 
 absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& ctx,
                                                   const v1::CreateReferralRequest& request) {
+  return Draft(ctx, request, false, nullptr);
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::CreateAndSend(const access::RequestContext& ctx,
+                                                         const v1::CreateReferralRequest& request,
+                                                         storage::Txn* within) {
+  absl::StatusOr<v1::Referral> sent = Draft(ctx, request, true, within);
+  if (sent.ok() && !sent->partner_id().empty() && wake_partner_link_) wake_partner_link_();
+  return sent;
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& ctx,
+                                                 const v1::CreateReferralRequest& request,
+                                                 bool send, storage::Txn* within) {
   const v1::Referral& in = request.referral();
   if (in.partner_id().empty() == in.receiver_organisation_id().empty()) {
     return absl::InvalidArgumentError(
@@ -166,7 +180,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
 
   v1::Referral result;
   absl::Status s = door_->WithCase(
-      ctx, in.case_id(), v1::CASE_ACTION_SHARE, "referral.create",
+      ctx, in.case_id(), v1::CASE_ACTION_SHARE, send ? "referral.create_and_send" : "referral.create",
       [&](CaseScope& scope) -> absl::Status {
         if (!scope.visible().ContainsAll(*scope_classes)) {
           return absl::PermissionDeniedError("data_scope holds classes you cannot see yourself");
@@ -186,13 +200,70 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
         *r.mutable_access_until() = ToTimestamp(access_until);
         r.set_created_by(ctx.principal.id);
         *r.mutable_create_time() = ToTimestamp(now);
-        if (absl::Status p = scope.PutReferral(r); !p.ok()) return p;
+        if (absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED,
+                                                  Summary(r, "drafted"), request.reason());
+            !t.ok()) {
+          return t;
+        }
+        if (send) {
+          if (absl::Status d = SendDraft(scope, r, ""); !d.ok()) return d;
+          if (absl::Status q = QueueIfAbroad(scope, r, v1::REFERRAL_STATUS_DRAFT); !q.ok()) return q;
+        }
         result = r;
-        return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "drafted"),
-                                    request.reason());
-      });
+        return scope.PutReferral(r);
+      },
+      within);
   if (!s.ok()) return s;
   return result;
+}
+
+absl::Status ReferralDesk::SendDraft(CaseScope& scope, v1::Referral& r, absl::string_view reason) {
+  if (r.status() != v1::REFERRAL_STATUS_DRAFT) return Refuse(r, "only a draft can be sent");
+  if (FromTimestamp(r.response_deadline()) <= scope.now()) {
+    return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
+  }
+  if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
+    std::vector<v1::ConsentPurpose> needed;
+    if (r.partner_id().empty()) {
+      absl::StatusOr<v1::Organisation> receiver =
+          accounts_->FindOrganisation(r.receiver_organisation_id());
+      if (!receiver.ok()) return receiver.status();
+      needed.push_back(ConsentNeeded(r.purpose(), receiver->type()));
+    } else {
+      needed = ConsentsNeededAbroad(r.purpose());
+    }
+    for (v1::ConsentPurpose purpose : needed) {
+      absl::StatusOr<bool> consented = cases::HasConsent(scope, purpose);
+      if (!consented.ok()) return consented.status();
+      if (!*consented) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the subject has not consented to ", v1::ConsentPurpose_Name(purpose),
+            ": record that consent, or a lawful basis that does not need it"));
+      }
+    }
+  } else {
+    scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
+  }
+  r.set_status(v1::REFERRAL_STATUS_SENT);
+  *r.mutable_send_time() = ToTimestamp(scope.now());
+  return scope.AppendTimeline(
+      v1::TIMELINE_EVENT_REFERRED,
+      absl::StrCat(Summary(r, "sent"), "; basis ", v1::LawfulBasis_Name(r.lawful_basis())), reason);
+}
+
+absl::Status ReferralDesk::QueueIfAbroad(CaseScope& scope, const v1::Referral& r,
+                                         v1::ReferralStatus before) {
+  // The partner mechanism hears of every change of a referral it has: the
+  // packet when it is sent, then each status.
+  if (r.partner_id().empty() || r.status() == before || !r.has_send_time()) {
+    return absl::OkStatus();
+  }
+  v1::PartnerOutboxRecord message;
+  message.set_partner_id(r.partner_id());
+  message.set_referral_id(r.id());
+  if (r.status() != v1::REFERRAL_STATUS_SENT) message.set_status(r.status());
+  message.set_change_time_micros(absl::ToUnixMicros(scope.now()));
+  return scope.QueueForPartner(message);
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestContext& ctx,
@@ -219,17 +290,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestConte
     const v1::ReferralStatus before = referral.status();
     if (absl::Status c = change(scope, referral); !c.ok()) return c;
     if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
-    // The partner mechanism hears of every change of a referral it has:
-    // the packet when it is sent, then each status.
-    if (!referral.partner_id().empty() && referral.status() != before &&
-        referral.has_send_time()) {
-      v1::PartnerOutboxRecord message;
-      message.set_partner_id(referral.partner_id());
-      message.set_referral_id(referral.id());
-      if (referral.status() != v1::REFERRAL_STATUS_SENT) message.set_status(referral.status());
-      message.set_change_time_micros(absl::ToUnixMicros(scope.now()));
-      if (absl::Status q = scope.QueueForPartner(message); !q.ok()) return q;
-    }
+    if (absl::Status q = QueueIfAbroad(scope, referral, before); !q.ok()) return q;
     result = referral;
     return absl::OkStatus();
   };
@@ -249,40 +310,9 @@ absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ct
                                                 const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
   return Transition(ctx, request.referral_id(), Side::kSender, "referral.send",
-                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
-    if (r.status() != v1::REFERRAL_STATUS_DRAFT) return Refuse(r, "only a draft can be sent");
-    if (FromTimestamp(r.response_deadline()) <= scope.now()) {
-      return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
-    }
-    if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
-      std::vector<v1::ConsentPurpose> needed;
-      if (r.partner_id().empty()) {
-        absl::StatusOr<v1::Organisation> receiver =
-            accounts_->FindOrganisation(r.receiver_organisation_id());
-        if (!receiver.ok()) return receiver.status();
-        needed.push_back(ConsentNeeded(r.purpose(), receiver->type()));
-      } else {
-        needed = ConsentsNeededAbroad(r.purpose());
-      }
-      for (v1::ConsentPurpose purpose : needed) {
-        absl::StatusOr<bool> consented = cases::HasConsent(scope, purpose);
-        if (!consented.ok()) return consented.status();
-        if (!*consented) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the subject has not consented to ", v1::ConsentPurpose_Name(purpose),
-              ": record that consent, or a lawful basis that does not need it"));
-        }
-      }
-    } else {
-      scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
-    }
-    r.set_status(v1::REFERRAL_STATUS_SENT);
-    *r.mutable_send_time() = ToTimestamp(scope.now());
-    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED,
-                                absl::StrCat(Summary(r, "sent"), "; basis ",
-                                             v1::LawfulBasis_Name(r.lawful_basis())),
-                                request.reason());
-  });
+                    [&](CaseScope& scope, v1::Referral& r) {
+                      return SendDraft(scope, r, request.reason());
+                    });
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& ctx,

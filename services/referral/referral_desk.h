@@ -57,6 +57,11 @@ class ReferralDesk {
                                              const haven::v1::CreateReferralRequest& request);
   absl::StatusOr<haven::v1::Referral> Send(const access::RequestContext& ctx,
                                            const haven::v1::ReferralTransitionRequest& request);
+  // Drafts and sends in one passage, joining `within` (another door's
+  // transaction) when given: for the hotline's escalation, all or nothing.
+  absl::StatusOr<haven::v1::Referral> CreateAndSend(const access::RequestContext& ctx,
+                                                    const haven::v1::CreateReferralRequest& request,
+                                                    storage::Txn* within);
   absl::StatusOr<haven::v1::Referral> Cancel(const access::RequestContext& ctx,
                                              const haven::v1::ReferralTransitionRequest& request);
   absl::StatusOr<haven::v1::Referral> Acknowledge(
@@ -76,6 +81,18 @@ class ReferralDesk {
   absl::StatusOr<haven::v1::ListPartnersResponse> ListPartners(const access::RequestContext& ctx);
 
  private:
+  absl::StatusOr<haven::v1::Referral> Draft(const access::RequestContext& ctx,
+                                            const haven::v1::CreateReferralRequest& request,
+                                            bool send, storage::Txn* within);
+  // Sends a draft: checks the consent it needs (or names its lawful basis in
+  // the audit entry), then SENT, on the timeline.
+  absl::Status SendDraft(access::CaseScope& scope, haven::v1::Referral& referral,
+                         absl::string_view reason);
+  // Queues what a partner mechanism abroad must hear of a change from
+  // `before`: the packet when sent, then each status.
+  absl::Status QueueIfAbroad(access::CaseScope& scope, const haven::v1::Referral& referral,
+                             haven::v1::ReferralStatus before);
+
   enum class Side { kSender, kReceiver };
   using Change = std::function<absl::Status(access::CaseScope&, haven::v1::Referral&)>;
   // Finds the referral if the caller's organisation is on `side` of it

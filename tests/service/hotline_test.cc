@@ -766,8 +766,8 @@ TEST_F(HotlineReferralTest, EscalationWithoutConsentIsRefusedAndLinksNoReferral)
   EXPECT_EQ(hotline_->EscalateContactToReferral(As(escalator_).get(), wrong, &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  // With a case already (escalated as before), the send is refused, the
-  // draft stays the hotline's, and the contact still records no referral.
+  // With a case already (escalated as before), the send is refused and
+  // nothing of the escalation is written: no draft, no consent, no link.
   v1::EscalateContactRequest open;
   open.set_contact_id(contact.id());
   v1::Contact escalated;
@@ -786,8 +786,12 @@ TEST_F(HotlineReferralTest, EscalationWithoutConsentIsRefusedAndLinksNoReferral)
   EXPECT_EQ(inbox.referrals_size(), 0);
   v1::ListReferralsResponse outbox;
   ASSERT_TRUE(referrals_->ListOutbox(As(escalator_).get(), list, &outbox).ok());
-  ASSERT_EQ(outbox.referrals_size(), 1);
-  EXPECT_EQ(outbox.referrals(0).status(), v1::REFERRAL_STATUS_DRAFT);
+  EXPECT_EQ(outbox.referrals_size(), 0);
+  v1::ListConsentsRequest consents_request;
+  consents_request.set_case_id(escalated.case_id());
+  v1::ListConsentsResponse consents;
+  ASSERT_TRUE(cases_->ListConsents(As(escalator_).get(), consents_request, &consents).ok());
+  EXPECT_THAT(consents.consents(), IsEmpty());
 
   // A lawful basis that needs no consent is recorded instead.
   v1::EscalateContactToReferralRequest vital = Escalation(contact.id(), false);
