@@ -105,6 +105,11 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
   if (!known.ok()) return known.status();
   if (*known) return receipt;
 
+  if (!TakeFromHourlyAllowance(*partner, now)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", partner->max_referrals_per_hour(),
+        " referrals from your mechanism in an hour; try again later"));
+  }
   // Only the scope (and the administrative facts, which name no one) is
   // kept, whatever else the packet holds.
   const ClassSet kept = *scope_classes | ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE});
@@ -227,6 +232,15 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::ReceiveNotice(
       });
   if (!s.ok()) return s;
   return v1::PartnerReferralUpdateResponse();
+}
+
+bool PartnerDesk::TakeFromHourlyAllowance(const v1::PartnerConfig& partner, absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::deque<absl::Time>& received = received_[partner.id()];
+  while (!received.empty() && received.front() <= now - absl::Hours(1)) received.pop_front();
+  if (static_cast<int>(received.size()) >= partner.max_referrals_per_hour()) return false;
+  received.push_back(now);
+  return true;
 }
 
 }  // namespace haven::referral

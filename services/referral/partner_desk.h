@@ -4,6 +4,11 @@
 #ifndef HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_
 #define HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_
 
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "haven/v1/partner.pb.h"
 #include "services/common/partners.h"
@@ -31,10 +36,16 @@ class PartnerDesk {
       const access::RequestContext& ctx, const haven::v1::Referral& referral,
       haven::v1::PartnerNotice notice);
 
+  // Takes one of the partner's referrals per hour (its
+  // max_referrals_per_hour); false when it has used them all.
+  bool TakeFromHourlyAllowance(const haven::v1::PartnerConfig& partner, absl::Time now);
+
   access::CaseDoor* door_;
   const access::Accounts* accounts_;
   const services::Partners* partners_;
   const Clock* clock_;
+  std::mutex mu_;
+  std::map<std::string, std::deque<absl::Time>> received_;  // per partner, last hour; mu_
 };
 
 }  // namespace haven::referral

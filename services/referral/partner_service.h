@@ -12,8 +12,10 @@ namespace haven::referral {
 
 class PartnerServiceImpl final : public haven::v1::PartnerService::Service {
  public:
-  PartnerServiceImpl(const services::Authenticator* auth, PartnerDesk desk)
-      : auth_(auth), desk_(desk) {}
+  PartnerServiceImpl(const services::Authenticator* auth, access::CaseDoor* door,
+                     const access::Accounts* accounts, const services::Partners* partners,
+                     const Clock* clock)
+      : auth_(auth), desk_(door, accounts, partners, clock) {}
 
   HAVEN_RPC(ReceiveReferral, ReferralPacket, ReferralReceipt)
   HAVEN_RPC(UpdateReferral, PartnerReferralUpdate, PartnerReferralUpdateResponse)

@@ -25,13 +25,14 @@ bool IsPartnerId(absl::string_view id) {
   });
 }
 
-absl::Status CheckPartners(const haven::v1::ServerConfig& config) {
+absl::Status FinishPartners(haven::v1::ServerConfig& config) {
   if (config.partners_size() > 0 && config.mtls_listen_address().empty()) {
     return absl::InvalidArgumentError(
         "partners need the mTLS listener: set mtls_listen_address and mtls");
   }
   std::set<std::string> ids;
-  for (const haven::v1::PartnerConfig& partner : config.partners()) {
+  for (haven::v1::PartnerConfig& partner : *config.mutable_partners()) {
+    if (partner.max_referrals_per_hour() <= 0) partner.set_max_referrals_per_hour(100);
     if (!IsPartnerId(partner.id())) {
       return absl::InvalidArgumentError("a partner id is 1 to 32 characters [a-z0-9-]");
     }
@@ -111,7 +112,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
     config.set_hotline_caller_details_retention_days(30);
   }
   if (config.hotline_purge_interval_minutes() <= 0) config.set_hotline_purge_interval_minutes(60);
-  if (absl::Status s = CheckPartners(config); !s.ok()) return s;
+  if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;
 }
 

@@ -148,8 +148,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   referral::ReferralDesk* referral_desk = &referrals->desk();
   svc.push_back(std::move(referrals));
   svc.push_back(std::make_unique<referral::PartnerServiceImpl>(
-      a, referral::PartnerDesk(server->door_.get(), server->accounts_.get(),
-                               server->partners_.get(), clock)));
+      a, server->door_.get(), server->accounts_.get(), server->partners_.get(), clock));
   if (config.partners_size() > 0) {
     referral::PartnerLink::Options link;
     absl::StatusOr<std::string> cert = ReadFile(config.mtls().certificate_file());

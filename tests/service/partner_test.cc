@@ -85,6 +85,7 @@ class PartnerTest : public ServiceTest {
     self->set_ca_file(*certs_ + "/ca.crt");
     self->set_server_name("localhost");
     self->set_inbox_organisation_id(inbox_);
+    self->set_max_referrals_per_hour(max_referrals_per_hour_);
   }
 
   void SetUp() override {
@@ -189,6 +190,7 @@ class PartnerTest : public ServiceTest {
 
   static std::string* certs_;
   int mtls_port_ = 0;
+  int max_referrals_per_hour_ = 0;  // the default
   std::string sender_, inbox_, third_;
   Actor caseworker_, receiver_, outsider_;
   std::unique_ptr<v1::ReferralService::Stub> referrals_;
@@ -420,6 +422,27 @@ TEST_F(PartnerTest, ErasureIsPassedOnToTheReceiver) {
   ASSERT_EQ(alerts.alerts_size(), 1);
   EXPECT_EQ(alerts.alerts(0).kind(), v1::ALERT_KIND_ERASED_ABROAD);
   EXPECT_THAT(alerts.alerts(0).case_ids(), ::testing::ElementsAre(received.case_id()));
+}
+
+TEST_F(PartnerTest, ReferralsBeyondAPartnersHourlyAllowanceWaitForTheNextHour) {
+  max_referrals_per_hour_ = 2;
+  ASSERT_NO_FATAL_FAILURE(RestartServer());
+  referrals_ = v1::ReferralService::NewStub(channel_);
+  ASSERT_NO_FATAL_FAILURE(Consent(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY));
+  for (int i = 0; i < 3; ++i) {
+    v1::Referral draft;
+    ASSERT_TRUE(Draft({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &draft).ok());
+    ASSERT_TRUE(Move(caseworker_, draft.id(), &v1::ReferralService::Stub::SendReferral).ok());
+  }
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 2);
+  EXPECT_EQ(Queued(), 1) << "the third waits, it is not dropped";
+  clock_.Advance(absl::Minutes(30));
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
+  clock_.Advance(absl::Minutes(31));
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 1);
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(receiver_).get(), {}, &inbox).ok());
+  EXPECT_EQ(inbox.referrals_size(), 3);
 }
 
 TEST_F(PartnerTest, BadPartnerOrReceiverIsRefused) {
