@@ -17,6 +17,7 @@
 #include "rocksdb/utilities/transaction_db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
+#include "storage/timestamps.h"
 
 namespace haven::storage {
 namespace {
@@ -262,7 +263,7 @@ absl::Status Store::Init() {
     head_.hash = AuditEntryHash(absl::string_view(it->value().data(), it->value().size()));
     haven::v1::AuditEntry last;
     if (last.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      head_.time_micros = last.time().seconds() * 1'000'000 + last.time().nanos() / 1000;
+      head_.time_micros = TimestampToMicros(last.time());
     }
   }
   if (!it->status().ok()) return FromRocks(it->status());
@@ -317,9 +318,7 @@ haven::v1::AuditCheckpoint Store::Sign(const ChainHead& head) const {
   haven::v1::AuditCheckpoint cp;
   cp.set_sequence(head.sequence);
   cp.set_hash(head.hash);
-  int64_t micros = absl::ToUnixMicros(options_.clock->Now());
-  cp.mutable_time()->set_seconds(micros / 1'000'000);
-  cp.mutable_time()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  *cp.mutable_time() = ToTimestamp(options_.clock->Now());
   cp.set_signature(options_.keys->Sign(CheckpointMessage(head.sequence, head.hash)));
   return cp;
 }
@@ -372,8 +371,7 @@ absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
     }
     for (haven::v1::AuditEntry& entry : w->txn->audits_) {
       entry.set_sequence(++head.sequence);
-      entry.mutable_time()->set_seconds(now / 1'000'000);
-      entry.mutable_time()->set_nanos(static_cast<int32_t>(now % 1'000'000) * 1000);
+      *entry.mutable_time() = MicrosToTimestamp(now);
       entry.set_previous_hash(head.hash);
       entry.clear_hash();
       std::string bytes = entry.SerializeAsString();

@@ -12,6 +12,7 @@
 #include "storage/access/policy.h"
 #include "storage/codes.h"
 #include "storage/ids.h"
+#include "storage/timestamps.h"
 
 namespace haven::hotline {
 namespace {
@@ -30,20 +31,9 @@ constexpr size_t kMaxNotes = 10000;
 constexpr size_t kMinPhoneDigits = 3;
 constexpr size_t kMaxPhoneDigits = 20;
 
-google::protobuf::Timestamp ToProto(int64_t micros) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(micros / 1'000'000);
-  t.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return t;
-}
-
 bool ValidTimestamp(const google::protobuf::Timestamp& t) {
   return t.seconds() >= 0 && t.seconds() <= 253'402'300'799 && t.nanos() >= 0 &&
          t.nanos() < 1'000'000'000;
-}
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
 }
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
@@ -122,15 +112,15 @@ absl::Status ValidateContact(const v1::Contact& c, absl::Time now) {
   if (!c.has_start_time() || !ValidTimestamp(c.start_time())) {
     return Invalid("contact.start_time", "is required");
   }
-  const int64_t start = Micros(c.start_time());
+  const int64_t start = TimestampToMicros(c.start_time());
   if (absl::FromUnixMicros(start) > now + kClockSkew) {
     return Invalid("contact.start_time", "is in the future");
   }
   if (c.has_end_time()) {
-    if (!ValidTimestamp(c.end_time()) || Micros(c.end_time()) < start) {
+    if (!ValidTimestamp(c.end_time()) || TimestampToMicros(c.end_time()) < start) {
       return Invalid("contact.end_time", "is not before start_time");
     }
-    if (absl::FromUnixMicros(Micros(c.end_time())) > now + kClockSkew) {
+    if (FromTimestamp(c.end_time()) > now + kClockSkew) {
       return Invalid("contact.end_time", "is in the future");
     }
   }
@@ -172,8 +162,8 @@ v1::Contact ToApi(const v1::ContactRecord& r, absl::string_view hex_id,
   c.set_id(std::string(hex_id));
   c.set_organisation_id(r.organisation_id());
   c.set_channel(r.channel());
-  *c.mutable_start_time() = ToProto(r.start_time_micros());
-  if (r.end_time_micros() > 0) *c.mutable_end_time() = ToProto(r.end_time_micros());
+  *c.mutable_start_time() = MicrosToTimestamp(r.start_time_micros());
+  if (r.end_time_micros() > 0) *c.mutable_end_time() = MicrosToTimestamp(r.end_time_micros());
   c.set_operator_id(r.operator_id());
   c.set_language(r.language());
   c.set_interpreter_used(r.interpreter_used());
@@ -193,14 +183,14 @@ v1::Contact ToApi(const v1::ContactRecord& r, absl::string_view hex_id,
     c.set_notes(details->notes());
   }
   if (r.details_expire_time_micros() > 0) {
-    *c.mutable_details_expire_time() = ToProto(r.details_expire_time_micros());
+    *c.mutable_details_expire_time() = MicrosToTimestamp(r.details_expire_time_micros());
   }
   if (r.details_purge_time_micros() > 0) {
-    *c.mutable_details_purge_time() = ToProto(r.details_purge_time_micros());
+    *c.mutable_details_purge_time() = MicrosToTimestamp(r.details_purge_time_micros());
   }
   c.set_case_id(r.case_id());
   c.set_repeat_contact_count(r.repeat_contact_count());
-  *c.mutable_create_time() = ToProto(r.create_time_micros());
+  *c.mutable_create_time() = MicrosToTimestamp(r.create_time_micros());
   c.set_version(r.version());
   *c.mutable_referral_ids() = r.referral_ids();
   return c;
@@ -222,10 +212,10 @@ v1::Callback CallbackToApi(const v1::CallbackRecord& r, absl::string_view hex_co
   c.set_id(ToHex(r.id()));
   c.set_contact_id(std::string(hex_contact_id));
   c.set_assignee_id(r.assignee_id());
-  *c.mutable_due_time() = ToProto(r.due_time_micros());
+  *c.mutable_due_time() = MicrosToTimestamp(r.due_time_micros());
   c.set_status(r.status());
-  *c.mutable_create_time() = ToProto(r.create_time_micros());
-  if (r.close_time_micros() > 0) *c.mutable_close_time() = ToProto(r.close_time_micros());
+  *c.mutable_create_time() = MicrosToTimestamp(r.create_time_micros());
+  if (r.close_time_micros() > 0) *c.mutable_close_time() = MicrosToTimestamp(r.close_time_micros());
   c.set_overdue(r.status() == v1::CALLBACK_STATUS_OPEN &&
                 absl::FromUnixMicros(r.due_time_micros()) < now);
   return c;
@@ -266,8 +256,8 @@ absl::StatusOr<v1::Contact> HotlineDesk::LogContact(const access::RequestContext
       contacts_->CreateContact(ctx, "contact.create", [&](ContactScope& scope) {
         v1::ContactRecord* r = scope.mutable_record();
         r->set_channel(in.channel());
-        r->set_start_time_micros(Micros(in.start_time()));
-        if (in.has_end_time()) r->set_end_time_micros(Micros(in.end_time()));
+        r->set_start_time_micros(TimestampToMicros(in.start_time()));
+        if (in.has_end_time()) r->set_end_time_micros(TimestampToMicros(in.end_time()));
         r->set_language(in.language());
         r->set_interpreter_used(in.interpreter_used());
         r->set_caller_type(in.caller_type());
@@ -371,36 +361,6 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
   if (request.reason().size() > kMaxEscalationReason) {
     return Invalid("reason", absl::StrCat("has at most ", kMaxEscalationReason, " bytes"));
   }
-  // The simple checks of CreateReferral and RecordConsent, before anything
-  // is written (they check again).
-  if (!v1::ReferralPurpose_IsValid(in.purpose()) ||
-      in.purpose() == v1::REFERRAL_PURPOSE_UNSPECIFIED) {
-    return Invalid("referral.purpose", "must be a known referral purpose");
-  }
-  if (!v1::Urgency_IsValid(in.urgency()) || in.urgency() == v1::URGENCY_UNSPECIFIED) {
-    return Invalid("referral.urgency", "must be ROUTINE, URGENT or EMERGENCY");
-  }
-  if (!v1::LawfulBasis_IsValid(in.lawful_basis()) ||
-      in.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
-    return Invalid("referral.lawful_basis",
-                   "is required: CONSENT or a basis that needs none");
-  }
-  if (in.data_scope_size() == 0) return Invalid("referral.data_scope", "needs at least one class");
-  if (!in.has_response_deadline() || !ValidTimestamp(in.response_deadline()) ||
-      absl::FromUnixMicros(Micros(in.response_deadline())) <= clock_->Now()) {
-    return Invalid("referral.response_deadline", "must be in the future");
-  }
-  if (request.has_consent()) {
-    const v1::Consent& c = request.consent();
-    if (!v1::ConsentPurpose_IsValid(c.purpose()) ||
-        c.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED) {
-      return Invalid("consent.purpose", "must be a known consent purpose");
-    }
-    if (!IsLanguageTag(c.language())) {
-      return Invalid("consent.language",
-                     "is required: the BCP 47 tag of the language it was explained in");
-    }
-  }
   // Sending a referral shares the case: the caller needs that right on its
   // own organisation's cases, whatever the contact rights.
   v1::CaseRecord own;
@@ -489,7 +449,7 @@ absl::StatusOr<v1::Callback> HotlineDesk::ScheduleCallback(
   if (!request.has_due_time() || !ValidTimestamp(request.due_time())) {
     return Invalid("due_time", "is required");
   }
-  const absl::Time due = absl::FromUnixMicros(Micros(request.due_time()));
+  const absl::Time due = FromTimestamp(request.due_time());
   if (due <= now) return Invalid("due_time", "is in the future");
   if (due > now + kMaxCallbackAhead) return Invalid("due_time", "is within a year");
   v1::Callback result;

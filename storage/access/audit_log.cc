@@ -8,16 +8,13 @@
 #include "storage/access/case_door.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
+#include "storage/timestamps.h"
 
 namespace haven::access {
 namespace {
 
 namespace v1 = haven::v1;
 using storage::Cf;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
-}
 
 }  // namespace
 
@@ -35,8 +32,8 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
   if (!request.page_token().empty() && !absl::SimpleAtoi(request.page_token(), &after)) {
     return absl::InvalidArgumentError("page_token is not one this server issued");
   }
-  const int64_t start = request.has_start_time() ? Micros(request.start_time()) : INT64_MIN;
-  const int64_t end = request.has_end_time() ? Micros(request.end_time()) : INT64_MAX;
+  const int64_t start = request.has_start_time() ? TimestampToMicros(request.start_time()) : INT64_MIN;
+  const int64_t end = request.has_end_time() ? TimestampToMicros(request.end_time()) : INT64_MAX;
 
   // Which column family to walk, and the key prefix there.
   Cf cf = Cf::kAudit;
@@ -77,7 +74,7 @@ absl::StatusOr<v1::QueryAuditEntriesResponse> AuditLog::Query(
       read_error = entry.status();
       return false;
     }
-    int64_t t = Micros(entry->time());
+    int64_t t = TimestampToMicros(entry->time());
     if (t >= end) return false;
     if (t < start) return true;
     if (response.entries_size() == limit) {
@@ -107,7 +104,7 @@ absl::StatusOr<uint64_t> AuditLog::FirstSequenceAtOrAfter(int64_t time_micros) {
     const uint64_t middle = low + (high - low) / 2;
     absl::StatusOr<v1::AuditEntry> entry = store_->ReadAuditEntry(middle);
     if (!entry.ok()) return entry.status();
-    if (Micros(entry->time()) < time_micros) {
+    if (TimestampToMicros(entry->time()) < time_micros) {
       low = middle + 1;
     } else {
       high = middle;
