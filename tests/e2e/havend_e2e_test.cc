@@ -31,6 +31,12 @@ class HavendTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(SetUpAdministrator(*havend_, *client_, &admin_));
   }
 
+  // "Safe Harbour", an NGO with one caseworker, "worker.a".
+  void SetUpSafeHarbour(Team* out) {
+    SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
+              {{"worker.a", v1::ROLE_CASEWORKER}}, out);
+  }
+
   // Starts havend again on the same directory and reconnects.
   void Restart() {
     client_.reset();
@@ -108,8 +114,7 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
   EXPECT_NE(services.find("grpc.health.v1.Health"), std::string::npos);
 
   Team ngo, other;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Other Shelter", v1::ORGANISATION_TYPE_NGO,
                                     {{"worker.b", v1::ROLE_CASEWORKER}}, &other));
   const Actor& worker = ngo.users[0];
@@ -167,8 +172,7 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
 TEST_F(HavendTest, CanaryNameNeverReachesDiskOrLog) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   Team ngo, other;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &other));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&other));
   ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Canary Shelter", v1::ORGANISATION_TYPE_NGO,
                                     {{"worker.c", v1::ROLE_CASEWORKER}}, &ngo));
   const Actor& worker = ngo.users[0];
@@ -291,8 +295,7 @@ TEST_F(HavendTest, CanaryNameNeverReachesDiskOrLog) {
 TEST_F(HavendTest, AcknowledgedWritesSurviveKill9) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   Team ngo;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   Actor auditor;
   ASSERT_NO_FATAL_FAILURE(
       CreateUser(*client_, admin_, admin_.organisation_id, "auditor", v1::ROLE_AUDITOR, &auditor));
@@ -401,8 +404,7 @@ TEST_F(HavendTest, AcknowledgedWritesSurviveKill9) {
 TEST_F(HavendTest, BadInputGetsSpecificCodeAndWritesNothing) {
   ASSERT_NO_FATAL_FAILURE(Boot("max_request_bytes: 65536"));
   Team ngo, other;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Other Shelter", v1::ORGANISATION_TYPE_NGO,
                                     {{"worker.b", v1::ROLE_CASEWORKER}}, &other));
   const Actor& worker = ngo.users[0];
@@ -596,8 +598,7 @@ TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
 TEST_F(HavendTest, ShutdownOnSigtermKeepsAuditChainVerifiable) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   Team ngo;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   const Actor& worker = ngo.users[0];
   std::string some_case;
   for (int i = 0; i < 5; ++i) {
@@ -710,8 +711,7 @@ TEST_F(HavendTest, ConfiguredAuditCheckpointIntervalIsHonoured) {
   constexpr int kInterval = 16;
   ASSERT_NO_FATAL_FAILURE(Boot("audit_checkpoint_interval: " + std::to_string(kInterval)));
   Team ngo;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   for (int i = 0; i < 5 * kInterval; ++i) {
     v1::CreateCaseRequest create;
     *create.mutable_subject() = MakeSubject("Interval" + std::to_string(i), "Checkpoint");
@@ -732,8 +732,7 @@ TEST_F(HavendTest, ConfiguredAuditCheckpointIntervalIsHonoured) {
 TEST_F(HavendTest, ConcurrentUpdatesOfOneCaseAreNeverLost) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   Team ngo;
-  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Safe Harbour", v1::ORGANISATION_TYPE_NGO,
-                                    {{"worker.a", v1::ROLE_CASEWORKER}}, &ngo));
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
   const Actor& worker = ngo.users[0];
   v1::CreateCaseRequest create;
   *create.mutable_subject() = MakeSubject("Amina", "Okafor");

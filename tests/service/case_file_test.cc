@@ -133,17 +133,9 @@ TEST_F(CaseFileTest, LinkedPersonsAreRedactedLikeTheSubject) {
   // protection flag, not who or where.
   std::string shelter = NewOrganisation(v1::ORGANISATION_TYPE_SERVICE_PROVIDER);
   Actor staff = NewUser(shelter, v1::ROLE_SERVICE_PROVIDER_STAFF);
-  v1::CreateGrantRequest grant;
-  grant.mutable_grant()->set_case_id(c.id());
-  grant.mutable_grant()->set_grantee_organisation_id(shelter);
-  grant.mutable_grant()->set_purpose("shelter");
-  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_PSEUDONYMOUS);
-  grant.mutable_grant()->add_actions(v1::CASE_ACTION_READ);
-  grant.mutable_grant()->mutable_expire_time()->set_seconds(
-      absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
-  v1::Grant g;
-  ASSERT_TRUE(cases_->CreateGrant(As(caseworker_).get(), grant, &g).ok());
+  ASSERT_TRUE(GrantRead(caseworker_, c.id(), shelter, "shelter",
+                        {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS})
+                  .ok());
   v1::ListLinkedPersonsRequest list;
   list.set_case_id(c.id());
   v1::ListLinkedPersonsResponse persons;
@@ -176,16 +168,9 @@ TEST_F(CaseFileTest, TimelineShowsOnlyTheClassesTheCallerMaySee) {
 
   std::string police = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
   Actor liaison = NewUser(police, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
-  v1::CreateGrantRequest grant;
-  grant.mutable_grant()->set_case_id(c.id());
-  grant.mutable_grant()->set_grantee_organisation_id(police);
-  grant.mutable_grant()->set_purpose("investigation");
-  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-  grant.mutable_grant()->add_actions(v1::CASE_ACTION_READ);
-  grant.mutable_grant()->mutable_expire_time()->set_seconds(
-      absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
-  v1::Grant g;
-  ASSERT_TRUE(cases_->CreateGrant(As(caseworker_).get(), grant, &g).ok());
+  ASSERT_TRUE(
+      GrantRead(caseworker_, c.id(), police, "investigation", {v1::CONFIDENTIALITY_ADMINISTRATIVE})
+          .ok());
   std::vector<v1::TimelineEvent> theirs = Timeline(liaison, c.id());
   ASSERT_EQ(theirs.size(), 3u);
   EXPECT_EQ(theirs[1].kind(), v1::TIMELINE_EVENT_CLOSED);
@@ -271,17 +256,9 @@ TEST_F(CaseFileTest, NameSearchMatchesSpellingVariantsOnlyWhereIdentityIsVisible
   // Nor can an organisation that may read the case but not who it is about.
   std::string police = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
   Actor liaison = NewUser(police, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
-  v1::CreateGrantRequest grant;
-  grant.mutable_grant()->set_case_id(c.id());
-  grant.mutable_grant()->set_grantee_organisation_id(police);
-  grant.mutable_grant()->set_purpose("investigation");
-  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-  grant.mutable_grant()->add_classes(v1::CONFIDENTIALITY_PSEUDONYMOUS);
-  grant.mutable_grant()->add_actions(v1::CASE_ACTION_READ);
-  grant.mutable_grant()->mutable_expire_time()->set_seconds(
-      absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
-  v1::Grant g;
-  ASSERT_TRUE(cases_->CreateGrant(As(caseworker_).get(), grant, &g).ok());
+  ASSERT_TRUE(GrantRead(caseworker_, c.id(), police, "investigation",
+                        {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS})
+                  .ok());
   EXPECT_TRUE(found(liaison, "Mohammed").empty());
   EXPECT_EQ(found(liaison, ""), std::vector<std::string>{c.id()}) << "the case itself is visible";
 

@@ -257,17 +257,9 @@ TEST_F(CaseServiceTest, GrantGivesScopedClassesUntilItExpires) {
   v1::Case read;
   ASSERT_EQ(Get(staff, created.id(), &read).error_code(), grpc::StatusCode::NOT_FOUND);
 
-  v1::CreateGrantRequest req;
-  v1::Grant* g = req.mutable_grant();
-  g->set_case_id(created.id());
-  g->set_grantee_organisation_id(shelter);
-  g->set_purpose("shelter");
-  g->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-  g->add_classes(v1::CONFIDENTIALITY_PSEUDONYMOUS);
-  g->add_actions(v1::CASE_ACTION_READ);
-  g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(2)));
-  v1::Grant grant;
-  grpc::Status s = cases_->CreateGrant(As(caseworker_).get(), req, &grant);
+  grpc::Status s = GrantRead(caseworker_, created.id(), shelter, "shelter",
+                             {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS},
+                             absl::Hours(2));
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   ASSERT_TRUE(Get(staff, created.id(), &read).ok());

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "haven/v1/partner.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
@@ -464,6 +465,80 @@ TEST_F(PartnerTest, BadPartnerOrReceiverIsRefused) {
   s = referrals_->CreateReferral(As(caseworker_).get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("either"));
+}
+
+// Calls as the partner itself: its certificate, on the mTLS listener.
+TEST_F(PartnerTest, PartnerCallsWithBadInputOrForeignReferralsChangeNothing) {
+  grpc::SslCredentialsOptions tls;
+  std::ifstream ca(*certs_ + "/ca.crt"), key(*certs_ + "/node.key"), cert(*certs_ + "/node.crt");
+  std::stringstream ca_pem, key_pem, cert_pem;
+  ca_pem << ca.rdbuf();
+  key_pem << key.rdbuf();
+  cert_pem << cert.rdbuf();
+  tls.pem_root_certs = ca_pem.str();
+  tls.pem_private_key = key_pem.str();
+  tls.pem_cert_chain = cert_pem.str();
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto partner = v1::PartnerService::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(mtls_port_), grpc::SslCredentials(tls), args));
+
+  v1::ReferralPacket packet;
+  packet.set_referral_id(std::string(32, 'a'));
+  packet.set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
+  packet.set_urgency(v1::URGENCY_URGENT);
+  packet.set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+  packet.add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+  packet.mutable_response_deadline()->set_seconds(
+      absl::ToUnixSeconds(clock_.Now() + absl::Hours(6)));
+  auto receive = [&](const v1::ReferralPacket& p) {
+    grpc::ClientContext ctx;
+    v1::ReferralReceipt receipt;
+    return partner->ReceiveReferral(&ctx, p, &receipt);
+  };
+  const uint64_t before = AuditSequence();
+  v1::ReferralPacket bad = packet;
+  bad.set_purpose(static_cast<v1::ReferralPurpose>(99));
+  grpc::Status s = receive(bad);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("purpose"));
+  bad = packet;
+  bad.set_referral_id("not-an-id");
+  EXPECT_EQ(receive(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = packet;
+  bad.mutable_response_deadline()->set_seconds(absl::ToUnixSeconds(clock_.Now()) - 1);
+  EXPECT_EQ(receive(bad).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(AuditSequence(), before) << "a refused packet wrote something";
+  v1::ListReferralsResponse inbox;
+  ASSERT_TRUE(referrals_->ListInbox(As(receiver_).get(), {}, &inbox).ok());
+  EXPECT_EQ(inbox.referrals_size(), 0);
+
+  // A referral between two organisations here is not the partner's to move.
+  v1::CreateReferralRequest domestic;
+  v1::Referral* r = domestic.mutable_referral();
+  r->set_case_id(case_.id());
+  r->set_receiver_organisation_id(third_);
+  r->set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
+  r->set_urgency(v1::URGENCY_URGENT);
+  r->set_lawful_basis(v1::LAWFUL_BASIS_VITAL_INTERESTS);
+  r->add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+  r->mutable_response_deadline()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(6)));
+  v1::Referral local;
+  ASSERT_TRUE(referrals_->CreateReferral(As(caseworker_).get(), domestic, &local).ok());
+  ASSERT_TRUE(Move(caseworker_, local.id(), &v1::ReferralService::Stub::SendReferral).ok());
+  auto update = [&](const v1::PartnerReferralUpdate& u) {
+    grpc::ClientContext ctx;
+    v1::PartnerReferralUpdateResponse out;
+    return partner->UpdateReferral(&ctx, u, &out);
+  };
+  v1::PartnerReferralUpdate move;
+  move.set_referral_id(local.id());
+  move.set_status(v1::REFERRAL_STATUS_CANCELLED);
+  EXPECT_EQ(update(move).error_code(), grpc::StatusCode::NOT_FOUND);
+  move.set_notice(v1::PARTNER_NOTICE_SUBJECT_ERASED);
+  EXPECT_EQ(update(move).error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << "a status and a notice at once";
+  EXPECT_EQ(Get(caseworker_, local.id()).status(), v1::REFERRAL_STATUS_SENT);
 }
 
 TEST_F(PartnerTest, PartnerServiceRefusesCallersWithoutAPartnerCertificate) {

@@ -173,6 +173,22 @@ void ServiceTest::GiveConsent(const Actor& actor, const std::string& case_id,
   ASSERT_TRUE(s.ok()) << s.error_message();
 }
 
+grpc::Status ServiceTest::GrantRead(const Actor& actor, const std::string& case_id,
+                                 const std::string& organisation_id, const std::string& purpose,
+                                 const std::vector<v1::ConfidentialityClass>& classes,
+                                 absl::Duration lifetime) {
+  v1::CreateGrantRequest req;
+  v1::Grant* g = req.mutable_grant();
+  g->set_case_id(case_id);
+  g->set_grantee_organisation_id(organisation_id);
+  g->set_purpose(purpose);
+  for (v1::ConfidentialityClass c : classes) g->add_classes(c);
+  g->add_actions(v1::CASE_ACTION_READ);
+  g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + lifetime));
+  v1::Grant out;
+  return cases_->CreateGrant(As(actor).get(), req, &out);
+}
+
 uint64_t ServiceTest::AuditSequence() { return server_->store().last_audit_sequence(); }
 
 v1::AuditEntry ServiceTest::LastAudit() {

@@ -55,6 +55,13 @@ class ServiceTest : public ::testing::Test {
   void GiveConsent(const Actor& actor, const std::string& case_id,
                    haven::v1::ConsentPurpose purpose);
 
+  // Grants `organisation_id`, as `actor`, READ of `classes` on a case until
+  // `lifetime` from now.
+  grpc::Status GrantRead(const Actor& actor, const std::string& case_id,
+                             const std::string& organisation_id, const std::string& purpose,
+                             const std::vector<haven::v1::ConfidentialityClass>& classes,
+                             absl::Duration lifetime = absl::Hours(24));
+
   // The newest audit entry.
   haven::v1::AuditEntry LastAudit();
   uint64_t AuditSequence();

@@ -62,6 +62,21 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(v.ok() && v->has_value()) << "no audit entry " << seq;
     return v.ok() && v->has_value() ? **v : std::string();
   }
+  // An insider's forgery: entry 5 names someone else, and every hash from
+  // there to `last` is recomputed so that the chain is whole again.
+  void AlterEntry5AndRechain(Txn& txn, uint64_t last) {
+    std::string previous = AuditEntryHash(RawEntry(4));
+    for (uint64_t seq = 5; seq <= last; ++seq) {
+      v1::AuditEntry e;
+      ASSERT_TRUE(e.ParseFromString(RawEntry(seq)));
+      if (seq == 5) e.set_principal_id("someone-else");
+      e.set_previous_hash(previous);
+      std::string bytes = e.SerializeAsString();
+      previous = AuditEntryHash(bytes);
+      HAVEN_ASSERT_OK(txn.Put(Cf::kAudit, SeqKey(seq), bytes));
+    }
+  }
+
   // Commits raw changes to the audit column families, as an attacker with
   // write access to the database would.
   void Tamper(const std::function<void(Txn&)>& change) {
@@ -535,16 +550,7 @@ TEST_F(StoreTest, VerifyAuditDetectsARechainedLogByItsCheckpoint) {
   // Alter entry 5 and recompute every later hash: the chain is whole again,
   // but the signed checkpoint at 16 no longer matches.
   Tamper([&](Txn& txn) {
-    std::string previous = AuditEntryHash(RawEntry(4));
-    for (uint64_t seq = 5; seq <= 20; ++seq) {
-      v1::AuditEntry e;
-      ASSERT_TRUE(e.ParseFromString(RawEntry(seq)));
-      if (seq == 5) e.set_principal_id("someone-else");
-      e.set_previous_hash(previous);
-      std::string bytes = e.SerializeAsString();
-      previous = AuditEntryHash(bytes);
-      HAVEN_ASSERT_OK(txn.Put(Cf::kAudit, SeqKey(seq), bytes));
-    }
+    ASSERT_NO_FATAL_FAILURE(AlterEntry5AndRechain(txn, 20));
   });
   AuditVerification v = store()->VerifyAudit();
   EXPECT_FALSE(v.ok);
@@ -561,16 +567,7 @@ TEST_F(StoreTest, VerifyAuditDetectsARechainedLogWhoseCheckpointsWereDeleted) {
   std::vector<uint64_t> checkpoints = CheckpointSequences();
   ASSERT_FALSE(checkpoints.empty());
   Tamper([&](Txn& txn) {
-    std::string previous = AuditEntryHash(RawEntry(4));
-    for (uint64_t seq = 5; seq <= 300; ++seq) {
-      v1::AuditEntry e;
-      ASSERT_TRUE(e.ParseFromString(RawEntry(seq)));
-      if (seq == 5) e.set_principal_id("someone-else");
-      e.set_previous_hash(previous);
-      std::string bytes = e.SerializeAsString();
-      previous = AuditEntryHash(bytes);
-      HAVEN_ASSERT_OK(txn.Put(Cf::kAudit, SeqKey(seq), bytes));
-    }
+    ASSERT_NO_FATAL_FAILURE(AlterEntry5AndRechain(txn, 300));
     for (uint64_t seq : checkpoints) HAVEN_ASSERT_OK(txn.Delete(Cf::kAuditCheckpoints, SeqKey(seq)));
   });
   AuditVerification v = store()->VerifyAudit();
