@@ -107,6 +107,7 @@ Txn::~Txn() {
 }
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key) {
+  store_->records_read_.fetch_add(1, std::memory_order_relaxed);
   std::string value;
   rocksdb::Status s = txn_->Get(rocksdb::ReadOptions(), store_->handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -115,6 +116,7 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, absl::string_view key
 }
 
 absl::StatusOr<std::optional<std::string>> Txn::GetForUpdate(Cf cf, absl::string_view key) {
+  store_->records_read_.fetch_add(1, std::memory_order_relaxed);
   std::string value;
   rocksdb::Status s = txn_->GetForUpdate(rocksdb::ReadOptions(), store_->handle(cf),
                                          ToSlice(key), &value);
@@ -136,7 +138,28 @@ absl::Status Txn::Delete(Cf cf, absl::string_view key) {
 }
 
 namespace {
+// The smallest key greater than every key that starts with `prefix`; empty
+// when there is none (no prefix, or only 0xff bytes).
+std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+// Read options for a scan of `prefix`: RocksDB stops at its end instead of
+// stepping over the next keys (and their tombstones) to find that out.
+struct ScanOptions {
+  explicit ScanOptions(absl::string_view prefix) : end(PrefixEnd(prefix)), bound(end) {
+    if (!end.empty()) read.iterate_upper_bound = &bound;
+  }
+  std::string end;
+  rocksdb::Slice bound;
+  rocksdb::ReadOptions read;
+};
+
 absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view prefix, absl::string_view after,
+                          std::atomic<uint64_t>* records_read,
                           const std::function<bool(absl::string_view, absl::string_view)>& visit) {
   if (after.empty() || after < prefix) {
     it->Seek(ToSlice(prefix));
@@ -146,6 +169,7 @@ absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view prefix, absl:
   }
   for (; it->Valid(); it->Next()) {
     if (!it->key().starts_with(ToSlice(prefix))) break;
+    records_read->fetch_add(1, std::memory_order_relaxed);
     if (!visit(absl::string_view(it->key().data(), it->key().size()), absl::string_view(it->value().data(), it->value().size()))) break;
   }
   return FromRocks(it->status());
@@ -154,9 +178,9 @@ absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view prefix, absl:
 
 absl::Status Txn::Scan(Cf cf, absl::string_view prefix, absl::string_view after,
                        const std::function<bool(absl::string_view, absl::string_view)>& visit) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      txn_->GetIterator(rocksdb::ReadOptions(), store_->handle(cf)));
-  return ScanIterator(it.get(), prefix, after, visit);
+  ScanOptions options(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(txn_->GetIterator(options.read, store_->handle(cf)));
+  return ScanIterator(it.get(), prefix, after, &store_->records_read_, visit);
 }
 
 void Txn::Audit(haven::v1::AuditEntry entry) { audits_.push_back(std::move(entry)); }
@@ -412,6 +436,7 @@ absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key) {
+  records_read_.fetch_add(1, std::memory_order_relaxed);
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -421,8 +446,9 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view k
 
 absl::Status Store::Scan(Cf cf, absl::string_view prefix, absl::string_view after,
                          const std::function<bool(absl::string_view, absl::string_view)>& visit) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf)));
-  return ScanIterator(it.get(), prefix, after, visit);
+  ScanOptions options(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options.read, handle(cf)));
+  return ScanIterator(it.get(), prefix, after, &records_read_, visit);
 }
 
 uint64_t Store::last_audit_sequence() const {

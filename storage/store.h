@@ -7,6 +7,7 @@
 #ifndef HAVEN_STORAGE_STORE_H_
 #define HAVEN_STORAGE_STORE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -173,6 +174,9 @@ class Store {
   // (a store cut back after its last checkpoint no longer reaches it).
   haven::v1::AuditCheckpoint SignedHead() const;
   uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
+  // Records read (got, or visited by a scan) since the store was opened:
+  // the work a request costs, measured.
+  uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
 
   // Forces a flush and compaction of a column family, so that deleted values
   // (a destroyed data key) leave the files on disk.
@@ -200,6 +204,7 @@ class Store {
   std::unique_ptr<rocksdb::TransactionDB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
+  std::atomic<uint64_t> records_read_{0};
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader

@@ -214,7 +214,9 @@ constexpr Named<v1::LawfulBasis> kLawfulBases[] = {
     {"child-protection-emergency", v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY},
     {"vital-interests", v1::LAWFUL_BASIS_VITAL_INTERESTS},
     {"judicial-order", v1::LAWFUL_BASIS_JUDICIAL_ORDER},
+    {"legal-obligation", v1::LAWFUL_BASIS_LEGAL_OBLIGATION},
 };
+
 
 constexpr Named<v1::ContactChannel> kChannels[] = {
     {"phone", v1::CONTACT_CHANNEL_PHONE},     {"sms", v1::CONTACT_CHANNEL_SMS},
@@ -1294,6 +1296,14 @@ int CaseErase(const GlobalOptions& options, const Flags& flags) {
   return 0;
 }
 
+// --basis and the facts behind it (--order-ref, --court, --basis-reason).
+v1::LawfulBasis ParseBasis(const Flags& flags, v1::BasisDetail* detail) {
+  detail->set_reference(flags.Get("order-ref"));
+  detail->set_court(flags.Get("court"));
+  detail->set_reason(flags.Get("basis-reason"));
+  return ParseName(kLawfulBases, "lawful basis", flags.Required("basis"));
+}
+
 int CaseGrant(const GlobalOptions& options, const Flags& flags) {
   if (flags.Has("org") == flags.Has("user")) {
     throw UsageError("give exactly one of --org and --user");
@@ -1311,6 +1321,7 @@ int CaseGrant(const GlobalOptions& options, const Flags& flags) {
   AddNames(kActions, "action", flags.All("action"),
            [&](v1::CaseAction a) { grant->add_actions(a); });
   *grant->mutable_expire_time() = ParseTimeFlag("expires", flags.Required("expires"));
+  grant->set_lawful_basis(ParseBasis(flags, grant->mutable_basis_detail()));
   Session session(options);
   v1::Grant response;
   session.Call(session.cases(), &CaseStub::CreateGrant, request, &response);
@@ -1336,6 +1347,17 @@ int CaseGrants(const GlobalOptions& options, const Flags& flags) {
                FormatTime(grant.expire_time()), state, grant.created_by()});
   }
   table.Print();
+  return 0;
+}
+
+int CaseApproveGrant(const GlobalOptions& options, const Flags& flags) {
+  v1::ApproveGrantRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_grant_id(flags.args[1]);
+  Session session(options);
+  v1::Grant response;
+  session.Call(session.cases(), &CaseStub::ApproveGrant, request, &response);
+  PrintMessage(response);
   return 0;
 }
 
@@ -1691,8 +1713,7 @@ int ReferralCreate(const GlobalOptions& options, const Flags& flags) {
   if (!flags.Has("scope")) throw UsageError("at least one --scope is required");
   AddNames(kClasses, "class", flags.All("scope"),
            [&](v1::ConfidentialityClass c) { referral->add_data_scope(c); });
-  referral->set_lawful_basis(
-      ParseName(kLawfulBases, "lawful basis", flags.Required("basis")));
+  referral->set_lawful_basis(ParseBasis(flags, referral->mutable_basis_detail()));
   if (flags.Has("access-until")) {
     *referral->mutable_access_until() =
         ParseTimeFlag("access-until", flags.Get("access-until"));

@@ -102,6 +102,7 @@ int CaseUpdate(const GlobalOptions& options, const Flags& flags);
 int CaseErase(const GlobalOptions& options, const Flags& flags);
 int CaseGrant(const GlobalOptions& options, const Flags& flags);
 int CaseGrants(const GlobalOptions& options, const Flags& flags);
+int CaseApproveGrant(const GlobalOptions& options, const Flags& flags);
 int CaseRevokeGrant(const GlobalOptions& options, const Flags& flags);
 
 int CaseTimeline(const GlobalOptions& options, const Flags& flags);

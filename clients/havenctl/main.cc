@@ -93,15 +93,25 @@ const std::vector<Command>& Commands() {
        {{"yes", false, false}}, 1, CaseErase},
       {"case grant",
        "case grant CASE_ID (--org ORG_ID | --user USER_ID) --purpose P --class CLASS... "
-       "--action ACTION... --expires TIME",
-       "Give an organisation or user scoped, expiring access to a case.",
+       "--action ACTION... --expires TIME --basis BASIS [--order-ref REF] [--court COURT] "
+       "[--basis-reason TEXT]",
+       "Give an organisation or user scoped, expiring access to a case under a lawful basis "
+       "(a judicial order or an emergency waits for another supervisor's approval).",
        {{"org", true, false},
         {"user", true, false},
         {"purpose", true, false},
         {"class", true, true},
         {"action", true, true},
-        {"expires", true, false}},
+        {"expires", true, false},
+        {"basis", true, false},
+        {"order-ref", true, false},
+        {"court", true, false},
+        {"basis-reason", true, false}},
        1, CaseGrant},
+      {"case approve-grant", "case approve-grant CASE_ID GRANT_ID",
+       "Approve a grant asked for under a judicial order or an emergency (a supervisor of "
+       "the owning organisation other than the one who asked).",
+       {}, 2, CaseApproveGrant},
       {"case grants", "case grants CASE_ID", "List the grants of a case.", {}, 1,
        CaseGrants},
       {"case revoke-grant", "case revoke-grant CASE_ID GRANT_ID", "Revoke a grant.", {},
@@ -163,7 +173,8 @@ const std::vector<Command>& Commands() {
       {"referral create",
        "referral create CASE_ID (--to ORG_ID | --partner ID) --purpose REFERRAL "
        "--urgency URGENCY --deadline TIME --scope CLASS... --basis BASIS "
-       "[--access-until TIME] [--reason TEXT]",
+       "[--order-ref REF] [--court COURT] [--basis-reason TEXT] [--access-until TIME] "
+       "[--reason TEXT]",
        "Draft a referral of a case to another organisation, or to a partner mechanism "
        "abroad (see `referral partners`).",
        {{"to", true, false},
@@ -173,6 +184,9 @@ const std::vector<Command>& Commands() {
         {"deadline", true, false},
         {"scope", true, true},
         {"basis", true, false},
+        {"order-ref", true, false},
+        {"court", true, false},
+        {"basis-reason", true, false},
         {"access-until", true, false},
         {"reason", true, false}},
        1, ReferralCreate},

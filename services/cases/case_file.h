@@ -71,12 +71,12 @@ class CaseFile {
   const Clock* clock_;
 };
 
-// The record id of the subject's consent for `purpose` (RecordKind::kConsent).
-std::string ConsentRecordId(haven::v1::ConsentPurpose purpose);
-
-// Whether the subject has given, and not withdrawn, consent for `purpose`.
-// Later services call this before they share.
-absl::StatusOr<bool> HasConsent(access::CaseScope& scope, haven::v1::ConsentPurpose purpose);
+// Whether the subject has given, and not withdrawn, consent for `purpose`
+// (CaseScope::HasConsent).
+inline absl::StatusOr<bool> HasConsent(access::CaseScope& scope,
+                                       haven::v1::ConsentPurpose purpose) {
+  return scope.HasConsent(purpose);
+}
 
 }  // namespace haven::cases
 

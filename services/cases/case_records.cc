@@ -15,6 +15,7 @@ namespace haven::cases {
 namespace {
 
 namespace v1 = haven::v1;
+using access::ConsentRecordId;
 using access::RecordKind;
 
 constexpr size_t kMaxText = 4000;
@@ -35,17 +36,6 @@ absl::Status CheckText(const std::string& text, absl::string_view field) {
 }
 
 }  // namespace
-
-std::string ConsentRecordId(v1::ConsentPurpose purpose) {
-  return std::string(1, static_cast<char>(purpose));
-}
-
-absl::StatusOr<bool> HasConsent(access::CaseScope& scope, v1::ConsentPurpose purpose) {
-  v1::Consent consent;
-  absl::StatusOr<bool> found = scope.Load(RecordKind::kConsent, ConsentRecordId(purpose), &consent);
-  if (!found.ok()) return found.status();
-  return *found && consent.given() && !consent.withdrawn();
-}
 
 absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext& ctx,
                                                     const v1::RecordConsentRequest& request,

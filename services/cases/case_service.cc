@@ -20,6 +20,9 @@ grpc::Status CaseServiceImpl::EraseCase(grpc::ServerContext* context,
 HAVEN_RPC_HANDLER(CaseServiceImpl, CreateGrant, CreateGrantRequest, Grant,
                   door_->CreateGrant(ctx, request->grant()))
 
+HAVEN_RPC_HANDLER(CaseServiceImpl, ApproveGrant, ApproveGrantRequest, Grant,
+                  door_->ApproveGrant(ctx, request->case_id(), request->grant_id()))
+
 HAVEN_RPC_HANDLER(CaseServiceImpl, RevokeGrant, RevokeGrantRequest, Grant,
                   door_->RevokeGrant(ctx, request->case_id(), request->grant_id()))
 

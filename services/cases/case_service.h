@@ -26,6 +26,7 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
                          haven::v1::EraseCaseResponse* response) override;
   grpc::Status CreateGrant(grpc::ServerContext* context, const haven::v1::CreateGrantRequest* request,
                            haven::v1::Grant* response) override;
+  HAVEN_RPC(ApproveGrant, ApproveGrantRequest, Grant)
   grpc::Status RevokeGrant(grpc::ServerContext* context, const haven::v1::RevokeGrantRequest* request,
                            haven::v1::Grant* response) override;
   grpc::Status ListGrants(grpc::ServerContext* context, const haven::v1::ListGrantsRequest* request,

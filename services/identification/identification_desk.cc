@@ -257,7 +257,10 @@ absl::StatusOr<v1::Identification> IdentificationDesk::ReferPresumedVictim(
     grant.add_actions(v1::CASE_ACTION_READ);
     grant.add_actions(v1::CASE_ACTION_UPDATE);
     grant.set_expire_time_micros(absl::ToUnixMicros(scope.now() + kCompetentAuthorityAccess));
-    if (absl::StatusOr<v1::Grant> g = scope.AddGrant(grant); !g.ok()) return g.status();
+    if (absl::StatusOr<v1::Grant> g = scope.GrantByRule(grant, "the mechanism's identification procedure");
+        !g.ok()) {
+      return g.status();
+    }
     if (absl::Status t = scope.AppendTimeline(
             v1::TIMELINE_EVENT_STATUS_CHANGED,
             absl::StrCat(v1::IdentificationStatus_Name(before), " -> ",

@@ -122,7 +122,7 @@ absl::StatusOr<v1::ReferralReceipt> PartnerDesk::Receive(const access::RequestCo
         for (v1::Consent consent : in.consents()) {
           consent.set_recorded_by(ctx.principal.id);
           if (absl::Status s = scope.Save(RecordKind::kConsent,
-                                          cases::ConsentRecordId(consent.purpose()), consent);
+                                          access::ConsentRecordId(consent.purpose()), consent);
               !s.ok()) {
             return s;
           }

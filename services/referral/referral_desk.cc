@@ -36,19 +36,6 @@ absl::Status Refuse(const v1::Referral& r, absl::string_view rule) {
 
 // Gives the receiver of an accepted referral the scoped classes of the
 // case until the referral's access ends; returns the grant's id.
-absl::StatusOr<std::string> GrantScope(CaseScope& scope, const v1::Referral& r) {
-  v1::GrantRecord grant;
-  grant.set_grantee_organisation_id(r.receiver_organisation_id());
-  grant.set_purpose("referral");
-  *grant.mutable_classes() = r.data_scope();
-  grant.add_actions(v1::CASE_ACTION_READ);
-  grant.add_actions(v1::CASE_ACTION_UPDATE);
-  grant.set_expire_time_micros(absl::ToUnixMicros(FromTimestamp(r.access_until())));
-  absl::StatusOr<v1::Grant> granted = scope.AddGrant(grant);
-  if (!granted.ok()) return granted.status();
-  return granted->id();
-}
-
 absl::Status CheckReason(const std::string& reason, bool required) {
   if (required && reason.empty()) return absl::InvalidArgumentError("reason is required");
   if (reason.size() > kMaxText) {
@@ -80,15 +67,6 @@ std::vector<v1::ConsentPurpose> ConsentsNeededAbroad(v1::ReferralPurpose purpose
   std::vector<v1::ConsentPurpose> needed = {v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY};
   if (purpose == v1::REFERRAL_PURPOSE_RETURN) needed.push_back(v1::CONSENT_PURPOSE_RETURN);
   return needed;
-}
-
-v1::ConsentPurpose ConsentNeeded(v1::ReferralPurpose purpose, v1::OrganisationType receiver_type) {
-  if (purpose == v1::REFERRAL_PURPOSE_INVESTIGATION ||
-      receiver_type == v1::ORGANISATION_TYPE_LAW_ENFORCEMENT) {
-    return v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT;
-  }
-  if (purpose == v1::REFERRAL_PURPOSE_RETURN) return v1::CONSENT_PURPOSE_RETURN;
-  return v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS;
 }
 
 absl::Status CheckTerms(int purpose, int urgency, int lawful_basis) {
@@ -164,6 +142,9 @@ absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& c
   if (absl::Status s = CheckTerms(in.purpose(), in.urgency(), in.lawful_basis()); !s.ok()) {
     return s;
   }
+  if (absl::Status s = access::CheckLawfulBasis(in.lawful_basis(), in.basis_detail()); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<access::ClassSet> scope_classes = ScopeOf(in.data_scope());
   if (!scope_classes.ok()) return scope_classes.status();
   const absl::Time now = clock_->Now();
@@ -200,8 +181,14 @@ absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& c
         *r.mutable_access_until() = ToTimestamp(access_until);
         r.set_created_by(ctx.principal.id);
         *r.mutable_create_time() = ToTimestamp(now);
+        // The basis's facts go sealed on the timeline with the reason.
+        std::string detail = request.reason();
+        if (in.lawful_basis() != v1::LAWFUL_BASIS_CONSENT) {
+          detail = absl::StrCat(access::DescribeBasis(in.lawful_basis(), in.basis_detail()),
+                                detail.empty() ? "" : "\n", detail);
+        }
         if (absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED,
-                                                  Summary(r, "drafted"), request.reason());
+                                                  Summary(r, "drafted"), detail);
             !t.ok()) {
           return t;
         }
@@ -222,18 +209,34 @@ absl::Status ReferralDesk::SendDraft(CaseScope& scope, v1::Referral& r, absl::st
   if (FromTimestamp(r.response_deadline()) <= scope.now()) {
     return absl::FailedPreconditionError("the response deadline has passed; draft a new referral");
   }
+  const access::Principal& sender = scope.context().principal;
+  if (access::NeedsSecondPerson(r.lawful_basis()) &&
+      (!sender.HasRole(v1::ROLE_SUPERVISOR) || sender.id == r.created_by())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a referral under ", v1::LawfulBasis_Name(r.lawful_basis()),
+        " is sent by a supervisor other than the one who drafted it"));
+  }
+  if (r.lawful_basis() == v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY) {
+    absl::StatusOr<bool> child = scope.SubjectIsChild();
+    if (!child.ok()) return child.status();
+    if (!*child) {
+      return absl::FailedPreconditionError(
+          "a child-protection emergency is a basis only for a subject who is or is presumed a "
+          "child");
+    }
+  }
   if (r.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
     std::vector<v1::ConsentPurpose> needed;
     if (r.partner_id().empty()) {
       absl::StatusOr<v1::Organisation> receiver =
           accounts_->FindOrganisation(r.receiver_organisation_id());
       if (!receiver.ok()) return receiver.status();
-      needed.push_back(ConsentNeeded(r.purpose(), receiver->type()));
+      needed.push_back(access::ConsentNeededToShare(receiver->type(), r.purpose()));
     } else {
       needed = ConsentsNeededAbroad(r.purpose());
     }
     for (v1::ConsentPurpose purpose : needed) {
-      absl::StatusOr<bool> consented = cases::HasConsent(scope, purpose);
+      absl::StatusOr<bool> consented = scope.HasConsent(purpose);
       if (!consented.ok()) return consented.status();
       if (!*consented) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -245,6 +248,7 @@ absl::Status ReferralDesk::SendDraft(CaseScope& scope, v1::Referral& r, absl::st
     scope.set_lawful_basis(v1::LawfulBasis_Name(r.lawful_basis()));
   }
   r.set_status(v1::REFERRAL_STATUS_SENT);
+  r.set_sent_by(sender.id);
   *r.mutable_send_time() = ToTimestamp(scope.now());
   return scope.AppendTimeline(
       v1::TIMELINE_EVENT_REFERRED,
@@ -352,13 +356,17 @@ absl::StatusOr<v1::Referral> ReferralDesk::Acknowledge(const access::RequestCont
 absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& ctx,
                                                   const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
+  if (!access::MayAcceptReferrals(ctx.principal)) {
+    return absl::PermissionDeniedError(
+        "only caseworkers and supervisors accept referrals for their organisation");
+  }
   return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.accept",
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
     if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be accepted");
     // Access follows the referral: the scoped classes, until it ends. A
     // referral from a partner abroad came with its own case here.
     if (r.partner_id().empty()) {
-      absl::StatusOr<std::string> grant_id = GrantScope(scope, r);
+      absl::StatusOr<std::string> grant_id = scope.GrantForReferral(r.id());
       if (!grant_id.ok()) return grant_id.status();
       r.set_grant_id(*grant_id);
     }

@@ -15,10 +15,6 @@
 
 namespace haven::referral {
 
-// The consent a referral for `purpose` to an organisation of `receiver_type`
-// needs when its lawful basis is consent.
-haven::v1::ConsentPurpose ConsentNeeded(haven::v1::ReferralPurpose purpose,
-                                        haven::v1::OrganisationType receiver_type);
 // The consents a referral to a partner mechanism in another country needs
 // when its lawful basis is consent.
 std::vector<haven::v1::ConsentPurpose> ConsentsNeededAbroad(haven::v1::ReferralPurpose purpose);

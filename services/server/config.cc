@@ -112,6 +112,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
     config.set_hotline_caller_details_retention_days(30);
   }
   if (config.hotline_purge_interval_minutes() <= 0) config.set_hotline_purge_interval_minutes(60);
+  if (config.emergency_access_max_hours() <= 0) config.set_emergency_access_max_hours(72);
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;
 }

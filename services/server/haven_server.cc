@@ -117,8 +117,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   }
   server->accounts_ =
       std::make_unique<access::Accounts>(server->store_.get(), clock, AccountOptions(config));
-  server->door_ =
-      std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(), clock);
+  access::CaseDoor::Options door_options;
+  door_options.emergency_access_max = absl::Hours(config.emergency_access_max_hours());
+  server->door_ = std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(),
+                                                     clock, door_options);
   server->audit_log_ = std::make_unique<access::AuditLog>(server->store_.get());
 
   absl::StatusOr<std::unique_ptr<services::Partners>> partners =

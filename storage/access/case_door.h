@@ -129,13 +129,26 @@ class CaseScope {
   // Other cases indexed under a name match key; for duplicate detection,
   // whose result only ever reaches the competent authority.
   absl::StatusOr<std::vector<std::string>> CasesIndexedUnder(absl::string_view name_key);
-  // Gives the grantee named in `record` (organisation or user) scoped,
-  // expiring access to this case; id, creator and time are filled in. The
-  // caller cannot grant classes it cannot see.
-  absl::StatusOr<haven::v1::Grant> AddGrant(haven::v1::GrantRecord record);
+  // Gives the receiver of `referral_id`, a referral of this case being
+  // accepted, the access the referral's sender decided: its data scope,
+  // read and update, until its access_until, under its lawful basis (a
+  // consent basis ends with the consent). Returns the grant's id.
+  absl::StatusOr<std::string> GrantForReferral(absl::string_view referral_id);
+  // Gives, by a rule of the mechanism itself (`rule` names it, e.g. "NRM
+  // identification procedure"), the grantee in `record` scoped, expiring
+  // access: a grant under a legal obligation. PERMISSION_DENIED for classes
+  // the caller cannot see itself.
+  absl::StatusOr<haven::v1::Grant> GrantByRule(haven::v1::GrantRecord record,
+                                               absl::string_view rule);
+  // Whether the subject has given, and not withdrawn, consent for
+  // `purpose`. Read whole but disclosed to no one: a decision's input.
+  absl::StatusOr<bool> HasConsent(haven::v1::ConsentPurpose purpose);
+  // Whether the subject is, or is presumed, a child now (presumed by the
+  // identification, or under 18 by date of birth or estimated age).
+  absl::StatusOr<bool> SubjectIsChild();
   // Raises an alert (ids only), in this transaction, to one user, or to the
-  // decision makers and supervisors of one competent authority, or, with
-  // neither, of every competent authority.
+  // supervisors of one organisation (and its decision makers, at a
+  // competent authority), or, with neither, of every competent authority.
   struct Addressee {
     std::string user_id;
     std::string organisation_id;
@@ -182,6 +195,17 @@ class CaseScope {
                      const google::protobuf::Message& record);
   // Bumps the case's version and update time, once per transaction.
   void MarkChanged();
+  // Writes a grant of this case with its grantee index entry and a
+  // timeline event; id, creator and time are filled in. `basis_line` (the
+  // basis and its facts) goes sealed on the timeline.
+  absl::StatusOr<haven::v1::Grant> AddGrant(haven::v1::GrantRecord record,
+                                            absl::string_view basis_line);
+  // Ends every live grant resting on the consent for `purpose` (it was
+  // refused or withdrawn).
+  absl::Status EndGrantsOnConsent(haven::v1::ConsentPurpose purpose);
+  // Marks grant `key` ended and drops its grantee's index entry when no
+  // other live grant of this case names the grantee.
+  absl::Status EndGrantAt(const std::string& key, haven::v1::GrantRecord record);
   // Seals, with the statistics key, the non-identifying attributes that
   // outlive an erasure.
   absl::Status KeepStatistics();
@@ -211,7 +235,15 @@ class CaseDoor {
  public:
   using Work = std::function<absl::Status(CaseScope&)>;
 
-  CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock);
+  struct Options {
+    // Longest a grant under an emergency basis may run.
+    absl::Duration emergency_access_max = absl::Hours(72);
+  };
+
+  CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
+           Options options);
+  CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock)
+      : CaseDoor(store, keys, clock, Options()) {}
 
   // Opens a new case owned by the caller's organisation and runs `work` on
   // it. PERMISSION_DENIED when the caller's roles may not open cases.
@@ -266,10 +298,18 @@ class CaseDoor {
                              const std::function<bool(const haven::v1::Referral&)>& visit);
 
   // Grants: scoped, expiring access to a case for another organisation or
-  // user. Only those who may share the case manage its grants, and they can
-  // grant no class they cannot see themselves.
+  // user, under a lawful basis. Only those who may share the case manage
+  // its grants; they can grant no class they cannot see themselves, and a
+  // grantee receives at most what its roles may under that basis
+  // (GranteeCeiling). A consent basis needs the consent; a judicial order
+  // or an emergency takes effect once a supervisor of the owning
+  // organisation other than its creator approves it (and an emergency
+  // alerts them, and runs for at most emergency_access_max).
   absl::StatusOr<haven::v1::Grant> CreateGrant(const RequestContext& ctx,
                                                const haven::v1::Grant& grant);
+  absl::StatusOr<haven::v1::Grant> ApproveGrant(const RequestContext& ctx,
+                                                absl::string_view case_id,
+                                                absl::string_view grant_id);
   absl::StatusOr<haven::v1::Grant> RevokeGrant(const RequestContext& ctx,
                                                absl::string_view case_id,
                                                absl::string_view grant_id);
@@ -312,7 +352,10 @@ class CaseDoor {
                                    absl::string_view audit_action, const Work& work);
   void AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
                    absl::string_view audit_action);
-  // Loads the case and decides; when allowed, makes `scope` ready.
+  // Decides on a plain read of the case and its grants, so that a denial
+  // never waits on a lock held by someone allowed; only then, for a
+  // change, locks the case and decides again on what it holds. When
+  // allowed, makes `scope` ready.
   absl::StatusOr<bool> Open(storage::Txn& txn, const RequestContext& ctx, const std::string& raw_id,
                             haven::v1::CaseAction action, CaseScope* scope);
   // Unwraps the case's key and readies `scope` for `classes`.
@@ -332,7 +375,11 @@ class CaseDoor {
   storage::Store* store_;
   const crypto::KeyRing* keys_;
   const Clock* clock_;
+  Options options_;
 };
+
+// The record id of the subject's consent for `purpose` (RecordKind::kConsent).
+std::string ConsentRecordId(haven::v1::ConsentPurpose purpose);
 
 // Purposes are short tokens so that no free text (and no personal data)
 // reaches the audit log through them.

@@ -1,6 +1,7 @@
 // Policy: who may do what to a case, and which classes they may see.
 #include "storage/access/policy.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace haven::access {
@@ -80,11 +81,18 @@ ClassSet GrantClasses(const v1::GrantRecord& grant) {
 }
 
 bool GrantApplies(const v1::GrantRecord& grant, const Principal& p, absl::Time now) {
-  if (grant.revoked()) return false;
+  if (grant.revoked() || grant.awaiting_approval()) return false;
   if (absl::FromUnixMicros(grant.expire_time_micros()) <= now) return false;
   if (!grant.grantee_user_id().empty()) return grant.grantee_user_id() == p.id;
   return !grant.grantee_organisation_id().empty() &&
          grant.grantee_organisation_id() == p.organisation_id;
+}
+
+bool WorksOnCases(const Principal& p) {
+  for (Role role : p.roles) {
+    if (RuleFor(role) != nullptr) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -119,43 +127,160 @@ std::string ClassSet::DebugString() const {
   return absl::StrCat("{", absl::StrJoin(names, ","), "}");
 }
 
+ClassSet GranteeCeiling(Role role, v1::LawfulBasis basis) {
+  using C = v1::ConfidentialityClass;
+  const RoleRule* rule = RuleFor(role);
+  if (rule == nullptr) return ClassSet();
+  if (role != v1::ROLE_LAW_ENFORCEMENT_LIAISON) return rule->own_classes;
+  // Law enforcement: who the person is and where, under the subject's
+  // consent, a court's order or a threat to life; the account of what
+  // happened under consent or order only; health never.
+  ClassSet ceiling = rule->own_classes;
+  switch (basis) {
+    case v1::LAWFUL_BASIS_CONSENT:
+    case v1::LAWFUL_BASIS_JUDICIAL_ORDER:
+      return ceiling | ClassSet::Of({C::CONFIDENTIALITY_IDENTIFYING, C::CONFIDENTIALITY_LOCATION,
+                                     C::CONFIDENTIALITY_NARRATIVE});
+    case v1::LAWFUL_BASIS_VITAL_INTERESTS:
+    case v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY:
+      return ceiling | ClassSet::Of({C::CONFIDENTIALITY_IDENTIFYING, C::CONFIDENTIALITY_LOCATION});
+    case v1::LAWFUL_BASIS_LEGAL_OBLIGATION:
+      return ceiling | ClassSet::Of({C::CONFIDENTIALITY_IDENTIFYING});
+    default:
+      return ceiling;
+  }
+}
+
+ClassSet Decide(const AccessQuestion& q) {
+  const Principal& p = *q.principal;
+  if (p.password_change_required) return ClassSet();
+  const uint32_t wanted = ActionBit(q.action);
+  ClassSet classes;
+  switch (q.relation) {
+    case Relation::kOwnOrganisation:
+      for (Role role : p.roles) {
+        const RoleRule* rule = RuleFor(role);
+        if (rule != nullptr && (rule->own_actions & wanted) != 0) {
+          classes = classes | rule->own_classes;
+        }
+      }
+      return classes;
+    case Relation::kGrantee:
+      // A grant lets others read or update, never more.
+      if ((wanted & (kRead | kUpdate)) == 0) return ClassSet();
+      for (Role role : p.roles) classes = classes | (q.offered & GranteeCeiling(role, q.basis));
+      return classes;
+    case Relation::kReferralParty:
+      if (q.action != v1::CASE_ACTION_UPDATE || (p.partner_id.empty() && !WorksOnCases(p))) {
+        return ClassSet();
+      }
+      return ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_NARRATIVE});
+    case Relation::kPartner:
+      if (p.partner_id.empty() || (q.action != v1::CASE_ACTION_READ && q.action != v1::CASE_ACTION_CREATE)) {
+        return ClassSet();
+      }
+      return q.offered;
+  }
+  return ClassSet();
+}
+
+bool MayAcceptReferrals(const Principal& principal) {
+  return !principal.password_change_required &&
+         (principal.HasRole(v1::ROLE_CASEWORKER) || principal.HasRole(v1::ROLE_SUPERVISOR));
+}
+
+v1::ConsentPurpose ConsentNeededToShare(v1::OrganisationType receiver, v1::ReferralPurpose purpose) {
+  if (purpose == v1::REFERRAL_PURPOSE_INVESTIGATION ||
+      receiver == v1::ORGANISATION_TYPE_LAW_ENFORCEMENT) {
+    return v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT;
+  }
+  if (purpose == v1::REFERRAL_PURPOSE_RETURN) return v1::CONSENT_PURPOSE_RETURN;
+  return v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS;
+}
+
+bool NeedsSecondPerson(v1::LawfulBasis basis) {
+  return basis == v1::LAWFUL_BASIS_JUDICIAL_ORDER || IsEmergency(basis);
+}
+
+bool IsEmergency(v1::LawfulBasis basis) {
+  return basis == v1::LAWFUL_BASIS_VITAL_INTERESTS ||
+         basis == v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY;
+}
+
+absl::Status CheckLawfulBasis(int basis, const v1::BasisDetail& detail) {
+  constexpr size_t kMaxDetail = 2000;
+  if (detail.reference().size() > kMaxDetail || detail.court().size() > kMaxDetail ||
+      detail.reason().size() > kMaxDetail) {
+    return absl::InvalidArgumentError("basis_detail fields have at most 2000 bytes each");
+  }
+  switch (basis) {
+    case v1::LAWFUL_BASIS_CONSENT:
+      return absl::OkStatus();
+    case v1::LAWFUL_BASIS_JUDICIAL_ORDER:
+      if (detail.reference().empty() || detail.court().empty()) {
+        return absl::InvalidArgumentError(
+            "a judicial order needs basis_detail.reference (the order's number) and "
+            "basis_detail.court");
+      }
+      return absl::OkStatus();
+    case v1::LAWFUL_BASIS_LEGAL_OBLIGATION:
+      if (detail.reference().empty()) {
+        return absl::InvalidArgumentError(
+            "a legal obligation needs basis_detail.reference (the provision of law)");
+      }
+      return absl::OkStatus();
+    case v1::LAWFUL_BASIS_VITAL_INTERESTS:
+    case v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY:
+      if (detail.reason().empty()) {
+        return absl::InvalidArgumentError("an emergency basis needs basis_detail.reason");
+      }
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(
+          "lawful_basis is required: CONSENT, JUDICIAL_ORDER, LEGAL_OBLIGATION, VITAL_INTERESTS "
+          "or CHILD_PROTECTION_EMERGENCY");
+  }
+}
+
+std::string DescribeBasis(v1::LawfulBasis basis, const v1::BasisDetail& detail) {
+  std::string out = v1::LawfulBasis_Name(basis);
+  if (!detail.reference().empty()) absl::StrAppend(&out, "; reference ", detail.reference());
+  if (!detail.court().empty()) absl::StrAppend(&out, "; court ", detail.court());
+  if (!detail.reason().empty()) absl::StrAppend(&out, "; reason: ", detail.reason());
+  return out;
+}
+
 CaseDecision DecideCaseAccess(const Principal& principal, CaseAction action,
                               const v1::CaseRecord& record,
                               absl::Span<const v1::GrantRecord> grants, absl::Time now) {
   CaseDecision decision;
-  if (record.status() == v1::CASE_STATUS_ERASED || principal.password_change_required) {
-    return decision;
+  if (record.status() == v1::CASE_STATUS_ERASED) return decision;
+  AccessQuestion q;
+  q.principal = &principal;
+  q.action = action;
+  if (principal.organisation_id == record.owning_organisation_id()) {
+    q.relation = Relation::kOwnOrganisation;
+    decision.classes = Decide(q);
   }
-  const uint32_t wanted = ActionBit(action);
-  const bool own = principal.organisation_id == record.owning_organisation_id();
-  for (Role role : principal.roles) {
-    const RoleRule* rule = RuleFor(role);
-    if (rule == nullptr) continue;
-    if (own && (rule->own_actions & wanted) != 0) {
-      decision.allowed = true;
-      decision.classes = decision.classes | rule->own_classes;
+  q.relation = Relation::kGrantee;
+  for (const v1::GrantRecord& grant : grants) {
+    if ((GrantActions(grant) & ActionBit(action)) == 0 || !GrantApplies(grant, principal, now)) {
+      continue;
     }
-    for (const v1::GrantRecord& grant : grants) {
-      if ((GrantActions(grant) & wanted) != 0 && GrantApplies(grant, principal, now)) {
-        decision.allowed = true;
-        decision.classes = decision.classes | GrantClasses(grant);
-      }
-    }
+    q.basis = grant.lawful_basis();
+    q.offered = GrantClasses(grant);
+    decision.classes = decision.classes | Decide(q);
   }
-  if (!decision.allowed) decision.classes = ClassSet();
+  decision.allowed = !decision.classes.empty();
   return decision;
 }
 
 ClassSet ClassesForNewCase(const Principal& principal) {
-  ClassSet classes;
-  if (principal.password_change_required) return classes;
-  for (Role role : principal.roles) {
-    const RoleRule* rule = RuleFor(role);
-    if (rule != nullptr && (rule->own_actions & kCreate) != 0) {
-      classes = classes | rule->own_classes;
-    }
-  }
-  return classes;
+  AccessQuestion q;
+  q.principal = &principal;
+  q.relation = Relation::kOwnOrganisation;
+  q.action = v1::CASE_ACTION_CREATE;
+  return Decide(q);
 }
 
 }  // namespace haven::access

@@ -2,6 +2,8 @@
 // not see, from the field options.
 #include "storage/access/redaction.h"
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -65,6 +67,7 @@ haven::v1::ConfidentialityClass ClassOf(const FieldDescriptor* field) {
 }
 
 ClassSet Redact(Message* message, ClassSet visible) {
+  message->DiscardUnknownFields();  // recursive
   ClassSet disclosed;
   Walk(
       message,
@@ -77,6 +80,13 @@ ClassSet Redact(Message* message, ClassSet visible) {
       },
       [](Message* m, const FieldDescriptor* f) { m->GetReflection()->ClearField(m, f); });
   return disclosed;
+}
+
+std::string SerializeKnownFields(const Message& message) {
+  std::unique_ptr<Message> copy(message.New());
+  copy->CopyFrom(message);
+  copy->DiscardUnknownFields();
+  return copy->SerializeAsString();
 }
 
 ClassSet ClassesPresent(const Message& message) {

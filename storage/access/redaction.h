@@ -17,9 +17,14 @@ namespace haven::access {
 // The class a field carries, or CONFIDENTIALITY_CLASS_UNSPECIFIED.
 haven::v1::ConfidentialityClass ClassOf(const google::protobuf::FieldDescriptor* field);
 
-// Clears what `visible` does not cover; returns the classes of the fields
-// still set afterwards (what is disclosed).
+// Clears what `visible` does not cover, and every unknown field (which has
+// no class), in nested, repeated and map fields too; returns the classes of
+// the fields still set afterwards (what is disclosed).
 ClassSet Redact(google::protobuf::Message* message, ClassSet visible);
+
+// The bytes to seal or store for `message`: its known fields only, so that
+// nothing a caller smuggled in fields this server does not know is kept.
+std::string SerializeKnownFields(const google::protobuf::Message& message);
 
 // The classes of the fields that are set.
 ClassSet ClassesPresent(const google::protobuf::Message& message);

@@ -283,6 +283,8 @@ TEST_F(CaseServiceTest, RevokedGrantEndsAccessOnTheNextCall) {
   g->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
   g->add_actions(v1::CASE_ACTION_READ);
   g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
+  g->set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  g->mutable_basis_detail()->set_reference("Act 12, art. 3");
   v1::Grant grant;
   ASSERT_TRUE(cases_->CreateGrant(As(caseworker_).get(), req, &grant).ok());
   v1::Case read;
@@ -308,6 +310,8 @@ TEST_F(CaseServiceTest, GrantsAreCheckedBeforeAnythingIsWritten) {
     g->add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
     g->add_actions(v1::CASE_ACTION_READ);
     g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
+    g->set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+    g->mutable_basis_detail()->set_reference("Act 12, art. 3");
     edit(g);
     v1::Grant out;
     return cases_->CreateGrant(As(caseworker_).get(), req, &out).error_code();

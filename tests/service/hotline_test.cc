@@ -793,11 +793,25 @@ TEST_F(HotlineReferralTest, EscalationWithoutConsentIsRefusedAndLinksNoReferral)
   ASSERT_TRUE(cases_->ListConsents(As(escalator_).get(), consents_request, &consents).ok());
   EXPECT_THAT(consents.consents(), IsEmpty());
 
-  // A lawful basis that needs no consent is recorded instead.
+  // An emergency basis needs its reason, and a second person to send it:
+  // the escalation, one transaction, writes nothing without them.
   v1::EscalateContactToReferralRequest vital = Escalation(contact.id(), false);
   vital.clear_subject();
   vital.mutable_referral()->set_lawful_basis(v1::LAWFUL_BASIS_VITAL_INTERESTS);
   s = hotline_->EscalateContactToReferral(As(escalator_).get(), vital, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  vital.mutable_referral()->mutable_basis_detail()->set_reason("The caller is in danger now");
+  s = hotline_->EscalateContactToReferral(As(escalator_).get(), vital, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  ASSERT_TRUE(referrals_->ListOutbox(As(escalator_).get(), list, &outbox).ok());
+  EXPECT_EQ(outbox.referrals_size(), 0);
+
+  // A basis that needs neither is recorded instead.
+  v1::EscalateContactToReferralRequest obliged = Escalation(contact.id(), false);
+  obliged.clear_subject();
+  obliged.mutable_referral()->set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  obliged.mutable_referral()->mutable_basis_detail()->set_reference("Child Act s. 47");
+  s = hotline_->EscalateContactToReferral(As(escalator_).get(), obliged, &out);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(out.referral().status(), v1::REFERRAL_STATUS_SENT);
   EXPECT_THAT(out.contact().referral_ids(), ::testing::ElementsAre(out.referral().id()));

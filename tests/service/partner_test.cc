@@ -520,7 +520,8 @@ TEST_F(PartnerTest, PartnerCallsWithBadInputOrForeignReferralsChangeNothing) {
   r->set_receiver_organisation_id(third_);
   r->set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
   r->set_urgency(v1::URGENCY_URGENT);
-  r->set_lawful_basis(v1::LAWFUL_BASIS_VITAL_INTERESTS);
+  r->set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  r->mutable_basis_detail()->set_reference("Act 12, art. 3");
   r->add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
   r->mutable_response_deadline()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(6)));
   v1::Referral local;

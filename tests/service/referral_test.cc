@@ -24,8 +24,35 @@ class ReferralTest : public ServiceTest {
     ngo_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
     shelter_ = NewOrganisation(v1::ORGANISATION_TYPE_SERVICE_PROVIDER);
     caseworker_ = NewUser(ngo_, v1::ROLE_CASEWORKER);
-    staff_ = NewUser(shelter_, v1::ROLE_SERVICE_PROVIDER_STAFF);
+    // Accepting a referral takes a caseworker or a supervisor of the
+    // receiving organisation.
+    staff_ = NewUser(shelter_, {v1::ROLE_CASEWORKER, v1::ROLE_SERVICE_PROVIDER_STAFF});
     case_ = CreateCase(caseworker_, "Amina");
+  }
+
+  // The facts every basis other than consent needs.
+  static v1::BasisDetail FullDetail() {
+    v1::BasisDetail detail;
+    detail.set_reference("2026/1234");
+    detail.set_court("District Court");
+    detail.set_reason("Threatened by her exploiters tonight");
+    return detail;
+  }
+
+  v1::CreateReferralRequest DraftRequest(v1::LawfulBasis basis) {
+    v1::CreateReferralRequest req;
+    v1::Referral* r = req.mutable_referral();
+    r->set_case_id(case_.id());
+    r->set_receiver_organisation_id(shelter_);
+    r->set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
+    r->set_urgency(v1::URGENCY_URGENT);
+    r->set_lawful_basis(basis);
+    if (basis != v1::LAWFUL_BASIS_CONSENT) *r->mutable_basis_detail() = FullDetail();
+    r->add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    r->add_data_scope(v1::CONFIDENTIALITY_PSEUDONYMOUS);
+    r->mutable_response_deadline()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(48)));
+    req.set_reason("Needs a safe place tonight");
+    return req;
   }
 
   v1::Referral Draft(v1::LawfulBasis basis = v1::LAWFUL_BASIS_CONSENT,
@@ -33,6 +60,7 @@ class ReferralTest : public ServiceTest {
                      absl::Duration access = absl::Hours(24 * 30)) {
     v1::CreateReferralRequest req;
     v1::Referral* r = req.mutable_referral();
+    if (basis != v1::LAWFUL_BASIS_CONSENT) *r->mutable_basis_detail() = FullDetail();
     r->set_case_id(case_.id());
     r->set_receiver_organisation_id(shelter_);
     r->set_purpose(v1::REFERRAL_PURPOSE_SHELTER);
@@ -135,11 +163,100 @@ TEST_F(ReferralTest, AcceptedReferralGivesScopedAccessUntilItCompletes) {
 }
 
 TEST_F(ReferralTest, ALawfulBasisWithoutConsentIsRecordedInTheAudit) {
-  v1::Referral r = Draft(v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY);
+  v1::Referral r = Draft(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
   ASSERT_TRUE(Move(caseworker_, r.id(), &Stub::SendReferral).ok());
   v1::AuditEntry entry = LastAudit();
   EXPECT_EQ(entry.action(), "referral.send");
-  EXPECT_EQ(entry.lawful_basis(), "LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY");
+  EXPECT_EQ(entry.lawful_basis(), "LAWFUL_BASIS_LEGAL_OBLIGATION");
+}
+
+TEST_F(ReferralTest, EachBasisNeedsItsFactsAndNothingIsWrittenWithout) {
+  struct Case {
+    v1::LawfulBasis basis;
+    void (*strip)(v1::BasisDetail*);
+    const char* names;
+  } cases[] = {
+      {v1::LAWFUL_BASIS_JUDICIAL_ORDER, [](v1::BasisDetail* d) { d->clear_reference(); }, "reference"},
+      {v1::LAWFUL_BASIS_JUDICIAL_ORDER, [](v1::BasisDetail* d) { d->clear_court(); }, "court"},
+      {v1::LAWFUL_BASIS_LEGAL_OBLIGATION, [](v1::BasisDetail* d) { d->clear_reference(); }, "reference"},
+      {v1::LAWFUL_BASIS_VITAL_INTERESTS, [](v1::BasisDetail* d) { d->clear_reason(); }, "reason"},
+      {v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY, [](v1::BasisDetail* d) { d->clear_reason(); },
+       "reason"},
+  };
+  const uint64_t before = AuditSequence();
+  for (const Case& c : cases) {
+    v1::CreateReferralRequest req = DraftRequest(c.basis);
+    c.strip(req.mutable_referral()->mutable_basis_detail());
+    v1::Referral out;
+    grpc::Status s = referrals_->CreateReferral(As(caseworker_).get(), req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << v1::LawfulBasis_Name(c.basis);
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr(c.names)) << v1::LawfulBasis_Name(c.basis);
+  }
+  EXPECT_EQ(AuditSequence(), before) << "refused before anything was written";
+}
+
+TEST_F(ReferralTest, AnEmergencyOrACourtOrderIsSentByASecondPerson) {
+  Actor supervisor = NewUser(ngo_, v1::ROLE_SUPERVISOR);
+  for (v1::LawfulBasis basis : {v1::LAWFUL_BASIS_VITAL_INTERESTS, v1::LAWFUL_BASIS_JUDICIAL_ORDER}) {
+    v1::Referral r = Draft(basis);
+    grpc::Status alone = Move(caseworker_, r.id(), &Stub::SendReferral);
+    EXPECT_EQ(alone.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << v1::LawfulBasis_Name(basis);
+    EXPECT_THAT(alone.error_message(), ::testing::HasSubstr("supervisor other than"));
+    v1::Referral sent;
+    ASSERT_TRUE(Move(supervisor, r.id(), &Stub::SendReferral, &sent).ok());
+    EXPECT_EQ(sent.status(), v1::REFERRAL_STATUS_SENT);
+    EXPECT_EQ(sent.sent_by(), supervisor.user_id);
+    EXPECT_EQ(LastAudit().lawful_basis(), v1::LawfulBasis_Name(basis));
+  }
+  // A supervisor's own draft needs another supervisor.
+  v1::CreateReferralRequest req = DraftRequest(v1::LAWFUL_BASIS_VITAL_INTERESTS);
+  v1::Referral own;
+  ASSERT_TRUE(referrals_->CreateReferral(As(supervisor).get(), req, &own).ok());
+  EXPECT_EQ(Move(supervisor, own.id(), &Stub::SendReferral).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ReferralTest, AChildProtectionEmergencyIsNoBasisForAnAdult) {
+  Actor supervisor = NewUser(ngo_, v1::ROLE_SUPERVISOR);
+  v1::Referral r = Draft(v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY);
+  grpc::Status s = Move(supervisor, r.id(), &Stub::SendReferral);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("child"));
+
+  v1::Case child_case = CreateCase(caseworker_, "Mariam");
+  v1::UpdateCaseRequest update;
+  update.mutable_case_()->set_id(child_case.id());
+  update.mutable_case_()->mutable_subject()->mutable_date_of_birth()->set_year(
+      static_cast<int32_t>(absl::ToCivilYear(clock_.Now(), absl::UTCTimeZone()).year()) - 15);
+  update.mutable_case_()->mutable_subject()->mutable_date_of_birth()->set_month(1);
+  update.mutable_case_()->mutable_subject()->mutable_date_of_birth()->set_day(1);
+  update.mutable_update_mask()->add_paths("subject.date_of_birth");
+  v1::Case updated;
+  ASSERT_TRUE(cases_->UpdateCase(As(caseworker_).get(), update, &updated).ok());
+  v1::CreateReferralRequest req = DraftRequest(v1::LAWFUL_BASIS_CHILD_PROTECTION_EMERGENCY);
+  req.mutable_referral()->set_case_id(child_case.id());
+  v1::Referral for_child;
+  ASSERT_TRUE(referrals_->CreateReferral(As(caseworker_).get(), req, &for_child).ok());
+  EXPECT_TRUE(Move(supervisor, for_child.id(), &Stub::SendReferral).ok());
+}
+
+TEST_F(ReferralTest, OnlyCaseworkersAndSupervisorsAcceptForTheirOrganisation) {
+  Consent(v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+  v1::Referral r = Draft();
+  ASSERT_TRUE(Move(caseworker_, r.id(), &Stub::SendReferral).ok());
+  for (v1::Role role : {v1::ROLE_SERVICE_PROVIDER_STAFF, v1::ROLE_HOTLINE_OPERATOR,
+                        v1::ROLE_RETURN_OFFICER, v1::ROLE_DECISION_MAKER}) {
+    Actor other = NewUser(shelter_, role);
+    EXPECT_EQ(Move(other, r.id(), &Stub::AcceptReferral).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << v1::Role_Name(role);
+  }
+  v1::GetReferralRequest get;
+  get.set_referral_id(r.id());
+  v1::Referral still;
+  ASSERT_TRUE(referrals_->GetReferral(As(caseworker_).get(), get, &still).ok());
+  EXPECT_EQ(still.status(), v1::REFERRAL_STATUS_SENT);
+  EXPECT_TRUE(Move(NewUser(shelter_, v1::ROLE_SUPERVISOR), r.id(), &Stub::AcceptReferral).ok());
 }
 
 TEST_F(ReferralTest, UnansweredReferralExpiresOnTheServerClock) {

@@ -185,6 +185,9 @@ grpc::Status ServiceTest::GrantRead(const Actor& actor, const std::string& case_
   for (v1::ConfidentialityClass c : classes) g->add_classes(c);
   g->add_actions(v1::CASE_ACTION_READ);
   g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + lifetime));
+  g->set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  g->mutable_basis_detail()->set_reference("Act 12, art. 3");
+
   v1::Grant out;
   return cases_->CreateGrant(As(actor).get(), req, &out);
 }

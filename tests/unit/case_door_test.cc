@@ -6,14 +6,19 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <chrono>
+#include <iostream>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "haven/v1/admin.pb.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/records.pb.h"
+#include "storage/access/names.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "tests/unit/test_util.h"
@@ -113,6 +118,8 @@ class CaseDoorTest : public ::testing::Test {
     for (auto c : classes) g.add_classes(c);
     for (auto a : actions) g.add_actions(a);
     g.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(db_.clock().Now() + lifetime));
+    g.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+    g.mutable_basis_detail()->set_reference("Act 12, art. 3");
     return door_->CreateGrant(granter, g);
   }
 
@@ -700,12 +707,97 @@ TEST_F(CaseDoorTest, UserGrantLetsOnlyThatUserRead) {
   g.add_classes(v1::CONFIDENTIALITY_PSEUDONYMOUS);
   g.add_actions(v1::CASE_ACTION_READ);
   g.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(db_.clock().Now() + absl::Hours(1)));
+  g.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  g.mutable_basis_detail()->set_reference("Act 12, art. 3");
   HAVEN_ASSERT_OK(door_->CreateGrant(caseworker_a_, g));
 
   v1::Subject subject;
   HAVEN_EXPECT_OK(ReadSubject(named, id, &subject));
   EXPECT_THAT(ReadSubject(caseworker_b_, id, &subject),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+// Measures one call on the steady clock (a measurement, not a rule).
+template <typename Call>
+absl::Duration Timed(Call call) {
+  const auto start = std::chrono::steady_clock::now();
+  call();
+  return absl::FromChrono(std::chrono::steady_clock::now() - start);
+}
+
+TEST_F(CaseDoorTest, ADeniedChangeAnswersLikeAMissingCaseWhileTheOwnerHoldsIt) {
+  const std::string id = CreateCase(caseworker_a_);
+  absl::Notification holding, release;
+  std::thread owner([&] {
+    absl::Status s = door_->WithCase(caseworker_a_, id, v1::CASE_ACTION_UPDATE, "case.update",
+                                     [&](CaseScope& scope) {
+                                       scope.mutable_record();
+                                       holding.Notify();
+                                       release.WaitForNotification();
+                                       return absl::OkStatus();
+                                     });
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  holding.WaitForNotification();
+  auto update = [&](const std::string& case_id, absl::Status* out) {
+    *out = door_->WithCase(caseworker_b_, case_id, v1::CASE_ACTION_UPDATE, "case.update",
+                           [](CaseScope&) { return absl::OkStatus(); });
+  };
+  absl::Status denied, missing;
+  const absl::Duration denied_time = Timed([&] { update(id, &denied); });
+  const v1::AuditEntry denial = LastAudit();
+  const absl::Duration missing_time = Timed([&] { update(NewId(), &missing); });
+  release.Notify();
+  owner.join();
+  EXPECT_EQ(denied.code(), absl::StatusCode::kNotFound) << denied;
+  EXPECT_EQ(denied, missing);
+  // Before, the denied caller waited for the owner's lock (2 s) and got
+  // ABORTED; now neither waits.
+  EXPECT_LT(absl::AbsDuration(denied_time - missing_time), absl::Milliseconds(500))
+      << "denied " << denied_time << ", missing " << missing_time;
+  std::cout << "[ timing ] denied change " << denied_time << ", missing case " << missing_time
+            << " while the owner holds the case\n";
+  EXPECT_EQ(denial.outcome(), v1::AUDIT_OUTCOME_DENIED);
+  EXPECT_EQ(denial.case_id(), id);
+}
+
+TEST_F(CaseDoorTest, ANameSearchOpensNothingOutsideTheCallersReach) {
+  // However many cases hold a name elsewhere, a search from an organisation
+  // that holds none reads the same records: its time tells nothing.
+  CaseQuery query;
+  query.name_keys = NameMatchKeys("Amina");
+  ASSERT_FALSE(query.name_keys.empty());
+  auto records_read_by_search = [&] {
+    const uint64_t before = store()->records_read();
+    absl::StatusOr<std::string> next = door_->ForEachReadableCase(
+        caseworker_b_, query, "case.search", [](CaseScope&) { return absl::OkStatus(); });
+    EXPECT_TRUE(next.ok()) << next.status();
+    return store()->records_read() - before;
+  };
+  const uint64_t with_none = records_read_by_search();
+  for (int i = 0; i < 20; ++i) CreateCase(caseworker_a_);
+  EXPECT_EQ(records_read_by_search(), with_none);
+}
+
+TEST_F(CaseDoorTest, FieldsThisServerDoesNotKnowAreNeitherSealedNorDisclosed) {
+  v1::Subject smuggled = CanarySubject();
+  smuggled.GetReflection()->MutableUnknownFields(&smuggled)->AddLengthDelimited(100, "smuggled");
+  smuggled.mutable_date_of_birth()->GetReflection()
+      ->MutableUnknownFields(smuggled.mutable_date_of_birth())
+      ->AddVarint(99, 7);
+  absl::StatusOr<v1::CaseRecord> record =
+      door_->CreateCase(caseworker_a_, "case.create", [&](CaseScope& scope) {
+        return scope.Save(RecordKind::kSubject, "", smuggled);
+      });
+  HAVEN_ASSERT_OK(record.status());
+  // Even a reader who may see every class gets the known fields only:
+  // nothing unknown was sealed.
+  v1::Subject read;
+  HAVEN_ASSERT_OK(ReadSubject(caseworker_a_, ToHex(record->id()), &read));
+  EXPECT_EQ(read.given_name(), CanarySubject().given_name());
+  EXPECT_EQ(read.GetReflection()->GetUnknownFields(read).field_count(), 0);
+  EXPECT_EQ(read.date_of_birth().GetReflection()->GetUnknownFields(read.date_of_birth()).field_count(),
+            0);
 }
 
 TEST(IsValidPurposeTest, AcceptsShortLowerCaseTokensOnly) {

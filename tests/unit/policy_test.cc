@@ -234,9 +234,47 @@ TEST_F(PolicyTest, GrantAddsToOwnOrganisationClasses) {
   v1::GrantRecord g = OrgGrant("", {v1::CONFIDENTIALITY_IDENTIFYING}, {v1::CASE_ACTION_READ});
   g.clear_grantee_organisation_id();
   g.set_grantee_user_id(p.id);
+  g.set_lawful_basis(v1::LAWFUL_BASIS_JUDICIAL_ORDER);
   CaseDecision d = Decide(p, v1::CASE_ACTION_READ, {g});
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.classes, kPseudonymous | ClassSet::Of({v1::CONFIDENTIALITY_IDENTIFYING}));
+}
+
+TEST_F(PolicyTest, AGrantGivesNoMoreThanTheRoleMayReceiveUnderItsBasis) {
+  Principal officer = Member(kOtherOrg, {v1::ROLE_LAW_ENFORCEMENT_LIAISON});
+  v1::GrantRecord g = OrgGrant(kOtherOrg,
+                               {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS,
+                                v1::CONFIDENTIALITY_IDENTIFYING, v1::CONFIDENTIALITY_LOCATION,
+                                v1::CONFIDENTIALITY_HEALTH, v1::CONFIDENTIALITY_NARRATIVE},
+                               {v1::CASE_ACTION_READ});
+  auto seen = [&](v1::LawfulBasis basis) {
+    g.set_lawful_basis(basis);
+    return Decide(officer, v1::CASE_ACTION_READ, {g}).classes;
+  };
+  const ClassSet identity = ClassSet::Of({v1::CONFIDENTIALITY_IDENTIFYING});
+  const ClassSet whereabouts = identity | ClassSet::Of({v1::CONFIDENTIALITY_LOCATION});
+  // A grant written before grants had a basis gives only the role's own.
+  EXPECT_EQ(seen(v1::LAWFUL_BASIS_UNSPECIFIED), kPseudonymous);
+  EXPECT_EQ(seen(v1::LAWFUL_BASIS_LEGAL_OBLIGATION), kPseudonymous | identity);
+  EXPECT_EQ(seen(v1::LAWFUL_BASIS_VITAL_INTERESTS), kPseudonymous | whereabouts);
+  EXPECT_EQ(seen(v1::LAWFUL_BASIS_CONSENT),
+            kPseudonymous | whereabouts | ClassSet::Of({v1::CONFIDENTIALITY_NARRATIVE}));
+  EXPECT_FALSE(seen(v1::LAWFUL_BASIS_JUDICIAL_ORDER).Contains(v1::CONFIDENTIALITY_HEALTH));
+  // Service-provider staff: care, never location or the account.
+  Principal staff = Member(kOtherOrg, {v1::ROLE_SERVICE_PROVIDER_STAFF});
+  g.set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+  EXPECT_EQ(Decide(staff, v1::CASE_ACTION_READ, {g}).classes,
+            kPseudonymous | identity | ClassSet::Of({v1::CONFIDENTIALITY_HEALTH}));
+}
+
+TEST_F(PolicyTest, AGrantAwaitingApprovalGivesNothing) {
+  Principal officer = Member(kOtherOrg, {v1::ROLE_LAW_ENFORCEMENT_LIAISON});
+  v1::GrantRecord g = OrgGrant(kOtherOrg, {v1::CONFIDENTIALITY_PSEUDONYMOUS}, {v1::CASE_ACTION_READ});
+  g.set_lawful_basis(v1::LAWFUL_BASIS_JUDICIAL_ORDER);
+  g.set_awaiting_approval(true);
+  EXPECT_FALSE(Decide(officer, v1::CASE_ACTION_READ, {g}).allowed);
+  g.set_awaiting_approval(false);
+  EXPECT_TRUE(Decide(officer, v1::CASE_ACTION_READ, {g}).allowed);
 }
 
 TEST_F(PolicyTest, GrantGivesNothingToRolesThatReadNoCaseContent) {

@@ -186,5 +186,40 @@ TEST(RedactionTest, ClassesOfAnEmptyMaskIsEmpty) {
   EXPECT_TRUE(classes->empty());
 }
 
+TEST(RedactionTest, UnknownFieldsAreClearedAtEveryDepthWhateverTheCallerMaySee) {
+  v1::Case c = SampleCase();
+  auto smuggle = [](google::protobuf::Message* m) {
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(100, "smuggled");
+  };
+  smuggle(&c);
+  smuggle(c.mutable_subject());
+  smuggle(c.mutable_subject()->mutable_date_of_birth());
+  v1::SearchCasesResponse list;  // a repeated message field
+  *list.add_cases() = c;
+  *list.add_cases() = c;
+  smuggle(&list);
+  for (ClassSet visible : {ClassSet::All(), kPseudonymous, ClassSet()}) {
+    v1::SearchCasesResponse redacted = list;
+    Redact(&redacted, visible);
+    EXPECT_EQ(redacted.GetReflection()->GetUnknownFields(redacted).field_count(), 0);
+    for (const v1::Case& each : redacted.cases()) {
+      EXPECT_EQ(each.GetReflection()->GetUnknownFields(each).field_count(), 0);
+      EXPECT_EQ(each.subject().GetReflection()->GetUnknownFields(each.subject()).field_count(), 0);
+      EXPECT_EQ(each.subject().date_of_birth().GetReflection()
+                    ->GetUnknownFields(each.subject().date_of_birth())
+                    .field_count(),
+                0);
+    }
+  }
+}
+
+TEST(RedactionTest, SerializeKnownFieldsDropsWhatThisServerDoesNotKnow) {
+  v1::Subject subject = SampleCase().subject();
+  const std::string clean = subject.SerializeAsString();
+  subject.GetReflection()->MutableUnknownFields(&subject)->AddLengthDelimited(100, "smuggled");
+  EXPECT_NE(subject.SerializeAsString(), clean);
+  EXPECT_EQ(SerializeKnownFields(subject), clean);
+}
+
 }  // namespace
 }  // namespace haven::access

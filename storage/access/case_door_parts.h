@@ -1,0 +1,37 @@
+// What the CaseDoor's source files share among themselves; not for services.
+#ifndef HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
+#define HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "haven/v1/case.pb.h"
+#include "haven/v1/records.pb.h"
+#include "storage/access/policy.h"
+#include "storage/store.h"
+
+namespace haven::access {
+
+// The answer to a case that does not exist and to a caller who may not
+// know that it does: the same words for both.
+absl::Status NotFoundCase();
+
+// The subject's age in whole years at `now`, from the date of birth or else
+// the estimated age; -1 when neither is known.
+int AgeOf(const haven::v1::Subject& subject, absl::Time now);
+
+// Clears the summary and detail of a timeline event whose subject (its
+// `about` class, or its kind's) the caller may not see.
+void WithholdTimelineEvent(haven::v1::TimelineEvent* event, ClassSet visible);
+
+// Every grant of a case, live or not.
+absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn,
+                                                              absl::string_view raw_case_id);
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_

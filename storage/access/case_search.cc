@@ -1,0 +1,136 @@
+// CaseDoor's search: candidates from the indexes, then each case the caller may read.
+#include "storage/access/case_door.h"
+
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "storage/access/case_door_parts.h"
+#include "storage/ids.h"
+#include "storage/keys.h"
+#include "storage/timestamps.h"
+
+namespace haven::access {
+namespace {
+
+namespace v1 = haven::v1;
+using storage::Cf;
+
+}  // namespace
+
+bool CaseQuery::Matches(const v1::CaseRecord& record) const {
+  if (status != v1::CASE_STATUS_UNSPECIFIED && record.status() != status) return false;
+  if (identification_status != v1::IDENTIFICATION_STATUS_UNSPECIFIED &&
+      record.identification_status() != identification_status) {
+    return false;
+  }
+  if (!assignee_id.empty() &&
+      std::find(record.assignee_ids().begin(), record.assignee_ids().end(), assignee_id) ==
+          record.assignee_ids().end()) {
+    return false;
+  }
+  if (deadline_before.has_value() &&
+      (record.next_deadline_micros() == 0 ||
+       absl::FromUnixMicros(record.next_deadline_micros()) >= *deadline_before)) {
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,
+                                                           const RequestContext& ctx,
+                                                           const CaseQuery& query) {
+  auto collect = [&](Cf cf, const std::string& prefix, const std::string& upper,
+                     std::set<std::string>* into) {
+    return txn.Scan(cf, prefix, "", [&](absl::string_view key, absl::string_view) {
+      if (!upper.empty() && key >= upper) return false;
+      if (key.size() >= kIdBytes) into->emplace(key.substr(key.size() - kIdBytes));
+      return true;
+    });
+  };
+  // Only cases the caller may reach at all (its organisation's, and those
+  // granted to it or its organisation) are ever opened: how long a search
+  // takes says nothing of cases elsewhere.
+  std::set<std::string> reachable;
+  for (const std::string& prefix :
+       {IndexPrefix('o', ctx.principal.organisation_id),
+        IndexPrefix('g', ctx.principal.organisation_id), IndexPrefix('g', ctx.principal.id)}) {
+    if (absl::Status s = collect(Cf::kCaseIndex, prefix, "", &reachable); !s.ok()) return s;
+  }
+  auto narrow = [&reachable](std::set<std::string>* found) {
+    std::set<std::string> both;
+    std::set_intersection(found->begin(), found->end(), reachable.begin(), reachable.end(),
+                          std::inserter(both, both.begin()));
+    *found = std::move(both);
+  };
+  std::set<std::string> out;
+  if (!query.name_keys.empty()) {
+    out = reachable;
+    for (const std::string& name_key : query.name_keys) {
+      std::set<std::string> matches;
+      if (absl::Status s = collect(Cf::kNameIndex, NameIndexKey(name_key), "", &matches); !s.ok()) {
+        return s;
+      }
+      std::set<std::string> both;
+      std::set_intersection(out.begin(), out.end(), matches.begin(), matches.end(),
+                            std::inserter(both, both.begin()));
+      out = std::move(both);
+    }
+    return out;
+  }
+  if (!query.assignee_id.empty()) {
+    absl::Status s = collect(Cf::kCaseIndex, IndexPrefix('a', query.assignee_id), "", &out);
+    if (!s.ok()) return s;
+    narrow(&out);
+    return out;
+  }
+  if (query.deadline_before.has_value()) {
+    std::string upper = "d";
+    keys::AppendU64(&upper, static_cast<uint64_t>(absl::ToUnixMicros(*query.deadline_before)));
+    absl::Status s = collect(Cf::kCaseIndex, "d", upper, &out);
+    if (!s.ok()) return s;
+    narrow(&out);
+    return out;
+  }
+  return reachable;
+}
+
+absl::StatusOr<std::string> CaseDoor::ForEachReadableCase(const RequestContext& ctx,
+                                                          const CaseQuery& query,
+                                                          absl::string_view audit_action,
+                                                          const Work& work) {
+  std::string after;
+  if (!query.page_token.empty()) {
+    absl::StatusOr<std::string> raw = ParseId(query.page_token, "page_token");
+    if (!raw.ok()) return raw.status();
+    after = *raw;
+  }
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::set<std::string>> candidates = Candidates(*txn, ctx, query);
+  if (!candidates.ok()) return candidates.status();
+  std::vector<std::unique_ptr<CaseScope>> scopes;  // kept alive until commit
+  std::string next_token;
+  for (auto it = candidates->upper_bound(after); it != candidates->end(); ++it) {
+    std::unique_ptr<CaseScope> scope(new CaseScope());
+    absl::StatusOr<bool> allowed = Open(*txn, ctx, *it, v1::CASE_ACTION_READ, scope.get());
+    if (!allowed.ok()) return allowed.status();
+    if (!*allowed || !query.Matches(scope->record_)) continue;
+    // A name matches only where the caller may see who the subject is, so
+    // that a search cannot tell whether a name exists elsewhere.
+    if (!query.name_keys.empty() && !scope->visible_.Contains(v1::CONFIDENTIALITY_IDENTIFYING)) {
+      continue;
+    }
+    if (static_cast<int>(scopes.size()) == query.limit) {
+      next_token = scopes.back()->hex_id_;
+      break;
+    }
+    if (absl::Status s = work(*scope); !s.ok()) return s;
+    if (absl::Status s = Finish(*txn, *scope, audit_action); !s.ok()) return s;
+    scopes.push_back(std::move(scope));
+  }
+  if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+  return next_token;
+}
+
+}  // namespace haven::access
