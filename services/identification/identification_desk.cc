@@ -18,19 +18,11 @@ namespace {
 namespace v1 = haven::v1;
 using access::CaseScope;
 using access::RecordKind;
-using storage::Cf;
 
 constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxName = 200;
 constexpr int kMaxObservations = 200;
 constexpr absl::Duration kCompetentAuthorityAccess = absl::Hours(24 * 365);
-
-std::string SetKey(absl::string_view id, uint32_t version) {
-  std::string key;
-  keys::AppendShortString(&key, id);
-  keys::AppendU32(&key, version);
-  return key;
-}
 
 std::string SequenceId(uint64_t n) {
   std::string id;
@@ -112,36 +104,18 @@ absl::Status AlertIfPunished(CaseScope& scope, const v1::Identification& ident) 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<IdentificationDesk>> IdentificationDesk::Create(
-    storage::Store* store, access::CaseDoor* door, const access::Accounts* accounts,
+    access::IndicatorShelf* shelf, access::CaseDoor* door, const access::Accounts* accounts,
     WorkingCalendar calendar, const Clock* clock) {
-  std::unique_ptr<IdentificationDesk> desk(
-      new IdentificationDesk(store, door, accounts, std::move(calendar), clock));
   absl::StatusOr<std::vector<v1::IndicatorSet>> shipped = ShippedIndicatorSets();
   if (!shipped.ok()) return shipped.status();
-  std::unique_ptr<storage::Txn> txn = store->Begin();
-  for (const v1::IndicatorSet& set : *shipped) {
-    std::string key = SetKey(set.id(), set.version());
-    absl::StatusOr<std::optional<std::string>> stored = txn->Get(Cf::kIndicatorSets, key);
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) {
-      if (absl::Status s = txn->Put(Cf::kIndicatorSets, key, set.SerializeAsString()); !s.ok()) {
-        return s;
-      }
-    } else if (**stored != set.SerializeAsString()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "indicator set ", set.id(), " version ", set.version(),
-          " differs from the stored one: a changed set needs a new version number"));
-    }
+  if (absl::Status s = shelf->StoreNewVersions(*shipped); !s.ok()) return s;
+  absl::StatusOr<std::vector<v1::IndicatorSet>> stored = shelf->LoadAll();
+  if (!stored.ok()) return stored.status();
+  std::unique_ptr<IdentificationDesk> desk(
+      new IdentificationDesk(door, accounts, std::move(calendar), clock));
+  for (v1::IndicatorSet& set : *stored) {
+    desk->sets_[{set.id(), set.version()}] = std::move(set);
   }
-  if (absl::Status s = store->Commit(std::move(txn)); !s.ok()) return s;
-  absl::Status s = store->Scan(Cf::kIndicatorSets, "", "", [&](absl::string_view, absl::string_view value) {
-    v1::IndicatorSet set;
-    if (set.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      desk->sets_[{set.id(), set.version()}] = std::move(set);
-    }
-    return true;
-  });
-  if (!s.ok()) return s;
   return desk;
 }
 

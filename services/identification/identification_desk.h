@@ -13,15 +13,17 @@
 #include "services/identification/calendar.h"
 #include "storage/access/accounts.h"
 #include "storage/access/case_door.h"
+#include "storage/access/indicator_shelf.h"
 
 namespace haven::identification {
 
 class IdentificationDesk {
  public:
-  // Persists every shipped indicator set version the store does not have
-  // yet, so that the versions screenings cite stay readable.
+  // Puts every shipped indicator set version the shelf does not hold yet on
+  // it, so that the versions screenings cite stay readable, and loads every
+  // version it holds.
   static absl::StatusOr<std::unique_ptr<IdentificationDesk>> Create(
-      storage::Store* store, access::CaseDoor* door, const access::Accounts* accounts,
+      access::IndicatorShelf* shelf, access::CaseDoor* door, const access::Accounts* accounts,
       WorkingCalendar calendar, const Clock* clock);
 
   absl::StatusOr<haven::v1::ListIndicatorSetsResponse> ListIndicatorSets(
@@ -55,11 +57,9 @@ class IdentificationDesk {
 
  private:
   using Step = std::function<absl::Status(access::CaseScope&, haven::v1::Identification&)>;
-  IdentificationDesk(storage::Store* store, access::CaseDoor* door,
-                     const access::Accounts* accounts, WorkingCalendar calendar,
-                     const Clock* clock)
-      : store_(store), door_(door), accounts_(accounts), calendar_(std::move(calendar)),
-        clock_(clock) {}
+  IdentificationDesk(access::CaseDoor* door, const access::Accounts* accounts,
+                     WorkingCalendar calendar, const Clock* clock)
+      : door_(door), accounts_(accounts), calendar_(std::move(calendar)), clock_(clock) {}
   // Loads the case's identification record, runs `step`, saves it and
   // mirrors its status and deadline on the case; returns it as the caller
   // may see it.
@@ -72,7 +72,6 @@ class IdentificationDesk {
                                                    haven::v1::DecisionKind kind);
   absl::StatusOr<haven::v1::IndicatorSet> FindSet(absl::string_view id, uint32_t version) const;
 
-  storage::Store* store_;
   access::CaseDoor* door_;
   const access::Accounts* accounts_;
   WorkingCalendar calendar_;

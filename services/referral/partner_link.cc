@@ -3,7 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <set>
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -21,7 +21,6 @@ namespace v1 = haven::v1;
 using access::CaseScope;
 using access::ClassSet;
 using access::RecordKind;
-using storage::Cf;
 
 bool IsPacket(const v1::PartnerOutboxRecord& message) {
   return message.status() == v1::REFERRAL_STATUS_UNSPECIFIED &&
@@ -56,9 +55,9 @@ bool NeverDeliverable(const v1::PartnerOutboxRecord& message, grpc::StatusCode c
 
 }  // namespace
 
-PartnerLink::PartnerLink(storage::Store* store, access::CaseDoor* door,
+PartnerLink::PartnerLink(access::PartnerOutbox* outbox, access::CaseDoor* door,
                          const services::Partners* partners, const Clock* clock, Options options)
-    : store_(store), door_(door), partners_(partners), clock_(clock),
+    : outbox_(outbox), door_(door), partners_(partners), clock_(clock),
       options_(std::move(options)) {}
 
 PartnerLink::~PartnerLink() { Stop(); }
@@ -74,38 +73,24 @@ void PartnerLink::Stop() { worker_.Stop(); }
 
 int PartnerLink::DeliverDue() {
   std::lock_guard<std::mutex> pass(deliver_mu_);
-  std::vector<std::pair<std::string, v1::PartnerOutboxRecord>> queue;
-  absl::Status scanned = store_->Scan(
-      Cf::kPartnerOutbox, "", "", [&](absl::string_view key, absl::string_view value) {
-        v1::PartnerOutboxRecord message;
-        if (message.ParseFromString(std::string(value))) queue.emplace_back(key, message);
-        return true;
-      });
-  if (!scanned.ok()) {
-    services::Log(services::LogLevel::kError, "partner outbox unreadable",
-                  {{"code", absl::StatusCodeToString(scanned.code())}});
-    return 0;
-  }
-  const int64_t now = absl::ToUnixMicros(clock_->Now());
-  std::set<std::string> waiting;  // partners with an earlier message still queued
   int delivered = 0;
-  for (auto& [key, message] : queue) {
-    if (waiting.count(message.partner_id()) > 0) continue;
-    if (message.next_attempt_micros() > now) {
-      waiting.insert(message.partner_id());
-      continue;
-    }
-    switch (Deliver(key, message)) {
-      case Outcome::kDelivered:
-        ++delivered;
-        break;
-      case Outcome::kDropped:
-        break;
-      case Outcome::kRetry:
-        Reschedule(key, message);
-        waiting.insert(message.partner_id());
-        break;
-    }
+  absl::Status visited = outbox_->VisitDue(
+      clock_->Now(), [&](const access::PartnerOutbox::Message& message) {
+        switch (Deliver(message.key, message.record)) {
+          case Outcome::kDelivered:
+            ++delivered;
+            return true;
+          case Outcome::kDropped:
+            return true;
+          case Outcome::kRetry:
+            Reschedule(message);
+            return false;  // the partner's later messages wait behind it
+        }
+        return false;
+      });
+  if (!visited.ok()) {
+    services::Log(services::LogLevel::kError, "partner outbox unreadable",
+                  {{"code", absl::StatusCodeToString(visited.code())}});
   }
   return delivered;
 }
@@ -254,11 +239,8 @@ PartnerLink::Outcome PartnerLink::DeliverUpdate(absl::string_view key,
       StubFor(*partners_->Find(message.partner_id()))->UpdateReferral(&call, update, &response);
   Outcome outcome = Judge(message, status);
   if (outcome == Outcome::kDropped) Drop(key, message, "the partner refused it");
-  if (outcome == Outcome::kDelivered) {
-    std::unique_ptr<storage::Txn> txn = store_->Begin();
-    if (!txn->Delete(Cf::kPartnerOutbox, key).ok() || !store_->Commit(std::move(txn)).ok()) {
-      return Outcome::kRetry;  // sent again later; the partner accepts a repeat
-    }
+  if (outcome == Outcome::kDelivered && !outbox_->Remove(key).ok()) {
+    return Outcome::kRetry;  // sent again later; the partner accepts a repeat
   }
   return outcome;
 }
@@ -275,19 +257,12 @@ PartnerLink::Outcome PartnerLink::Judge(const v1::PartnerOutboxRecord& message,
   return NeverDeliverable(message, status.error_code()) ? Outcome::kDropped : Outcome::kRetry;
 }
 
-void PartnerLink::Reschedule(absl::string_view key, v1::PartnerOutboxRecord message) {
+void PartnerLink::Reschedule(const access::PartnerOutbox::Message& message) {
   absl::Duration delay = options_.first_retry;
-  for (int i = 0; i < message.attempts() && delay < options_.max_retry; ++i) delay *= 2;
+  for (int i = 0; i < message.record.attempts() && delay < options_.max_retry; ++i) delay *= 2;
   delay = std::min(delay, options_.max_retry);
-  message.set_attempts(message.attempts() + 1);
-  message.set_next_attempt_micros(absl::ToUnixMicros(clock_->Now() + delay));
-  std::unique_ptr<storage::Txn> txn = store_->Begin();
-  // Only while still queued: a concurrent delivery may have removed it.
-  absl::StatusOr<std::optional<std::string>> still = txn->GetForUpdate(Cf::kPartnerOutbox, key);
-  if (!still.ok() || !still->has_value()) return;
-  if (txn->Put(Cf::kPartnerOutbox, key, message.SerializeAsString()).ok()) {
-    store_->Commit(std::move(txn)).IgnoreError();  // if lost, it is tried again sooner
-  }
+  // If lost, it is tried again sooner.
+  outbox_->Reschedule(message, clock_->Now() + delay).IgnoreError();
 }
 
 void PartnerLink::Drop(absl::string_view key, const v1::PartnerOutboxRecord& message,
@@ -297,8 +272,7 @@ void PartnerLink::Drop(absl::string_view key, const v1::PartnerOutboxRecord& mes
                  {"referral", message.referral_id()},
                  {"message", What(message)},
                  {"why", std::string(why)}});
-  std::unique_ptr<storage::Txn> txn = store_->Begin();
-  if (txn->Delete(Cf::kPartnerOutbox, key).ok()) store_->Commit(std::move(txn)).IgnoreError();
+  outbox_->Remove(key).IgnoreError();  // if it stays, the next pass decides again
 }
 
 v1::PartnerService::Stub* PartnerLink::StubFor(const v1::PartnerConfig& partner) {

@@ -17,8 +17,8 @@
 #include "services/common/partners.h"
 #include "services/common/periodic.h"
 #include "storage/access/case_door.h"
+#include "storage/access/partner_outbox.h"
 #include "storage/clock.h"
-#include "storage/store.h"
 
 namespace haven::referral {
 
@@ -32,8 +32,8 @@ class PartnerLink {
     absl::Duration max_retry = absl::Seconds(60);
     absl::Duration call_timeout = absl::Seconds(10);
   };
-  PartnerLink(storage::Store* store, access::CaseDoor* door, const services::Partners* partners,
-              const Clock* clock, Options options);
+  PartnerLink(access::PartnerOutbox* outbox, access::CaseDoor* door,
+              const services::Partners* partners, const Clock* clock, Options options);
   ~PartnerLink();
 
   // Delivers every message that is due; returns how many reached their
@@ -58,13 +58,14 @@ class PartnerLink {
   // What a partner's answer means for the message: delivered, to be tried
   // again, or never deliverable.
   Outcome Judge(const haven::v1::PartnerOutboxRecord& message, const grpc::Status& status);
-  void Reschedule(absl::string_view key, haven::v1::PartnerOutboxRecord message);
+  // Tries `message` again later, after a delay that grows with its attempts.
+  void Reschedule(const access::PartnerOutbox::Message& message);
   void Drop(absl::string_view key, const haven::v1::PartnerOutboxRecord& message,
             absl::string_view why);
   haven::v1::PartnerService::Stub* StubFor(const haven::v1::PartnerConfig& partner);
   access::RequestContext ContextFor(absl::string_view partner_id) const;
 
-  storage::Store* store_;
+  access::PartnerOutbox* outbox_;
   access::CaseDoor* door_;
   const services::Partners* partners_;
   const Clock* clock_;

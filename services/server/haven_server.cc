@@ -76,13 +76,22 @@ void AddDeclaredServices(std::vector<std::unique_ptr<grpc::Service>>* services) 
   (services->push_back(std::make_unique<S>()), ...);
 }
 
-access::Accounts::Options AccountOptions(const haven::v1::ServerConfig& config) {
-  access::Accounts::Options options;
-  options.session_lifetime = absl::Minutes(config.session_minutes());
-  options.password_cost = config.password_hash_cost() == "moderate"
-                              ? crypto::PasswordCost::kModerate
-                              : crypto::PasswordCost::kInteractive;
-  return options;
+// The access layer on the store of `config`.
+absl::StatusOr<std::unique_ptr<access::Vault>> OpenVault(const haven::v1::ServerConfig& config,
+                                                        const crypto::KeyRing* keys,
+                                                        const Clock* clock, rocksdb::Env* env) {
+  access::Vault::Options options;
+  options.path = config.data_dir();
+  options.env = env;
+  options.keys = keys;
+  options.clock = clock;
+  options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
+  options.accounts.session_lifetime = absl::Minutes(config.session_minutes());
+  options.accounts.password_cost = config.password_hash_cost() == "moderate"
+                                       ? crypto::PasswordCost::kModerate
+                                       : crypto::PasswordCost::kInteractive;
+  options.emergency_access_max = absl::Hours(config.emergency_access_max_hours());
+  return access::Vault::Open(options);
 }
 
 }  // namespace
@@ -98,59 +107,46 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   if (!keys.ok()) return keys.status();
   server->keys_ = *std::move(keys);
 
-  storage::Store::Options store_options;
-  store_options.path = config.data_dir();
-  store_options.env = options.env;
-  store_options.keys = server->keys_.get();
-  store_options.clock = clock;
-  store_options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
-  absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
-  if (!store.ok()) return store.status();
-  server->store_ = *std::move(store);
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault =
+      OpenVault(config, server->keys_.get(), clock, options.env);
+  if (!vault.ok()) return vault.status();
+  server->vault_ = *std::move(vault);
+  access::Vault& v = *server->vault_;
 
-  if (server->store_->checkpoint_interval() !=
-      static_cast<uint64_t>(config.audit_checkpoint_interval())) {
+  if (v.checkpoint_interval() != static_cast<uint64_t>(config.audit_checkpoint_interval())) {
     services::Log(services::LogLevel::kWarning,
                   "audit_checkpoint_interval is fixed when the store is created; using the store's",
-                  {{"store", std::to_string(server->store_->checkpoint_interval())},
+                  {{"store", std::to_string(v.checkpoint_interval())},
                    {"config", std::to_string(config.audit_checkpoint_interval())}});
   }
-  server->accounts_ =
-      std::make_unique<access::Accounts>(server->store_.get(), clock, AccountOptions(config));
-  access::CaseDoor::Options door_options;
-  door_options.emergency_access_max = absl::Hours(config.emergency_access_max_hours());
-  server->door_ = std::make_unique<access::CaseDoor>(server->store_.get(), server->keys_.get(),
-                                                     clock, door_options);
-  server->audit_log_ = std::make_unique<access::AuditLog>(server->store_.get());
 
   absl::StatusOr<std::unique_ptr<services::Partners>> partners =
       services::Partners::Load(config.partners());
   if (!partners.ok()) return partners.status();
   server->partners_ = *std::move(partners);
-  auto auth =
-      std::make_unique<services::Authenticator>(server->accounts_.get(), server->partners_.get());
+  auto auth = std::make_unique<services::Authenticator>(&v.accounts(), server->partners_.get());
   const services::Authenticator* a = auth.get();
   auto& svc = server->services_;
-  svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, server->accounts_.get()));
-  svc.push_back(std::make_unique<audit::AuditServiceImpl>(a, server->audit_log_.get(),
-                                                          server->keys_.get()));
-  svc.push_back(std::make_unique<cases::CaseServiceImpl>(a, server->door_.get(),
-                                                         server->accounts_.get(), clock));
+  svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, &v.accounts()));
+  svc.push_back(
+      std::make_unique<audit::AuditServiceImpl>(a, &v.audit_log(), server->keys_.get()));
+  svc.push_back(
+      std::make_unique<cases::CaseServiceImpl>(a, &v.case_door(), &v.accounts(), clock));
   absl::StatusOr<identification::WorkingCalendar> calendar =
       identification::WorkingCalendar::FromRules(config.jurisdiction());
   if (!calendar.ok()) return calendar.status();
   absl::StatusOr<std::unique_ptr<identification::IdentificationDesk>> desk =
-      identification::IdentificationDesk::Create(server->store_.get(), server->door_.get(),
-                                                 server->accounts_.get(), *calendar, clock);
+      identification::IdentificationDesk::Create(&v.indicator_shelf(), &v.case_door(),
+                                                 &v.accounts(), *calendar, clock);
   if (!desk.ok()) return desk.status();
   svc.push_back(
       std::make_unique<identification::IdentificationServiceImpl>(a, *std::move(desk)));
   auto referrals = std::make_unique<referral::ReferralServiceImpl>(
-      a, server->door_.get(), server->accounts_.get(), server->partners_.get(), clock);
+      a, &v.case_door(), &v.accounts(), server->partners_.get(), clock);
   referral::ReferralDesk* referral_desk = &referrals->desk();
   svc.push_back(std::move(referrals));
   svc.push_back(std::make_unique<referral::PartnerServiceImpl>(
-      a, server->door_.get(), server->accounts_.get(), server->partners_.get(), clock));
+      a, &v.case_door(), &v.accounts(), server->partners_.get(), clock));
   if (config.partners_size() > 0) {
     referral::PartnerLink::Options link;
     absl::StatusOr<std::string> cert = ReadFile(config.mtls().certificate_file());
@@ -160,15 +156,13 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     link.certificate_pem = *std::move(cert);
     link.private_key_pem = *std::move(key);
     server->partner_link_ = std::make_unique<referral::PartnerLink>(
-        server->store_.get(), server->door_.get(), server->partners_.get(), clock, std::move(link));
+        &v.partner_outbox(), &v.case_door(), server->partners_.get(), clock, std::move(link));
     referral::PartnerLink* partner_link = server->partner_link_.get();
     referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
   }
   AddDeclaredServices<haven::v1::ProtectionService::Service,
                       haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
                       haven::v1::StatisticsService::Service>(&svc);
-  server->contact_door_ =
-      std::make_unique<access::ContactDoor>(server->store_.get(), server->keys_.get(), clock);
   hotline::HotlineDesk::Options hotline_options;
   hotline_options.caller_details_retention =
       absl::Hours(24) * config.hotline_caller_details_retention_days();
@@ -177,9 +171,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     hotline_options.time_zone = absl::UTCTimeZone();
   }
   auto hotline = std::make_unique<hotline::HotlineServiceImpl>(
-      a, std::make_unique<hotline::HotlineDesk>(server->contact_door_.get(), server->door_.get(),
-                                                referral_desk, server->accounts_.get(), clock,
-                                                hotline_options));
+      a, std::make_unique<hotline::HotlineDesk>(&v.contact_door(), &v.case_door(), referral_desk,
+                                                &v.accounts(), clock, hotline_options));
   server->hotline_ = hotline.get();
   svc.push_back(std::move(hotline));
   server->authenticator_ = std::move(auth);
@@ -232,7 +225,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   services::Log(services::LogLevel::kInfo, "listening",
                 {{"port", std::to_string(server->port_)},
                  {"mtls_port", std::to_string(server->mtls_port_)},
-                 {"audit_sequence", std::to_string(server->store_->last_audit_sequence())}});
+                 {"audit_sequence", std::to_string(v.last_audit_sequence())}});
   return server;
 }
 
@@ -260,7 +253,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
 void HavenServer::Wait() { server_->Wait(); }
 
 void HavenServer::WitnessAuditHead() {
-  haven::v1::AuditCheckpoint head = store_->SignedHead();
+  haven::v1::AuditCheckpoint head = vault_->SignedAuditHead();
   if (head.sequence() == witnessed_sequence_) return;
   witnessed_sequence_ = head.sequence();
   services::Log(services::LogLevel::kInfo, "audit head",
@@ -270,7 +263,7 @@ void HavenServer::WitnessAuditHead() {
 }
 
 void HavenServer::PurgeEndedSessions() {
-  absl::StatusOr<int> purged = accounts_->PurgeEndedSessions();
+  absl::StatusOr<int> purged = vault_->accounts().PurgeEndedSessions();
   if (!purged.ok()) {
     services::Log(services::LogLevel::kWarning, "session purge failed",
                   {{"code", absl::StatusCodeToString(purged.status().code())}});
@@ -293,15 +286,10 @@ absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
       crypto::KeyRing::LoadFromFile(config.master_key_file());
   if (!keys.ok()) return keys.status();
   RealClock clock;
-  storage::Store::Options store_options;
-  store_options.path = config.data_dir();
-  store_options.keys = keys->get();
-  store_options.clock = &clock;
-  store_options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
-  absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
-  if (!store.ok()) return store.status();
-  access::Accounts accounts(store->get(), &clock, AccountOptions(config));
-  return accounts.Bootstrap("Mechanism administration", admin_username);
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault =
+      OpenVault(config, keys->get(), &clock, nullptr);
+  if (!vault.ok()) return vault.status();
+  return (*vault)->accounts().Bootstrap("Mechanism administration", admin_username);
 }
 
 }  // namespace haven::server

@@ -1,5 +1,5 @@
-// HavenServer: havend assembled: key ring, store, access layer, every
-// service, health checking and reflection, on its listeners. Tests start it
+// HavenServer: havend assembled: key ring, the access layer opened on the
+// store (a Vault), every service, health checking and reflection, on its listeners. Tests start it
 // in-process; havend's main starts it from a config file.
 #ifndef HAVEN_SERVICES_SERVER_HAVEN_SERVER_H_
 #define HAVEN_SERVICES_SERVER_HAVEN_SERVER_H_
@@ -16,12 +16,9 @@
 #include "services/common/authenticator.h"
 #include "services/common/periodic.h"
 #include "storage/access/accounts.h"
-#include "storage/access/audit_log.h"
-#include "storage/access/case_door.h"
-#include "storage/access/contact_door.h"
+#include "storage/access/vault.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
-#include "storage/store.h"
 
 namespace rocksdb {
 class Env;
@@ -60,8 +57,9 @@ class HavenServer {
   void Shutdown(absl::Time deadline);
   void Wait();
 
-  access::Accounts& accounts() { return *accounts_; }
-  storage::Store& store() { return *store_; }
+  // The access layer havend runs on, for tests that act or look beneath
+  // the services.
+  access::Vault& vault() { return *vault_; }
   // The hotline service, for tests that run its retention purge directly.
   hotline::HotlineServiceImpl& hotline() { return *hotline_; }
   // The delivery worker for partner mechanisms; null without partners.
@@ -74,11 +72,7 @@ class HavenServer {
   void WitnessAuditHead();
   RealClock real_clock_;
   std::unique_ptr<crypto::KeyRing> keys_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<access::Accounts> accounts_;
-  std::unique_ptr<access::CaseDoor> door_;
-  std::unique_ptr<access::AuditLog> audit_log_;
-  std::unique_ptr<access::ContactDoor> contact_door_;
+  std::unique_ptr<access::Vault> vault_;
   std::unique_ptr<services::Partners> partners_;
   std::unique_ptr<services::Authenticator> authenticator_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

@@ -8,6 +8,7 @@
 #include "storage/access/case_door.h"
 #include "storage/codes.h"
 #include "storage/ids.h"
+#include "storage/store.h"
 #include "storage/timestamps.h"
 
 namespace haven::access {

@@ -6,6 +6,7 @@
 #ifndef HAVEN_STORAGE_ACCESS_ACCOUNTS_H_
 #define HAVEN_STORAGE_ACCESS_ACCOUNTS_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,10 @@
 #include "storage/access/principal.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
-#include "storage/store.h"
+
+namespace haven::storage {
+class Store;
+}
 
 namespace haven::access {
 

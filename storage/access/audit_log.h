@@ -5,7 +5,11 @@
 #include "absl/status/statusor.h"
 #include "haven/v1/audit.pb.h"
 #include "storage/access/principal.h"
-#include "storage/store.h"
+#include "storage/crypto.h"
+
+namespace haven::storage {
+class Store;
+}
 
 namespace haven::access {
 

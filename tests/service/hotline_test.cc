@@ -12,6 +12,7 @@
 #include "haven/v1/referral.grpc.pb.h"
 #include "services/hotline/hotline_desk.h"
 #include "services/hotline/hotline_service.h"
+#include "storage/store.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -96,7 +97,7 @@ class HotlineTest : public ServiceTest {
   // Every raw key and value of a column family.
   std::vector<std::string> RawEntries(storage::Cf cf) {
     std::vector<std::string> out;
-    EXPECT_TRUE(server_->store()
+    EXPECT_TRUE(server_->vault().store()
                     .Scan(cf, "", "",
                           [&](absl::string_view k, absl::string_view v) {
                             out.emplace_back(k);
@@ -109,7 +110,7 @@ class HotlineTest : public ServiceTest {
 
   size_t CountIndexKeys(char tag) {
     size_t n = 0;
-    EXPECT_TRUE(server_->store()
+    EXPECT_TRUE(server_->vault().store()
                     .Scan(storage::Cf::kContactIndex, std::string(1, tag), "",
                           [&](absl::string_view, absl::string_view) {
                             ++n;
@@ -595,7 +596,7 @@ TEST_F(HotlineTest, CanaryPhoneNumberNeverAppearsInTheContactColumnFamilies) {
   }
   // Nor in the audit log.
   for (uint64_t seq = 1; seq <= AuditSequence(); ++seq) {
-    auto entry = server_->store().ReadAuditEntry(seq);
+    auto entry = server_->vault().store().ReadAuditEntry(seq);
     ASSERT_TRUE(entry.ok());
     EXPECT_EQ(entry->SerializeAsString().find(canary_digits), std::string::npos);
   }

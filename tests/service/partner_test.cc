@@ -17,6 +17,7 @@
 #include "haven/v1/partner.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
 #include "services/referral/partner_link.h"
+#include "storage/store.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -171,7 +172,7 @@ class PartnerTest : public ServiceTest {
   // Messages waiting for partners.
   int Queued() {
     int n = 0;
-    EXPECT_TRUE(server_->store()
+    EXPECT_TRUE(server_->vault().store()
                     .Scan(storage::Cf::kPartnerOutbox, "", "",
                           [&](absl::string_view, absl::string_view) { return ++n > 0; })
                     .ok());
@@ -241,7 +242,7 @@ TEST_F(PartnerTest, PacketCarriesOnlyTheScope) {
   // The disclosure to the partner is audited: exactly the scope, to whom.
   bool audited = false;
   for (uint64_t seq = AuditSequence(); seq > 0 && !audited; --seq) {
-    auto entry = server_->store().ReadAuditEntry(seq);
+    auto entry = server_->vault().store().ReadAuditEntry(seq);
     ASSERT_TRUE(entry.ok());
     if (entry->action() != "referral.deliver") continue;
     audited = true;

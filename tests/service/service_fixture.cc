@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/server/config.h"
 #include "storage/crypto.h"
+#include "storage/store.h"
 
 namespace haven::testing {
 
@@ -21,7 +22,7 @@ void ServiceTest::SetUp() {
   env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
   ASSERT_NO_FATAL_FAILURE(StartServer());
 
-  auto boot = server_->accounts().Bootstrap("Mechanism administration", "admin");
+  auto boot = server_->vault().accounts().Bootstrap("Mechanism administration", "admin");
   ASSERT_TRUE(boot.ok() && boot->created);
   bool change = false;
   std::string token = Login("admin", boot->one_time_password, &change);
@@ -192,10 +193,10 @@ grpc::Status ServiceTest::GrantRead(const Actor& actor, const std::string& case_
   return cases_->CreateGrant(As(actor).get(), req, &out);
 }
 
-uint64_t ServiceTest::AuditSequence() { return server_->store().last_audit_sequence(); }
+uint64_t ServiceTest::AuditSequence() { return server_->vault().last_audit_sequence(); }
 
 v1::AuditEntry ServiceTest::LastAudit() {
-  auto entry = server_->store().ReadAuditEntry(AuditSequence());
+  auto entry = server_->vault().store().ReadAuditEntry(AuditSequence());
   EXPECT_TRUE(entry.ok()) << entry.status();
   return entry.ok() ? *entry : v1::AuditEntry();
 }

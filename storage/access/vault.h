@@ -1,0 +1,93 @@
+// Vault: the access layer opened on one store: the store and every door
+// over it (accounts, cases, hotline contacts, the audit log, the indicator
+// sets, the partner outbox), and the audit chain's head for havend's
+// witness. Services get the doors; only the access layer and tests reach
+// the store.
+//
+// Thread-safe. A Vault owns the store and the doors; the key ring and the
+// clock it is opened with must outlive it, and it must outlive whatever
+// it gives its doors to.
+#ifndef HAVEN_STORAGE_ACCESS_VAULT_H_
+#define HAVEN_STORAGE_ACCESS_VAULT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "haven/v1/audit.pb.h"
+#include "storage/access/accounts.h"
+#include "storage/clock.h"
+#include "storage/crypto.h"
+
+namespace rocksdb {
+class Env;
+}
+namespace haven::storage {
+class Store;
+}
+
+namespace haven::access {
+
+class AuditLog;
+class CaseDoor;
+class ContactDoor;
+class IndicatorShelf;
+class PartnerOutbox;
+
+class Vault {
+ public:
+  struct Options {
+    std::string path;                       // the store's directory
+    rocksdb::Env* env = nullptr;            // null: the disk; tests pass a memory env
+    const crypto::KeyRing* keys = nullptr;  // seals records, signs the audit chain
+    const Clock* clock = nullptr;
+    // A signed audit checkpoint every this many entries; fixed when the
+    // store is created (see checkpoint_interval()).
+    uint64_t checkpoint_interval = 256;
+    Accounts::Options accounts;
+    // Longest a grant under an emergency basis may run.
+    absl::Duration emergency_access_max = absl::Hours(72);
+  };
+
+  // Opens (creating when missing) the store at options.path and the doors
+  // over it.
+  static absl::StatusOr<std::unique_ptr<Vault>> Open(const Options& options);
+  ~Vault();  // closes the doors, then the store
+  Vault(const Vault&) = delete;
+  Vault& operator=(const Vault&) = delete;
+
+  Accounts& accounts() { return *accounts_; }
+  CaseDoor& case_door() { return *case_door_; }
+  ContactDoor& contact_door() { return *contact_door_; }
+  AuditLog& audit_log() { return *audit_log_; }
+  IndicatorShelf& indicator_shelf() { return *indicator_shelf_; }
+  PartnerOutbox& partner_outbox() { return *partner_outbox_; }
+
+  // The audit chain's head now, signed like a checkpoint but not stored:
+  // logged apart from the store, it witnesses how long the chain was.
+  haven::v1::AuditCheckpoint SignedAuditHead() const;
+  uint64_t last_audit_sequence() const;
+  // The store's checkpoint interval: the one it was created with, which may
+  // differ from options.checkpoint_interval.
+  uint64_t checkpoint_interval() const;
+
+  // The store beneath the doors, for tests that look at what is stored.
+  // Services never use it.
+  storage::Store& store() { return *store_; }
+
+ private:
+  Vault();
+  std::unique_ptr<storage::Store> store_;  // first: destroyed after the doors
+  std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<CaseDoor> case_door_;
+  std::unique_ptr<ContactDoor> contact_door_;
+  std::unique_ptr<AuditLog> audit_log_;
+  std::unique_ptr<IndicatorShelf> indicator_shelf_;
+  std::unique_ptr<PartnerOutbox> partner_outbox_;
+};
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_VAULT_H_
