@@ -44,7 +44,7 @@ class CaseFile {
   // `within`: another door's transaction to join (the hotline's escalation).
   absl::StatusOr<haven::v1::Consent> RecordConsent(const access::RequestContext& ctx,
                                                    const haven::v1::RecordConsentRequest& request,
-                                                   storage::Txn* within = nullptr);
+                                                   const access::Joint* within = nullptr);
   absl::StatusOr<haven::v1::Consent> WithdrawConsent(
       const access::RequestContext& ctx, const haven::v1::WithdrawConsentRequest& request);
   absl::StatusOr<haven::v1::ListConsentsResponse> ListConsents(
@@ -71,12 +71,6 @@ class CaseFile {
   const Clock* clock_;
 };
 
-// Whether the subject has given, and not withdrawn, consent for `purpose`
-// (CaseScope::HasConsent).
-inline absl::StatusOr<bool> HasConsent(access::CaseScope& scope,
-                                       haven::v1::ConsentPurpose purpose) {
-  return scope.HasConsent(purpose);
-}
 
 }  // namespace haven::cases
 

@@ -39,7 +39,7 @@ absl::Status CheckText(const std::string& text, absl::string_view field) {
 
 absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext& ctx,
                                                     const v1::RecordConsentRequest& request,
-                                                    storage::Txn* within) {
+                                                    const access::Joint* within) {
   const v1::Consent& in = request.consent();
   if (absl::Status s = CheckPurpose(in.purpose()); !s.ok()) return s;
   if (!IsLanguageTag(in.language())) {

@@ -326,6 +326,7 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
           return absl::FailedPreconditionError(
               absl::StrCat("the contact is already linked to case ", scope.record().case_id()));
         }
+        const access::Joint joint = scope.joint();
         std::string case_id;
         if (link_existing) {
           absl::Status linked = cases_->WithCase(
@@ -336,7 +337,7 @@ absl::StatusOr<v1::Contact> HotlineDesk::EscalateContact(
                     v1::TIMELINE_EVENT_UPDATED,
                     absl::StrCat("hotline contact ", scope.contact_id(), " linked"));
               },
-              scope.transaction());
+              &joint);
           if (!linked.ok()) return linked;
         } else {
           absl::StatusOr<std::string> opened = OpenCaseFor(ctx, scope, request.subject());
@@ -383,6 +384,7 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
           return absl::ResourceExhaustedError(
               absl::StrCat("a contact has at most ", kMaxReferrals, " referrals"));
         }
+        const access::Joint joint = scope.joint();
         std::string case_id = scope.record().case_id();
         if (!case_id.empty() && request.has_subject()) {
           return absl::InvalidArgumentError(absl::StrCat(
@@ -403,7 +405,7 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
           consent.set_case_id(case_id);
           *consent.mutable_consent() = request.consent();
           absl::StatusOr<v1::Consent> recorded =
-              case_file_.RecordConsent(ctx, consent, scope.transaction());
+              case_file_.RecordConsent(ctx, consent, &joint);
           if (!recorded.ok()) return recorded.status();
         }
         v1::CreateReferralRequest create;
@@ -412,7 +414,7 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
         create.set_reason(absl::StrCat("escalated from hotline contact ", scope.contact_id(),
                                        request.reason().empty() ? "" : ": ", request.reason()));
         absl::StatusOr<v1::Referral> sent =
-            referrals_->CreateAndSend(ctx, create, scope.transaction());
+            referrals_->CreateAndSend(ctx, create, &joint);
         if (!sent.ok()) return sent.status();
         scope.mutable_record()->add_referral_ids(sent->id());
         *result.mutable_referral() = *std::move(sent);
@@ -426,6 +428,7 @@ absl::StatusOr<std::string> HotlineDesk::OpenCaseFor(const access::RequestContex
                                                      ContactScope& contact,
                                                      const v1::Subject& subject) {
   std::string case_id;
+  const access::Joint joint = contact.joint();
   absl::StatusOr<v1::CaseRecord> created = cases_->CreateCase(
       ctx, "case.create",
       [&](access::CaseScope& scope) {
@@ -438,7 +441,7 @@ absl::StatusOr<std::string> HotlineDesk::OpenCaseFor(const access::RequestContex
             v1::TIMELINE_EVENT_OPENED,
             absl::StrCat("opened from hotline contact ", contact.contact_id()));
       },
-      contact.transaction());
+      &joint);
   if (!created.ok()) return created.status();
   return case_id;
 }

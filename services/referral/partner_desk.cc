@@ -184,7 +184,7 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
   }
   if (notice) return ReceiveNotice(ctx, **found, update.notice());
   absl::Status s = door_->WithCaseAsReferralParty(
-      ctx, (*found)->case_id(), "referral.partner_update", [&](CaseScope& scope) -> absl::Status {
+      ctx, (*found)->case_id(), "referral.partner_update", [&](access::CaseWriter& scope) -> absl::Status {
         absl::StatusOr<v1::Referral> current = scope.FindReferral(update.referral_id());
         if (!current.ok()) return current.status();
         v1::Referral r = AsOf(*current, scope.now());
@@ -223,12 +223,12 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::ReceiveNotice(
       erased ? "sender erased the subject's data: consider erasing this case under the law here"
              : "sender reports the subject withdrew consent to share with another country";
   absl::Status s = door_->WithCaseAsReferralParty(
-      ctx, referral.case_id(), "referral.partner_notice", [&](CaseScope& scope) -> absl::Status {
+      ctx, referral.case_id(), "referral.partner_notice", [&](access::CaseWriter& scope) -> absl::Status {
         absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(referral, what));
         if (!t.ok()) return t;
         return scope.RaiseAlert(
             erased ? v1::ALERT_KIND_ERASED_ABROAD : v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD,
-            {scope.case_id()}, CaseScope::Addressee{"", referral.receiver_organisation_id()});
+            {scope.case_id()}, access::CaseWriter::Addressee{"", referral.receiver_organisation_id()});
       });
   if (!s.ok()) return s;
   return v1::PartnerReferralUpdateResponse();

@@ -131,7 +131,7 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
       ctx, referral.case_id(), scope, "referral.deliver", [&](CaseScope& case_scope) {
         if (referral.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
           for (v1::ConsentPurpose purpose : ConsentsNeededAbroad(referral.purpose())) {
-            absl::StatusOr<bool> given = cases::HasConsent(case_scope, purpose);
+            absl::StatusOr<bool> given = case_scope.HasConsent(purpose);
             if (!given.ok()) return given.status();
             if (!*given) consent_withdrawn = true;
           }
@@ -182,7 +182,7 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
     return Outcome::kDropped;
   }
   absl::Status recorded = door_->WithCaseAsReferralParty(
-      ctx, referral.case_id(), "referral.delivered", [&](CaseScope& case_scope) -> absl::Status {
+      ctx, referral.case_id(), "referral.delivered", [&](access::CaseWriter& case_scope) -> absl::Status {
         absl::StatusOr<v1::Referral> current = case_scope.FindReferral(referral.id());
         if (!current.ok()) return current.status();
         v1::Referral r = *current;
@@ -201,7 +201,7 @@ PartnerLink::Outcome PartnerLink::CancelUndelivered(absl::string_view key,
                                                     const v1::Referral& referral,
                                                     const access::RequestContext& ctx) {
   absl::Status cancelled = door_->WithCaseAsReferralParty(
-      ctx, referral.case_id(), "referral.cancel", [&](CaseScope& case_scope) -> absl::Status {
+      ctx, referral.case_id(), "referral.cancel", [&](access::CaseWriter& case_scope) -> absl::Status {
         absl::StatusOr<v1::Referral> current = case_scope.FindReferral(referral.id());
         if (!current.ok()) return current.status();
         v1::Referral r = *current;

@@ -13,6 +13,7 @@ namespace {
 
 namespace v1 = haven::v1;
 using access::CaseScope;
+using access::CaseWriter;
 
 constexpr size_t kMaxText = 4000;
 constexpr absl::Duration kDefaultAccess = absl::Hours(24 * 90);
@@ -109,7 +110,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& 
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateAndSend(const access::RequestContext& ctx,
                                                          const v1::CreateReferralRequest& request,
-                                                         storage::Txn* within) {
+                                                         const access::Joint* within) {
   absl::StatusOr<v1::Referral> sent = Draft(ctx, request, true, within);
   if (sent.ok() && !sent->partner_id().empty() && wake_partner_link_) wake_partner_link_();
   return sent;
@@ -117,7 +118,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateAndSend(const access::RequestCo
 
 absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& ctx,
                                                  const v1::CreateReferralRequest& request,
-                                                 bool send, storage::Txn* within) {
+                                                 bool send, const access::Joint* within) {
   const v1::Referral& in = request.referral();
   if (in.partner_id().empty() == in.receiver_organisation_id().empty()) {
     return absl::InvalidArgumentError(
@@ -255,7 +256,7 @@ absl::Status ReferralDesk::SendDraft(CaseScope& scope, v1::Referral& r, absl::st
       absl::StrCat(Summary(r, "sent"), "; basis ", v1::LawfulBasis_Name(r.lawful_basis())), reason);
 }
 
-absl::Status ReferralDesk::QueueIfAbroad(CaseScope& scope, const v1::Referral& r,
+absl::Status ReferralDesk::QueueIfAbroad(CaseWriter& scope, const v1::Referral& r,
                                          v1::ReferralStatus before) {
   // The partner mechanism hears of every change of a referral it has: the
   // packet when it is sent, then each status.
@@ -270,10 +271,8 @@ absl::Status ReferralDesk::QueueIfAbroad(CaseScope& scope, const v1::Referral& r
   return scope.QueueForPartner(message);
 }
 
-absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestContext& ctx,
-                                                      absl::string_view referral_id, Side side,
-                                                      absl::string_view audit_action,
-                                                      const Change& change) {
+absl::StatusOr<v1::Referral> ReferralDesk::FindForParty(const access::RequestContext& ctx,
+                                                        absl::string_view referral_id, Side side) {
   absl::StatusOr<std::optional<v1::Referral>> found = door_->FindReferral(referral_id);
   if (!found.ok()) return found.status();
   const std::string& party = !found->has_value() ? std::string()
@@ -286,34 +285,65 @@ absl::StatusOr<v1::Referral> ReferralDesk::Transition(const access::RequestConte
       (side == Side::kReceiver && !(*found)->has_send_time())) {
     return NotFound();
   }
-  v1::Referral result;
-  auto work = [&](CaseScope& scope) -> absl::Status {
-    absl::StatusOr<v1::Referral> current = scope.FindReferral(referral_id);
-    if (!current.ok()) return current.status();
-    v1::Referral referral = AsOf(*current, scope.now());
-    const v1::ReferralStatus before = referral.status();
-    if (absl::Status c = change(scope, referral); !c.ok()) return c;
-    if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
-    if (absl::Status q = QueueIfAbroad(scope, referral, before); !q.ok()) return q;
-    result = referral;
-    return absl::OkStatus();
-  };
-  // The sender works on its own case; the receiver may not read it (until
-  // it accepts, and then only the scope), so it acts as a referral party.
-  absl::Status s = side == Side::kSender
-                       ? door_->WithCase(ctx, (*found)->case_id(), v1::CASE_ACTION_SHARE,
-                                         audit_action, work)
-                       : door_->WithCaseAsReferralParty(ctx, (*found)->case_id(), audit_action, work);
-  if (absl::IsNotFound(s)) return NotFound();
-  if (!s.ok()) return s;
+  return **found;
+}
+
+absl::Status ReferralDesk::Apply(CaseWriter& scope, absl::string_view referral_id,
+                                 const std::function<absl::Status(v1::Referral&)>& change,
+                                 v1::Referral* result) {
+  absl::StatusOr<v1::Referral> current = scope.FindReferral(referral_id);
+  if (!current.ok()) return current.status();
+  v1::Referral referral = AsOf(*current, scope.now());
+  const v1::ReferralStatus before = referral.status();
+  if (absl::Status c = change(referral); !c.ok()) return c;
+  if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
+  if (absl::Status q = QueueIfAbroad(scope, referral, before); !q.ok()) return q;
+  *result = referral;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Answer(const absl::Status& status,
+                                                  const v1::Referral& result) {
+  if (absl::IsNotFound(status)) return NotFound();
+  if (!status.ok()) return status;
   if (!result.partner_id().empty() && wake_partner_link_) wake_partner_link_();
   return result;
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::AsSender(const access::RequestContext& ctx,
+                                                    absl::string_view referral_id,
+                                                    absl::string_view audit_action,
+                                                    const SenderChange& change) {
+  absl::StatusOr<v1::Referral> found = FindForParty(ctx, referral_id, Side::kSender);
+  if (!found.ok()) return found.status();
+  v1::Referral result;
+  absl::Status s = door_->WithCase(
+      ctx, found->case_id(), v1::CASE_ACTION_SHARE, audit_action, [&](CaseScope& scope) {
+        return Apply(scope, referral_id, [&](v1::Referral& r) { return change(scope, r); },
+                     &result);
+      });
+  return Answer(s, result);
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::AsReceiver(const access::RequestContext& ctx,
+                                                      absl::string_view referral_id,
+                                                      absl::string_view audit_action,
+                                                      const ReceiverChange& change) {
+  absl::StatusOr<v1::Referral> found = FindForParty(ctx, referral_id, Side::kReceiver);
+  if (!found.ok()) return found.status();
+  v1::Referral result;
+  absl::Status s = door_->WithCaseAsReferralParty(
+      ctx, found->case_id(), audit_action, [&](CaseWriter& scope) {
+        return Apply(scope, referral_id, [&](v1::Referral& r) { return change(scope, r); },
+                     &result);
+      });
+  return Answer(s, result);
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ctx,
                                                 const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
-  return Transition(ctx, request.referral_id(), Side::kSender, "referral.send",
+  return AsSender(ctx, request.referral_id(), "referral.send",
                     [&](CaseScope& scope, v1::Referral& r) {
                       return SendDraft(scope, r, request.reason());
                     });
@@ -322,7 +352,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::Send(const access::RequestContext& ct
 absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& ctx,
                                                   const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
-  return Transition(ctx, request.referral_id(), Side::kSender, "referral.cancel",
+  return AsSender(ctx, request.referral_id(), "referral.cancel",
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
     if (r.status() != v1::REFERRAL_STATUS_DRAFT && !IsOpen(r.status()) &&
         r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
@@ -341,8 +371,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& 
 absl::StatusOr<v1::Referral> ReferralDesk::Acknowledge(const access::RequestContext& ctx,
                                                        const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
-  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.acknowledge",
-                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+  return AsReceiver(ctx, request.referral_id(), "referral.acknowledge",
+                    [&](CaseWriter& scope, v1::Referral& r) -> absl::Status {
     if (r.status() != v1::REFERRAL_STATUS_SENT) {
       return Refuse(r, "only a sent referral can be acknowledged");
     }
@@ -360,8 +390,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& 
     return absl::PermissionDeniedError(
         "only caseworkers and supervisors accept referrals for their organisation");
   }
-  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.accept",
-                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+  return AsReceiver(ctx, request.referral_id(), "referral.accept",
+                    [&](CaseWriter& scope, v1::Referral& r) -> absl::Status {
     if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be accepted");
     // Access follows the referral: the scoped classes, until it ends. A
     // referral from a partner abroad came with its own case here.
@@ -381,8 +411,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Accept(const access::RequestContext& 
 absl::StatusOr<v1::Referral> ReferralDesk::Decline(const access::RequestContext& ctx,
                                                    const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), true); !s.ok()) return s;
-  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.decline",
-                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+  return AsReceiver(ctx, request.referral_id(), "referral.decline",
+                    [&](CaseWriter& scope, v1::Referral& r) -> absl::Status {
     if (!IsOpen(r.status())) return Refuse(r, "only a sent or acknowledged referral can be declined");
     r.set_status(v1::REFERRAL_STATUS_DECLINED);
     *r.mutable_close_time() = ToTimestamp(scope.now());
@@ -394,8 +424,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Decline(const access::RequestContext&
 absl::StatusOr<v1::Referral> ReferralDesk::Complete(const access::RequestContext& ctx,
                                                     const v1::ReferralTransitionRequest& request) {
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
-  return Transition(ctx, request.referral_id(), Side::kReceiver, "referral.complete",
-                    [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
+  return AsReceiver(ctx, request.referral_id(), "referral.complete",
+                    [&](CaseWriter& scope, v1::Referral& r) -> absl::Status {
     if (r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
       return Refuse(r, "only an accepted referral can be completed");
     }

@@ -57,7 +57,7 @@ class ReferralDesk {
   // transaction) when given: for the hotline's escalation, all or nothing.
   absl::StatusOr<haven::v1::Referral> CreateAndSend(const access::RequestContext& ctx,
                                                     const haven::v1::CreateReferralRequest& request,
-                                                    storage::Txn* within);
+                                                    const access::Joint* within);
   absl::StatusOr<haven::v1::Referral> Cancel(const access::RequestContext& ctx,
                                              const haven::v1::ReferralTransitionRequest& request);
   absl::StatusOr<haven::v1::Referral> Acknowledge(
@@ -79,25 +79,44 @@ class ReferralDesk {
  private:
   absl::StatusOr<haven::v1::Referral> Draft(const access::RequestContext& ctx,
                                             const haven::v1::CreateReferralRequest& request,
-                                            bool send, storage::Txn* within);
+                                            bool send, const access::Joint* within);
   // Sends a draft: checks the consent it needs (or names its lawful basis in
   // the audit entry), then SENT, on the timeline.
   absl::Status SendDraft(access::CaseScope& scope, haven::v1::Referral& referral,
                          absl::string_view reason);
   // Queues what a partner mechanism abroad must hear of a change from
   // `before`: the packet when sent, then each status.
-  absl::Status QueueIfAbroad(access::CaseScope& scope, const haven::v1::Referral& referral,
+  absl::Status QueueIfAbroad(access::CaseWriter& scope, const haven::v1::Referral& referral,
                              haven::v1::ReferralStatus before);
 
-  enum class Side { kSender, kReceiver };
-  using Change = std::function<absl::Status(access::CaseScope&, haven::v1::Referral&)>;
-  // Finds the referral if the caller's organisation is on `side` of it
-  // (NOT_FOUND otherwise, as for a missing one), and runs `change` on it in
-  // one transaction with the case; returns the referral as stored.
-  absl::StatusOr<haven::v1::Referral> Transition(const access::RequestContext& ctx,
-                                                 absl::string_view referral_id, Side side,
+  // A move of a referral: the sender's on its own case, the receiver's as a
+  // referral party that may not read the case (until it accepts, and then
+  // only the scope).
+  using SenderChange = std::function<absl::Status(access::CaseScope&, haven::v1::Referral&)>;
+  using ReceiverChange = std::function<absl::Status(access::CaseWriter&, haven::v1::Referral&)>;
+  // Finds the referral if the caller's organisation is on that side of it
+  // (NOT_FOUND otherwise, as for a missing one), and runs the change on it
+  // in one transaction with the case; returns the referral as stored.
+  absl::StatusOr<haven::v1::Referral> AsSender(const access::RequestContext& ctx,
+                                               absl::string_view referral_id,
+                                               absl::string_view audit_action,
+                                               const SenderChange& change);
+  absl::StatusOr<haven::v1::Referral> AsReceiver(const access::RequestContext& ctx,
+                                                 absl::string_view referral_id,
                                                  absl::string_view audit_action,
-                                                 const Change& change);
+                                                 const ReceiverChange& change);
+  enum class Side { kSender, kReceiver };
+  absl::StatusOr<haven::v1::Referral> FindForParty(const access::RequestContext& ctx,
+                                                   absl::string_view referral_id, Side side);
+  // Runs `change` on the referral as stored now, stores it and queues what
+  // a partner abroad must hear; sets `result` to it.
+  absl::Status Apply(access::CaseWriter& scope, absl::string_view referral_id,
+                     const std::function<absl::Status(haven::v1::Referral&)>& change,
+                     haven::v1::Referral* result);
+  // The answer of a move: NOT_FOUND as for a missing referral, or the
+  // referral (waking the partner link for one abroad).
+  absl::StatusOr<haven::v1::Referral> Answer(const absl::Status& status,
+                                             const haven::v1::Referral& result);
 
   access::CaseDoor* door_;
   const access::Accounts* accounts_;

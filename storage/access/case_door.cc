@@ -74,7 +74,6 @@ absl::StatusOr<bool> CaseScope::LoadWhole(RecordKind kind, absl::string_view rec
 
 absl::StatusOr<bool> CaseScope::Load(RecordKind kind, absl::string_view record_id,
                                      google::protobuf::Message* out) {
-  if (write_only_) return false;  // a referral party reads nothing of the case
   absl::StatusOr<bool> found = LoadWhole(kind, record_id, out);
   if (!found.ok() || !*found) return found;
   if (kind == RecordKind::kTimeline && out->GetDescriptor() == v1::TimelineEvent::descriptor()) {
@@ -201,7 +200,7 @@ CaseDoor::CaseDoor(storage::Store* store, const crypto::KeyRing* keys, const Clo
 
 absl::StatusOr<v1::CaseRecord> CaseDoor::CreateCase(const RequestContext& ctx,
                                                     absl::string_view audit_action,
-                                                    const Work& work, storage::Txn* within) {
+                                                    const Work& work, const Joint* within) {
   ClassSet classes = ClassesForNewCase(ctx.principal);
   if (classes.empty()) {
     AuditDenial(ctx, "", audit_action);
@@ -232,9 +231,9 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::OpenNewCase(const RequestContext& ctx,
                                                      absl::string_view owner_organisation_id,
                                                      ClassSet classes,
                                                      absl::string_view audit_action,
-                                                     const Work& work, storage::Txn* within) {
+                                                     const Work& work, const Joint* within) {
   CaseScope scope;
-  storage::Passage passage(store_, within);
+  storage::Passage passage(store_, within == nullptr ? nullptr : within->txn_);
   storage::Txn* txn = &passage.txn();
   scope.txn_ = txn;
   scope.door_ = this;
@@ -360,10 +359,12 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
 }
 
 absl::Status CaseDoor::WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
-                                               absl::string_view audit_action, const Work& work) {
-  // The party's right to act comes from the referral rules; the scope may
-  // write what the referral needs and discloses nothing.
-  return WithCaseForReferral(ctx, case_id, std::nullopt, audit_action, work);
+                                               absl::string_view audit_action,
+                                               const WriterWork& work) {
+  // The party's right to act comes from the referral rules; it gets a
+  // writer, which has no read methods, and the passage discloses nothing.
+  return WithCaseForReferral(ctx, case_id, std::nullopt, audit_action,
+                             [&](CaseScope& scope) { return work(scope); });
 }
 
 absl::Status CaseDoor::WithCaseForPartner(const RequestContext& ctx, absl::string_view case_id,
@@ -394,9 +395,8 @@ absl::Status CaseDoor::WithCaseForReferral(const RequestContext& ctx, absl::stri
     return NotFoundCase();
   }
   if (absl::Status p = Prepare(*txn, ctx, *raw_id, classes, &scope); !p.ok()) return p;
-  scope.write_only_ = !readable.has_value();
   absl::Status s = work(scope);
-  if (scope.write_only_) scope.disclosed_ = ClassSet();  // it saw nothing
+  if (!readable.has_value()) scope.disclosed_ = ClassSet();  // a writer sees nothing
   if (s.ok()) s = Finish(*txn, scope, audit_action);
   if (!s.ok()) return s;
   return store_->Commit(std::move(txn));
@@ -404,10 +404,10 @@ absl::Status CaseDoor::WithCaseForReferral(const RequestContext& ctx, absl::stri
 
 absl::Status CaseDoor::WithCase(const RequestContext& ctx, absl::string_view case_id,
                                 v1::CaseAction action, absl::string_view audit_action,
-                                const Work& work, storage::Txn* within) {
+                                const Work& work, const Joint* within) {
   absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
   if (!raw_id.ok()) return raw_id.status();
-  storage::Passage passage(store_, within);
+  storage::Passage passage(store_, within == nullptr ? nullptr : within->txn_);
   CaseScope scope;
   absl::StatusOr<bool> allowed = Open(passage.txn(), ctx, *raw_id, action, &scope);
   if (!allowed.ok()) return allowed.status();

@@ -23,6 +23,7 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 #include "absl/time/time.h"
+#include "haven/v1/audit.pb.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/common.pb.h"
 #include "haven/v1/records.pb.h"
@@ -31,7 +32,12 @@
 #include "storage/access/principal.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
-#include "storage/store.h"
+#include "storage/access/joint.h"
+
+namespace haven::storage {
+class Store;
+class Txn;
+}  // namespace haven::storage
 
 namespace haven::access {
 
@@ -76,17 +82,82 @@ std::string IndexPrefix(char tag, absl::string_view id);
 std::string PartnerReferralKey(absl::string_view partner_id, absl::string_view partner_referral_id);
 std::set<std::string> CaseIndexKeys(const haven::v1::CaseRecord& record);
 
-// A case as one caller may use it, inside one transaction.
-class CaseScope {
+// What a passage may do to a case it may not read: record what happened to
+// a referral of it. Has no read methods; the door hands it to a referral's
+// receiver before acceptance and to a partner mechanism's updates.
+class CaseWriter {
  public:
-  const std::string& case_id() const { return hex_id_; }
+  struct Addressee {
+    std::string user_id;
+    std::string organisation_id;
+  };
+
+  virtual ~CaseWriter() = default;
+  virtual const std::string& case_id() const = 0;
+  virtual const RequestContext& context() const = 0;
+  virtual absl::Time now() const = 0;
+
+  // Appends an event to the case's timeline. `summary` is Haven's own text,
+  // made from codes; `detail` is what a person wrote (narrative class).
+  virtual absl::Status AppendTimeline(haven::v1::TimelineEventKind kind,
+                                      absl::string_view summary,
+                                      absl::string_view detail = "") = 0;
+  // Raises an alert (ids only), in this transaction, to one user, or to the
+  // supervisors of one organisation (and its decision makers, at a
+  // competent authority), or, with neither, of every competent authority.
+  virtual absl::Status RaiseAlert(haven::v1::AlertKind kind,
+                                  const std::vector<std::string>& hex_case_ids,
+                                  const Addressee& addressee) = 0;
+  // Gives the receiver of `referral_id`, a referral of this case being
+  // accepted, the access the referral's sender decided: its data scope,
+  // read and update, until its access_until, under its lawful basis (a
+  // consent basis ends with the consent). Returns the grant's id.
+  virtual absl::StatusOr<std::string> GrantForReferral(absl::string_view referral_id) = 0;
+  // Ends one of this case's grants at once (a referral completed or
+  // cancelled).
+  virtual absl::Status EndGrant(absl::string_view grant_id) = 0;
+  // A referral of this case as stored now, read in this transaction.
+  virtual absl::StatusOr<haven::v1::Referral> FindReferral(absl::string_view referral_id) = 0;
+  // Writes a referral of this case to the referral directory, with its
+  // inbox and outbox index entries (and, for a transnational one, the
+  // partner's id for it).
+  virtual absl::Status PutReferral(const haven::v1::Referral& referral) = 0;
+  // Queues a message for a partner mechanism in this transaction (ids only;
+  // the delivery worker sends it). Due at once.
+  virtual absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message) = 0;
+  // Removes a delivered message from the queue in this transaction.
+  virtual absl::Status DequeueForPartner(absl::string_view outbox_key) = 0;
+  // Names the lawful basis of a disclosure without consent in this
+  // passage's audit entry.
+  virtual void set_lawful_basis(absl::string_view basis) = 0;
+};
+
+// A case as one caller may use it, inside one transaction: what a writer
+// may do, and read, write and search within the classes the caller may see.
+class CaseScope final : public CaseWriter {
+ public:
+  const std::string& case_id() const override { return hex_id_; }
+  const RequestContext& context() const override { return *ctx_; }
+  absl::Time now() const override { return absl::FromUnixMicros(now_micros_); }
+  absl::Status AppendTimeline(haven::v1::TimelineEventKind kind, absl::string_view summary,
+                              absl::string_view detail = "") override;
+  absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
+                          const Addressee& addressee) override;
+  absl::StatusOr<std::string> GrantForReferral(absl::string_view referral_id) override;
+  absl::Status EndGrant(absl::string_view grant_id) override;
+  absl::StatusOr<haven::v1::Referral> FindReferral(absl::string_view referral_id) override;
+  absl::Status PutReferral(const haven::v1::Referral& referral) override;
+  absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message) override;
+  absl::Status DequeueForPartner(absl::string_view outbox_key) override;
+  void set_lawful_basis(absl::string_view basis) override { lawful_basis_ = std::string(basis); }
+
   const haven::v1::CaseRecord& record() const { return record_; }
   // The administrative record to change; written and re-indexed on commit.
   haven::v1::CaseRecord* mutable_record();
-  const RequestContext& context() const { return *ctx_; }
-  absl::Time now() const { return absl::FromUnixMicros(now_micros_); }
   // What the caller may see and write on this case.
   ClassSet visible() const { return visible_; }
+  // This passage's transaction, for another door's passage to join.
+  Joint joint() const { return Joint(txn_); }
 
   // Opens a sealed record into `out`, redacted to visible(); false when
   // there is no such record.
@@ -119,21 +190,12 @@ class CaseScope {
     }
     return out;
   }
-  // Appends an event to the case's timeline. `summary` is Haven's own text,
-  // made from codes; `detail` is what a person wrote (narrative class).
-  absl::Status AppendTimeline(haven::v1::TimelineEventKind kind, absl::string_view summary,
-                              absl::string_view detail = "");
   // Indexes the subject under these name match keys (blind: only keyed
   // hashes of them are stored), replacing the previous ones.
   void SetNameKeys(const std::vector<std::string>& name_keys);
   // Other cases indexed under a name match key; for duplicate detection,
   // whose result only ever reaches the competent authority.
   absl::StatusOr<std::vector<std::string>> CasesIndexedUnder(absl::string_view name_key);
-  // Gives the receiver of `referral_id`, a referral of this case being
-  // accepted, the access the referral's sender decided: its data scope,
-  // read and update, until its access_until, under its lawful basis (a
-  // consent basis ends with the consent). Returns the grant's id.
-  absl::StatusOr<std::string> GrantForReferral(absl::string_view referral_id);
   // Gives, by a rule of the mechanism itself (`rule` names it, e.g. "NRM
   // identification procedure"), the grantee in `record` scoped, expiring
   // access: a grant under a legal obligation. PERMISSION_DENIED for classes
@@ -146,36 +208,9 @@ class CaseScope {
   // Whether the subject is, or is presumed, a child now (presumed by the
   // identification, or under 18 by date of birth or estimated age).
   absl::StatusOr<bool> SubjectIsChild();
-  // Raises an alert (ids only), in this transaction, to one user, or to the
-  // supervisors of one organisation (and its decision makers, at a
-  // competent authority), or, with neither, of every competent authority.
-  struct Addressee {
-    std::string user_id;
-    std::string organisation_id;
-  };
-  absl::Status RaiseAlert(haven::v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
-                          const Addressee& addressee);
-
-  // Ends one of this case's grants at once (a referral completed or
-  // cancelled).
-  absl::Status EndGrant(absl::string_view grant_id);
-  // A referral of this case as stored now, read in this transaction.
-  absl::StatusOr<haven::v1::Referral> FindReferral(absl::string_view referral_id);
-  // Writes a referral of this case to the referral directory, with its
-  // inbox and outbox index entries (and, for a transnational one, the
-  // partner's id for it).
-  absl::Status PutReferral(const haven::v1::Referral& referral);
-  // Queues a message for a partner mechanism in this transaction (ids only;
-  // the delivery worker sends it). Due at once.
-  absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message);
-  // Removes a delivered message from the queue in this transaction.
-  absl::Status DequeueForPartner(absl::string_view outbox_key);
   // Queues `notice` for every partner mechanism a referral of this case was
   // delivered to (the subject withdrew consent, or was erased here).
   absl::Status NotifyPartners(haven::v1::PartnerNotice notice);
-  // Names the lawful basis of a disclosure without consent in this
-  // passage's audit entry.
-  void set_lawful_basis(absl::string_view basis) { lawful_basis_ = std::string(basis); }
 
   // Redacts a response about this case to visible() and records what it
   // discloses for the audit entry. Every response passes through here.
@@ -225,9 +260,6 @@ class CaseScope {
   int64_t now_micros_ = 0;
   bool changed_ = false;
   bool shredded_ = false;
-  // Opened for a party to a referral who may not read the case: it may
-  // write (timeline, grants) but Load discloses nothing.
-  bool write_only_ = false;
   std::string lawful_basis_;
 };
 
@@ -252,7 +284,7 @@ class CaseDoor {
   absl::StatusOr<haven::v1::CaseRecord> CreateCase(const RequestContext& ctx,
                                                    absl::string_view audit_action,
                                                    const Work& work,
-                                                   storage::Txn* within = nullptr);
+                                                   const Joint* within = nullptr);
 
   // Runs `work` on case `case_id` when the caller may take `action` on it;
   // otherwise NOT_FOUND, exactly as for a case that does not exist, and the
@@ -260,14 +292,15 @@ class CaseDoor {
   // ("case.read").
   absl::Status WithCase(const RequestContext& ctx, absl::string_view case_id,
                         haven::v1::CaseAction action, absl::string_view audit_action,
-                        const Work& work, storage::Txn* within = nullptr);
+                        const Work& work, const Joint* within = nullptr);
 
   // Runs `work` on a case for a party to one of its referrals who may not
   // read it (the receiver before acceptance): the scope can append to the
   // timeline, add and end grants and update the referral, and discloses
   // nothing. The caller must have checked that it is a party. Audited.
+  using WriterWork = std::function<absl::Status(CaseWriter&)>;
   absl::Status WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
-                                       absl::string_view audit_action, const Work& work);
+                                       absl::string_view audit_action, const WriterWork& work);
 
   // Runs `work` on a case to build a referral packet for a partner
   // mechanism; the caller has checked that the referral was sent. The scope
@@ -344,7 +377,7 @@ class CaseDoor {
                                                     absl::string_view owner_organisation_id,
                                                     ClassSet classes,
                                                     absl::string_view audit_action,
-                                                    const Work& work, storage::Txn* within);
+                                                    const Work& work, const Joint* within);
   // A passage for a referral's party: write-only when `readable` is empty,
   // else seeing just those classes.
   absl::Status WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,

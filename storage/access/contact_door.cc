@@ -1,6 +1,8 @@
 // ContactDoor: the one door through which services reach hotline contacts.
 #include "storage/access/contact_door.h"
 
+#include "storage/store.h"
+
 #include <algorithm>
 #include <map>
 #include <optional>

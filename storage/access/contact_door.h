@@ -36,7 +36,12 @@
 #include "storage/access/principal.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
-#include "storage/store.h"
+#include "storage/access/joint.h"
+
+namespace haven::storage {
+class Store;
+class Txn;
+}  // namespace haven::storage
 
 namespace haven::access {
 
@@ -79,7 +84,7 @@ class ContactScope {
 
   // This passage's transaction, for a case passage that must commit with
   // it (CaseDoor's `within`): a contact escalated with its case, or neither.
-  storage::Txn* transaction() const { return txn_; }
+  Joint joint() const { return Joint(txn_); }
 
  private:
   friend class ContactDoor;

@@ -25,19 +25,8 @@ constexpr const char* kForbiddenTokens[] = {
     "Cf::",           ".transaction()", "->transaction()",  "->Audit(",
 };
 // What only storage/ may include.
-constexpr const char* kForbiddenIncludes[] = {"storage/store.h", "rocksdb/"};
-
-// Uses that another change is replacing now with an opaque handle: a file
-// (or folder) and the one use it may keep until then.
-struct Pending {
-  const char* path_prefix;
-  const char* use;
-};
-constexpr Pending kPending[] = {
-    {"services/cases/", "storage::Txn"},
-    {"services/referral/referral_desk.", "storage::Txn"},
-    {"services/hotline/hotline_desk.cc", ".transaction()"},
-};
+constexpr const char* kForbiddenIncludes[] = {"storage/store.h", "rocksdb/",
+                                              "storage/access/case_door_parts.h"};
 
 // The file an #include line names, with its opening < or "; empty when the
 // line is no #include.
@@ -64,15 +53,8 @@ std::vector<std::string> ForbiddenUses(absl::string_view line) {
   return uses;
 }
 
-bool IsPending(absl::string_view path, absl::string_view use) {
-  return std::any_of(std::begin(kPending), std::end(kPending), [&](const Pending& p) {
-    return absl::StartsWith(path, p.path_prefix) && use == p.use;
-  });
-}
-
-// Fails, naming file, line and use, on every forbidden use under services/
-// (but the pending ones when `allow_pending`).
-void ExpectNoForbiddenUseInServices(bool allow_pending) {
+// Fails, naming file, line and use, on every forbidden use under services/.
+void ExpectNoForbiddenUseInServices() {
   const std::filesystem::path root(HAVEN_SOURCE_DIR);
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root / "services")) {
@@ -87,7 +69,6 @@ void ExpectNoForbiddenUseInServices(bool allow_pending) {
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
       for (const std::string& use : ForbiddenUses(line)) {
-        if (allow_pending && IsPending(relative, use)) continue;
         violations.push_back(absl::StrCat(relative, ":", number, ": ", use));
       }
     }
@@ -115,14 +96,8 @@ TEST(LayeringTest, EveryForbiddenUseIsFound) {
               ::testing::IsEmpty());
 }
 
-// Enable once the pending uses are replaced (kPending then goes, with the
-// test below).
-TEST(LayeringTest, DISABLED_ServicesReachStorageOnlyThroughTheAccessLayer) {
-  ExpectNoForbiddenUseInServices(/*allow_pending=*/false);
-}
-
-TEST(LayeringTest, ServicesReachStorageOnlyThroughTheAccessLayerButForPendingUses) {
-  ExpectNoForbiddenUseInServices(/*allow_pending=*/true);
+TEST(LayeringTest, ServicesReachStorageOnlyThroughTheAccessLayer) {
+  ExpectNoForbiddenUseInServices();
 }
 
 }  // namespace
