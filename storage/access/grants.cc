@@ -68,6 +68,18 @@ absl::StatusOr<v1::Organisation> GranteeOrganisation(storage::Txn& txn,
   return parsed;
 }
 
+// The grant stored at `key`, locked for this transaction; NOT_FOUND when
+// there is none.
+absl::StatusOr<v1::GrantRecord> LockGrant(storage::Txn& txn, const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> stored = txn.GetForUpdate(Cf::kGrants, key);
+  if (!stored.ok()) return stored.status();
+  v1::GrantRecord record;
+  if (!stored->has_value() || !record.ParseFromString(**stored)) {
+    return absl::NotFoundError("grant not found");
+  }
+  return record;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<v1::GrantRecord>> LoadGrants(storage::Txn& txn,
@@ -119,14 +131,10 @@ absl::Status CaseScope::EndGrant(absl::string_view grant_id) {
   absl::StatusOr<std::string> raw = ParseId(grant_id, "grant_id");
   if (!raw.ok()) return raw.status();
   std::string key = GrantKey(raw_id_, *raw);
-  absl::StatusOr<std::optional<std::string>> stored = txn_->GetForUpdate(Cf::kGrants, key);
-  if (!stored.ok()) return stored.status();
-  v1::GrantRecord record;
-  if (!stored->has_value() || !record.ParseFromString(**stored)) {
-    return absl::NotFoundError("grant not found");
-  }
-  if (record.revoked()) return absl::OkStatus();
-  return EndGrantAt(key, std::move(record));
+  absl::StatusOr<v1::GrantRecord> record = LockGrant(*txn_, key);
+  if (!record.ok()) return record.status();
+  if (record->revoked()) return absl::OkStatus();
+  return EndGrantAt(key, *std::move(record));
 }
 
 absl::Status CaseScope::EndGrantsOnConsent(v1::ConsentPurpose purpose) {
@@ -324,12 +332,9 @@ absl::StatusOr<v1::Grant> CaseDoor::ApproveGrant(const RequestContext& ctx,
               "only a supervisor of the owning organisation approves a grant");
         }
         std::string key = GrantKey(scope.raw_id_, *raw_grant);
-        absl::StatusOr<std::optional<std::string>> stored = scope.txn_->GetForUpdate(Cf::kGrants, key);
-        if (!stored.ok()) return stored.status();
-        v1::GrantRecord record;
-        if (!stored->has_value() || !record.ParseFromString(**stored)) {
-          return absl::NotFoundError("grant not found");
-        }
+        absl::StatusOr<v1::GrantRecord> locked = LockGrant(*scope.txn_, key);
+        if (!locked.ok()) return locked.status();
+        v1::GrantRecord record = *std::move(locked);
         if (!record.awaiting_approval() || record.revoked()) {
           return absl::FailedPreconditionError("the grant is not awaiting approval");
         }
@@ -364,12 +369,9 @@ absl::StatusOr<v1::Grant> CaseDoor::RevokeGrant(const RequestContext& ctx,
   absl::Status s = WithCase(
       ctx, case_id, v1::CASE_ACTION_SHARE, "case.revoke_grant", [&](CaseScope& scope) {
         std::string key = GrantKey(scope.raw_id_, *raw_grant);
-        absl::StatusOr<std::optional<std::string>> stored = scope.txn_->GetForUpdate(Cf::kGrants, key);
-        if (!stored.ok()) return stored.status();
-        v1::GrantRecord record;
-        if (!stored->has_value() || !record.ParseFromString(**stored)) {
-          return absl::NotFoundError("grant not found");
-        }
+        absl::StatusOr<v1::GrantRecord> locked = LockGrant(*scope.txn_, key);
+        if (!locked.ok()) return locked.status();
+        v1::GrantRecord record = *std::move(locked);
         revoked = GrantToApi(record, scope.case_id());
         revoked.set_revoked(true);
         return scope.EndGrantAt(key, std::move(record));
