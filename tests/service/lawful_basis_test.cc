@@ -193,6 +193,27 @@ TEST_F(LawfulBasisTest, ACourtOrderOrAnEmergencyWaitsForASecondSupervisor) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(LawfulBasisTest, ApproveGrantRefusesOtherOrganisationsAndBadIdsAndWritesNothing) {
+  v1::Grant asked;
+  ASSERT_TRUE(Grant(caseworker_, GrantRequest(police_, v1::LAWFUL_BASIS_JUDICIAL_ORDER), &asked).ok());
+  v1::ApproveGrantRequest approve;
+  approve.set_case_id(case_.id());
+  approve.set_grant_id(asked.id());
+  v1::Grant approved;
+  Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_SUPERVISOR);
+  EXPECT_EQ(cases_->ApproveGrant(As(stranger).get(), approve, &approved).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  const uint64_t before = AuditSequence();
+  v1::ApproveGrantRequest bad = approve;
+  bad.set_grant_id("not-a-grant");
+  EXPECT_EQ(cases_->ApproveGrant(As(supervisor_).get(), bad, &approved).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(AuditSequence(), before) << "refused before anything was written";
+  v1::Case read;
+  EXPECT_EQ(Read(officer_, &read).error_code(), grpc::StatusCode::NOT_FOUND)
+      << "still awaiting a supervisor of the owning organisation";
+}
+
 TEST_F(LawfulBasisTest, EachBasisNeedsItsFactsAndAnEmergencyIsShort) {
   v1::Grant grant;
   v1::CreateGrantRequest no_court = GrantRequest(police_, v1::LAWFUL_BASIS_JUDICIAL_ORDER);
