@@ -29,7 +29,7 @@ constexpr const char* kCfNames[] = {
     "sessions",      "service_accounts", "service_account_certs", "case_index",
     "name_index",    "alerts",          "indicator_sets",    "case_statistics",
     "referrals",     "contacts",        "contact_index",     "partner_outbox",
-    "partner_referrals",
+    "partner_referrals", "users_by_organisation",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");
@@ -240,17 +240,21 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   return store;
 }
 
+absl::Status Store::SetSchemaVersion(uint32_t version) {
+  std::string v;
+  keys::AppendU32(&v, version);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (absl::Status s = FromRocks(db_->Put(wo, handle(Cf::kMeta), kSchemaKey, v)); !s.ok()) return s;
+  schema_version_ = version;
+  return absl::OkStatus();
+}
+
 absl::Status Store::Init() {
   absl::StatusOr<std::optional<std::string>> version = Get(Cf::kMeta, kSchemaKey);
   if (!version.ok()) return version.status();
   if (!version->has_value()) {
-    std::string v;
-    keys::AppendU32(&v, kSchemaVersion);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (absl::Status s = FromRocks(db_->Put(wo, handle(Cf::kMeta), kSchemaKey, v)); !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = SetSchemaVersion(kSchemaVersion); !s.ok()) return s;
   } else {
     absl::string_view v = **version;
     uint32_t stored = 0;
@@ -260,6 +264,7 @@ absl::Status Store::Init() {
           "the store has schema version ", stored, "; this havend understands up to ",
           kSchemaVersion));
     }
+    schema_version_ = stored;
   }
 
   absl::StatusOr<std::optional<std::string>> interval = Get(Cf::kMeta, kCheckpointIntervalKey);

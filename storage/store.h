@@ -52,9 +52,9 @@ enum class Cf : int {
   kSessions,                // SHA-256 of token -> SessionRecord
   kServiceAccounts,         // id (hex) -> ServiceAccount
   kServiceAccountCerts,     // SHA-256 of certificate DER -> service account id
-  kCaseIndex,               // tag byte + ids / deadline + raw case id -> "" (no personal data)
+  kCaseIndex,               // tag byte + ids / deadline / blinded name + raw case id -> "" (no personal data)
   kNameIndex,               // blind-index key + raw case id -> ""
-  kAlerts,                  // time (u64) + raw alert id -> Alert
+  kAlerts,                  // addressee + time (u64) + raw alert id -> Alert; 'i' + raw id -> that key
   kIndicatorSets,           // short string set id + version (u32) -> IndicatorSet
   kCaseStatistics,          // raw case id -> CaseStatistics sealed with the statistics key
   kReferrals,               // raw referral id -> ReferralRecord (administrative, no personal data)
@@ -62,11 +62,14 @@ enum class Cf : int {
   kContactIndex,            // tag byte + key + raw contact id -> "" (no personal data)
   kPartnerOutbox,           // enqueue time (u64) + counter (u64) -> PartnerOutboxRecord (ids only)
   kPartnerReferrals,        // short string partner id + their referral id -> raw referral id
+  kUsersByOrganisation,     // short string organisation id + user id -> ""
   kCount,
 };
 const char* CfName(Cf cf);
 
-inline constexpr uint32_t kSchemaVersion = 1;
+// 2: alerts kept by addressee, deadlines and names indexed per organisation,
+// users indexed by organisation.
+inline constexpr uint32_t kSchemaVersion = 2;
 
 class Store;
 
@@ -174,6 +177,11 @@ class Store {
   // (a store cut back after its last checkpoint no longer reaches it).
   haven::v1::AuditCheckpoint SignedHead() const;
   uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
+  // The layout version of what is stored: kSchemaVersion for a new store;
+  // older for one made by an earlier havend, until its migration is done.
+  uint32_t schema_version() const { return schema_version_; }
+  // Records (synced) that the store now has `version`'s layout.
+  absl::Status SetSchemaVersion(uint32_t version);
   // Records read (got, or visited by a scan) since the store was opened:
   // the work a request costs, measured.
   uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
@@ -204,6 +212,7 @@ class Store {
   std::unique_ptr<rocksdb::TransactionDB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
+  uint32_t schema_version_ = kSchemaVersion;
   std::atomic<uint64_t> records_read_{0};
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader

@@ -173,6 +173,16 @@ constexpr Named<v1::TimelineEventKind> kTimelineKinds[] = {
 constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"possible-duplicate", v1::ALERT_KIND_POSSIBLE_DUPLICATE},
     {"non-punishment", v1::ALERT_KIND_NON_PUNISHMENT},
+    {"consent-withdrawn-abroad", v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD},
+    {"erased-abroad", v1::ALERT_KIND_ERASED_ABROAD},
+    {"access-approval-needed", v1::ALERT_KIND_ACCESS_APPROVAL_NEEDED},
+};
+
+constexpr Named<v1::AlertResolution> kAlertResolutions[] = {
+    {"acted-on", v1::ALERT_RESOLUTION_ACTED_ON},
+    {"not-the-same-person", v1::ALERT_RESOLUTION_NOT_THE_SAME_PERSON},
+    {"already-handled", v1::ALERT_RESOLUTION_ALREADY_HANDLED},
+    {"not-needed", v1::ALERT_RESOLUTION_NOT_NEEDED},
 };
 
 constexpr Named<v1::DecisionKind> kDecisionKinds[] = {
@@ -1583,11 +1593,16 @@ int CaseRequestErasure(const GlobalOptions& options, const Flags& flags) {
   return 0;
 }
 
-int Alerts(const GlobalOptions& options, const Flags&) {
+int Alerts(const GlobalOptions& options, const Flags& flags) {
   Session session(options);
-  Table table({"ID", "KIND", "CASES", "CREATED", "ADDRESSEE"});
-  ForEachPage(session, session.cases(), &CaseStub::ListAlerts, v1::ListAlertsRequest(),
-              UINT64_MAX, [&](const v1::ListAlertsResponse& response, uint64_t) {
+  v1::ListAlertsRequest request;
+  request.set_resolved(flags.Has("resolved"));
+  Table table(request.resolved()
+                  ? std::vector<std::string>{"ID", "KIND", "CASES", "CREATED", "ADDRESSEE",
+                                             "RESOLUTION", "BY", "RESOLVED"}
+                  : std::vector<std::string>{"ID", "KIND", "CASES", "CREATED", "ADDRESSEE"});
+  ForEachPage(session, session.cases(), &CaseStub::ListAlerts, request, UINT64_MAX,
+              [&](const v1::ListAlertsResponse& response, uint64_t) {
                 for (const v1::Alert& alert : response.alerts()) {
                   std::string addressee =
                       !alert.addressee_user_id().empty()
@@ -1595,13 +1610,30 @@ int Alerts(const GlobalOptions& options, const Flags&) {
                       : !alert.addressee_organisation_id().empty()
                           ? "org:" + alert.addressee_organisation_id()
                           : "competent authorities";
-                  table.Add({alert.id(), NameOf(kAlertKinds, alert.kind()),
-                             absl::StrJoin(alert.case_ids(), ","),
-                             FormatTime(alert.create_time()), addressee});
+                  std::vector<std::string> row = {alert.id(), NameOf(kAlertKinds, alert.kind()),
+                                                  absl::StrJoin(alert.case_ids(), ","),
+                                                  FormatTime(alert.create_time()), addressee};
+                  if (request.resolved()) {
+                    row.push_back(NameOf(kAlertResolutions, alert.resolution()));
+                    row.push_back(alert.resolved_by());
+                    row.push_back(FormatTime(alert.resolve_time()));
+                  }
+                  table.Add(row);
                 }
                 return static_cast<uint64_t>(response.alerts_size());
               });
   table.Print();
+  return 0;
+}
+
+int AlertResolve(const GlobalOptions& options, const Flags& flags) {
+  v1::ResolveAlertRequest request;
+  request.set_alert_id(flags.args[0]);
+  request.set_resolution(ParseName(kAlertResolutions, "resolution", flags.Required("how")));
+  Session session(options);
+  v1::Alert response;
+  session.Call(session.cases(), &CaseStub::ResolveAlert, request, &response);
+  PrintMessage(response);
   return 0;
 }
 

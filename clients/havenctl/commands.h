@@ -112,6 +112,7 @@ int CaseConsent(const GlobalOptions& options, const Flags& flags);
 int CaseClose(const GlobalOptions& options, const Flags& flags);
 int CaseRequestErasure(const GlobalOptions& options, const Flags& flags);
 int Alerts(const GlobalOptions& options, const Flags& flags);
+int AlertResolve(const GlobalOptions& options, const Flags& flags);
 
 int IdentSets(const GlobalOptions& options, const Flags& flags);
 int IdentGet(const GlobalOptions& options, const Flags& flags);

@@ -146,8 +146,14 @@ const std::vector<Command>& Commands() {
       {"case request-erasure", "case request-erasure CASE_ID --reason TEXT",
        "Ask for a case to be erased; another supervisor approves (case erase).",
        {{"reason", true, false}}, 1, CaseRequestErasure},
-      {"alerts", "alerts", "List the alerts addressed to you or your authority.", {}, 0,
-       Alerts},
+      {"alerts", "alerts [--resolved]",
+       "List the open alerts addressed to you or your organisation (or, with --resolved, "
+       "those resolved or dismissed).",
+       {{"resolved", false, false}}, 0, Alerts},
+      {"alert resolve",
+       "alert resolve ALERT_ID --how acted-on|not-the-same-person|already-handled|not-needed",
+       "Take an alert off the open list, saying why.", {{"how", true, false}}, 1,
+       AlertResolve},
 
       {"ident sets", "ident sets", "List the indicator sets (newest versions).", {}, 0,
        IdentSets},

@@ -51,12 +51,15 @@ HAVEN_RPC_HANDLER(CaseServiceImpl, ListTimeline, ListTimelineRequest, ListTimeli
 HAVEN_RPC_HANDLER(CaseServiceImpl, SearchCases, SearchCasesRequest, SearchCasesResponse, file_.Search(ctx, *request))
 HAVEN_RPC_HANDLER(CaseServiceImpl, CloseCase, CloseCaseRequest, Case, file_.Close(ctx, *request))
 HAVEN_RPC_HANDLER(CaseServiceImpl, ReopenCase, ReopenCaseRequest, Case, file_.Reopen(ctx, *request))
+HAVEN_RPC_HANDLER(CaseServiceImpl, ResolveAlert, ResolveAlertRequest, Alert,
+                  door_->ResolveAlert(ctx, request->alert_id(), request->resolution()))
 
 grpc::Status CaseServiceImpl::ListAlerts(grpc::ServerContext* context,
                                          const v1::ListAlertsRequest* request,
                                          v1::ListAlertsResponse* response) {
   return Serve(*auth_, context, "ListAlerts", [&](const RequestContext& ctx) {
-    auto page = door_->ListAlerts(ctx, request->page_size(), request->page_token());
+    auto page = door_->ListAlerts(ctx, request->page_size(), request->page_token(),
+                                  request->resolved());
     if (!page.ok()) return page.status();
     for (auto& a : page->first) *response->add_alerts() = std::move(a);
     response->set_next_page_token(page->second);

@@ -43,6 +43,7 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
   HAVEN_RPC(CloseCase, CloseCaseRequest, Case)
   HAVEN_RPC(ReopenCase, ReopenCaseRequest, Case)
   HAVEN_RPC(ListAlerts, ListAlertsRequest, ListAlertsResponse)
+  HAVEN_RPC(ResolveAlert, ResolveAlertRequest, Alert)
 
  private:
   const services::Authenticator* auth_;

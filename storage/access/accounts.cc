@@ -6,8 +6,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
+#include "storage/access/layout.h"
 #include "storage/codes.h"
 #include "storage/ids.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "storage/timestamps.h"
 
@@ -179,6 +181,11 @@ absl::StatusOr<Accounts::Bootstrapped> Accounts::Bootstrap(absl::string_view org
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   if (absl::Status s = txn->Put(Cf::kOrganisations, org.id(), org.SerializeAsString()); !s.ok()) return s;
   if (absl::Status s = txn->Put(Cf::kUsers, user.id(), user.SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsersByOrganisation,
+                                UserByOrganisationKey(user.organisation_id(), user.id()), "");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = txn->Put(Cf::kUsernames, user.username(), user.id()); !s.ok()) return s;
   RequestContext system;
   system.principal.id = "system";
@@ -478,6 +485,11 @@ absl::StatusOr<std::pair<v1::User, std::string>> Accounts::CreateUser(const Requ
   record.set_password_change_required(true);
   record.set_create_time_micros(absl::ToUnixMicros(clock_->Now()));
   if (absl::Status s = txn->Put(Cf::kUsers, record.id(), record.SerializeAsString()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kUsersByOrganisation,
+                                UserByOrganisationKey(record.organisation_id(), record.id()), "");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = txn->Put(Cf::kUsernames, record.username(), record.id()); !s.ok()) return s;
   if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "admin.create_user",
                                      absl::StrCat("users/", record.id()));
@@ -497,22 +509,27 @@ absl::StatusOr<std::pair<std::vector<v1::User>, std::string>> Accounts::ListUser
   const int limit = PageSize(page_size);
   std::vector<v1::User> out;
   std::string next;
-  absl::Status s = store_->Scan(Cf::kUsers, "", page_token,
-                                [&](absl::string_view key, absl::string_view value) {
-                                  v1::UserRecord r;
-                                  if (!r.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-                                      r.organisation_id() != org) {
-                                    return true;
-                                  }
-                                  if (static_cast<int>(out.size()) == limit) {
-                                    next = out.back().id();
-                                    return false;
-                                  }
-                                  out.push_back(UserToApi(r));
-                                  (void)key;
-                                  return true;
-                                });
+  const std::string prefix = UserByOrganisationKey(org, "");
+  absl::Status failure;
+  absl::Status s = store_->Scan(
+      Cf::kUsersByOrganisation, prefix, page_token.empty() ? "" : prefix + std::string(page_token),
+      [&](absl::string_view key, absl::string_view) {
+        if (static_cast<int>(out.size()) == limit) {
+          next = out.back().id();
+          return false;
+        }
+        absl::StatusOr<std::optional<std::string>> stored =
+            store_->Get(Cf::kUsers, key.substr(prefix.size()));
+        v1::UserRecord r;
+        if (!stored.ok() || !stored->has_value() || !r.ParseFromString(**stored)) {
+          failure = absl::DataLossError("a user index entry has no readable user");
+          return false;
+        }
+        out.push_back(UserToApi(r));
+        return true;
+      });
   if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
   return std::make_pair(std::move(out), std::move(next));
 }
 
@@ -674,6 +691,12 @@ absl::StatusOr<std::vector<v1::ServiceAccount>> Accounts::ListServiceAccounts(
                                 });
   if (!s.ok()) return s;
   return out;
+}
+
+std::string UserByOrganisationKey(absl::string_view organisation_id, absl::string_view user_id) {
+  std::string key;
+  keys::AppendShortString(&key, organisation_id);
+  return absl::StrCat(key, user_id);
 }
 
 }  // namespace haven::access

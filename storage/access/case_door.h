@@ -74,7 +74,9 @@ struct CaseQuery {
 };
 
 // Index keys of a case record in Cf::kCaseIndex (no personal data):
-// 'o' owning organisation, 'a' assignee, 'd' deadline; 'g' grantee keys are
+// 'o' owning organisation, 'a' assignee, 'D' the owning organisation's
+// deadlines (organisation, time, case), 'n' its blinded names (organisation,
+// name key, case); 'g' grantee keys are
 // written with grants; 'i', 'x' and 'r' (receiver, sender, case) with
 // referrals.
 std::string IndexPrefix(char tag, absl::string_view id);
@@ -357,10 +359,15 @@ class CaseDoor {
 
   // Alerts addressed to the caller, or to its organisation when it
   // supervises there (or decides, at a competent authority), or to every
-  // competent authority when it decides or supervises at one; with the next
-  // page token.
+  // competent authority when it decides or supervises at one, oldest first,
+  // with the next page token; the resolved ones instead when `resolved`.
   absl::StatusOr<std::pair<std::vector<haven::v1::Alert>, std::string>> ListAlerts(
-      const RequestContext& ctx, int page_size, absl::string_view page_token);
+      const RequestContext& ctx, int page_size, absl::string_view page_token, bool resolved);
+  // Takes an alert addressed to the caller off the open list, recording why,
+  // by whom and when; audited. NOT_FOUND for an alert not addressed to it.
+  absl::StatusOr<haven::v1::Alert> ResolveAlert(const RequestContext& ctx,
+                                                absl::string_view alert_id,
+                                                haven::v1::AlertResolution resolution);
 
   // What an erased case left for statistics; nullopt for a case that was
   // not erased. Holds nothing that identifies the subject; for the

@@ -7,6 +7,7 @@
 #include "storage/access/subject_index.h"
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door_parts.h"
+#include "storage/access/layout.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "storage/timestamps.h"
@@ -32,12 +33,25 @@ std::set<std::string> CaseIndexKeys(const v1::CaseRecord& record) {
   for (const std::string& a : record.assignee_ids()) {
     keys_out.insert(IndexPrefix('a', a) + record.id());
   }
+  for (const std::string& blinded : record.name_index_keys()) {
+    keys_out.insert(OwnNameKey(record.owning_organisation_id(), blinded) + record.id());
+  }
   if (record.next_deadline_micros() > 0 && record.status() == v1::CASE_STATUS_OPEN) {
-    std::string d = "d";
-    keys::AppendU64(&d, static_cast<uint64_t>(record.next_deadline_micros()));
-    keys_out.insert(d + record.id());
+    keys_out.insert(
+        DeadlineKey(record.owning_organisation_id(), record.next_deadline_micros(), record.id()));
   }
   return keys_out;
+}
+
+std::string OwnNameKey(absl::string_view organisation_id, absl::string_view blinded_name_key) {
+  return absl::StrCat(IndexPrefix('n', organisation_id), blinded_name_key);
+}
+
+std::string DeadlineKey(absl::string_view organisation_id, int64_t deadline_micros,
+                        absl::string_view raw_case_id) {
+  std::string key = IndexPrefix('D', organisation_id);
+  keys::AppendU64(&key, static_cast<uint64_t>(deadline_micros));
+  return absl::StrCat(key, raw_case_id);
 }
 
 absl::Status CaseScope::IndexSubject(const v1::Subject& subject) {

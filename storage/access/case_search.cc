@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door_parts.h"
+#include "storage/access/layout.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "storage/timestamps.h"
@@ -41,6 +42,7 @@ bool CaseQuery::Matches(const v1::CaseRecord& record) const {
 absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,
                                                            const RequestContext& ctx,
                                                            const CaseQuery& query) {
+  // Keys of `prefix` below `upper` (when given), by the case id that ends them.
   auto collect = [&](Cf cf, const std::string& prefix, const std::string& upper,
                      std::set<std::string>* into) {
     return txn.Scan(cf, prefix, "", [&](absl::string_view key, absl::string_view) {
@@ -49,51 +51,67 @@ absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,
       return true;
     });
   };
-  // Only cases the caller may reach at all (its organisation's, and those
-  // granted to it or its organisation) are ever opened: how long a search
-  // takes says nothing of cases elsewhere.
-  std::set<std::string> reachable;
+  // Only the caller's reach is read: its organisation's index ranges and
+  // the cases granted to it or its organisation. How long a search takes
+  // says nothing of cases elsewhere.
+  const std::string& org = ctx.principal.organisation_id;
+  std::set<std::string> granted;
   for (const std::string& prefix :
-       {IndexPrefix('o', ctx.principal.organisation_id),
-        IndexPrefix('g', ctx.principal.organisation_id), IndexPrefix('g', ctx.principal.id)}) {
-    if (absl::Status s = collect(Cf::kCaseIndex, prefix, "", &reachable); !s.ok()) return s;
+       {IndexPrefix('g', org), IndexPrefix('g', ctx.principal.id)}) {
+    if (absl::Status s = collect(Cf::kCaseIndex, prefix, "", &granted); !s.ok()) return s;
   }
-  auto narrow = [&reachable](std::set<std::string>* found) {
-    std::set<std::string> both;
-    std::set_intersection(found->begin(), found->end(), reachable.begin(), reachable.end(),
-                          std::inserter(both, both.begin()));
-    *found = std::move(both);
-  };
   std::set<std::string> out;
   if (!query.name_keys.empty()) {
-    out = reachable;
-    for (const std::string& name_key : query.name_keys) {
-      std::set<std::string> matches;
-      if (absl::Status s = collect(Cf::kNameIndex, NameIndexKey(name_key), "", &matches); !s.ok()) {
+    std::vector<std::string> blinded;
+    for (const std::string& name_key : query.name_keys) blinded.push_back(NameIndexKey(name_key));
+    for (size_t i = 0; i < blinded.size(); ++i) {
+      std::set<std::string> own;
+      if (absl::Status s = collect(Cf::kCaseIndex, OwnNameKey(org, blinded[i]), "", &own); !s.ok()) {
         return s;
       }
+      if (i == 0) {
+        out = std::move(own);
+        continue;
+      }
       std::set<std::string> both;
-      std::set_intersection(out.begin(), out.end(), matches.begin(), matches.end(),
+      std::set_intersection(out.begin(), out.end(), own.begin(), own.end(),
                             std::inserter(both, both.begin()));
       out = std::move(both);
+    }
+    for (const std::string& raw_id : granted) {
+      bool all = true;
+      for (const std::string& b : blinded) {
+        absl::StatusOr<std::optional<std::string>> hit = txn.Get(Cf::kNameIndex, b + raw_id);
+        if (!hit.ok()) return hit.status();
+        all = all && hit->has_value();
+      }
+      if (all) out.insert(raw_id);
     }
     return out;
   }
   if (!query.assignee_id.empty()) {
-    absl::Status s = collect(Cf::kCaseIndex, IndexPrefix('a', query.assignee_id), "", &out);
+    // An assignee's cases that the caller reaches: its organisation's, or granted.
+    std::set<std::string> assigned;
+    absl::Status s = collect(Cf::kCaseIndex, IndexPrefix('a', query.assignee_id), "", &assigned);
     if (!s.ok()) return s;
-    narrow(&out);
+    for (const std::string& raw_id : assigned) {
+      absl::StatusOr<std::optional<std::string>> own =
+          txn.Get(Cf::kCaseIndex, IndexPrefix('o', org) + raw_id);
+      if (!own.ok()) return own.status();
+      if (own->has_value() || granted.count(raw_id) > 0) out.insert(raw_id);
+    }
     return out;
   }
   if (query.deadline_before.has_value()) {
-    std::string upper = "d";
+    const std::string prefix = IndexPrefix('D', org);
+    std::string upper = prefix;
     keys::AppendU64(&upper, static_cast<uint64_t>(absl::ToUnixMicros(*query.deadline_before)));
-    absl::Status s = collect(Cf::kCaseIndex, "d", upper, &out);
-    if (!s.ok()) return s;
-    narrow(&out);
-    return out;
+    if (absl::Status s = collect(Cf::kCaseIndex, prefix, upper, &out); !s.ok()) return s;
+  } else if (absl::Status s = collect(Cf::kCaseIndex, IndexPrefix('o', org), "", &out); !s.ok()) {
+    return s;
   }
-  return reachable;
+  out.insert(granted.begin(), granted.end());  // Matches() keeps those the query wants
+  return out;
 }
 
 absl::StatusOr<std::string> CaseDoor::ForEachReadableCase(const RequestContext& ctx,

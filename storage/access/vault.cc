@@ -7,6 +7,7 @@
 #include "storage/access/case_door.h"
 #include "storage/access/contact_door.h"
 #include "storage/access/indicator_shelf.h"
+#include "storage/access/layout.h"
 #include "storage/access/partner_outbox.h"
 #include "storage/store.h"
 
@@ -24,6 +25,7 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const Options& options) {
   store_options.checkpoint_interval = options.checkpoint_interval;
   absl::StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
   if (!store.ok()) return store.status();
+  if (absl::Status migrated = MigrateStore(**store); !migrated.ok()) return migrated;
   std::unique_ptr<Vault> vault(new Vault());
   vault->store_ = *std::move(store);
   storage::Store* s = vault->store_.get();

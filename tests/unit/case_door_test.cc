@@ -761,17 +761,24 @@ TEST_F(CaseDoorTest, ADeniedChangeAnswersLikeAMissingCaseWhileTheOwnerHoldsIt) {
   EXPECT_EQ(denial.case_id(), id);
 }
 
-TEST_F(CaseDoorTest, ANameSearchOpensNothingOutsideTheCallersReach) {
-  // However many cases hold a name elsewhere, a search from an organisation
-  // that holds none reads the same records: its time tells nothing.
+TEST_F(CaseDoorTest, ANameSearchReadsNothingOutsideTheCallersReach) {
+  // However many cases hold the name elsewhere, a search from an
+  // organisation that holds one reads the same records and finds its own:
+  // its time tells nothing.
+  const std::string own = CreateCase(caseworker_b_);
   CaseQuery query;
-  query.name_keys = NameMatchKeys("Amina");
+  query.name_keys = NameMatchKeys(kFamilyCanary);
   ASSERT_FALSE(query.name_keys.empty());
   auto records_read_by_search = [&] {
     const uint64_t before = store()->records_read();
+    std::vector<std::string> found;
     absl::StatusOr<std::string> next = door_->ForEachReadableCase(
-        caseworker_b_, query, "case.search", [](CaseScope&) { return absl::OkStatus(); });
+        caseworker_b_, query, "case.search", [&](CaseScope& scope) {
+          found.push_back(scope.case_id());
+          return absl::OkStatus();
+        });
     EXPECT_TRUE(next.ok()) << next.status();
+    EXPECT_THAT(found, ElementsAre(own));
     return store()->records_read() - before;
   };
   const uint64_t with_none = records_read_by_search();

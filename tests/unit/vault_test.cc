@@ -6,8 +6,14 @@
 
 #include <memory>
 
+#include "haven/v1/admin.pb.h"
+#include "haven/v1/case.pb.h"
+#include "storage/access/case_door.h"
 #include "storage/access/indicator_shelf.h"
+#include "storage/access/names.h"
 #include "storage/crypto.h"
+#include "storage/ids.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "tests/unit/test_util.h"
 
@@ -72,6 +78,111 @@ TEST_F(VaultTest, KeepsTheCheckpointIntervalTheStoreWasCreatedWith) {
   std::unique_ptr<Vault> reopened = Open(64);
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->checkpoint_interval(), 16u);
+}
+
+// Puts back what havend wrote before schema version 2: alerts keyed by time
+// alone, one global deadline list, no per-organisation name or user index.
+void RewindToVersion1(storage::Store& store) {
+  using storage::Cf;
+  std::unique_ptr<storage::Txn> txn = store.Begin();
+  auto each = [&](Cf cf, const std::function<void(absl::string_view, absl::string_view)>& visit) {
+    HAVEN_ASSERT_OK(store.Scan(cf, "", "", [&](absl::string_view k, absl::string_view v) {
+      visit(k, v);
+      return true;
+    }));
+  };
+  each(Cf::kCaseIndex, [&](absl::string_view key, absl::string_view) {
+    if (key[0] != 'D' && key[0] != 'n') return;
+    HAVEN_EXPECT_OK(txn->Delete(Cf::kCaseIndex, key));
+    if (key[0] == 'n') return;
+    absl::string_view rest = key.substr(1);
+    ASSERT_TRUE(keys::ConsumeShortString(&rest).has_value());
+    HAVEN_EXPECT_OK(txn->Put(Cf::kCaseIndex, absl::StrCat("d", rest), ""));
+  });
+  each(Cf::kAlerts, [&](absl::string_view key, absl::string_view value) {
+    HAVEN_EXPECT_OK(txn->Delete(Cf::kAlerts, key));
+    if (key[0] == 'i') return;
+    v1::Alert alert;
+    ASSERT_TRUE(alert.ParseFromArray(value.data(), static_cast<int>(value.size())));
+    std::string legacy;
+    keys::AppendU64(&legacy, static_cast<uint64_t>(alert.create_time().seconds()) * 1000000);
+    HAVEN_EXPECT_OK(txn->Put(Cf::kAlerts, legacy + alert.id(), value));
+  });
+  each(Cf::kUsersByOrganisation, [&](absl::string_view key, absl::string_view) {
+    HAVEN_EXPECT_OK(txn->Delete(Cf::kUsersByOrganisation, key));
+  });
+  HAVEN_ASSERT_OK(store.Commit(std::move(txn)));
+  HAVEN_ASSERT_OK(store.SetSchemaVersion(1));
+}
+
+TEST_F(VaultTest, MigratesAStoreAnEarlierHavendWrote) {
+  RequestContext admin;
+  admin.principal.id = NewId();
+  admin.principal.roles = {v1::ROLE_ADMINISTRATOR};
+  admin.purpose = "administration";
+  RequestContext supervisor;
+  supervisor.principal.id = NewId();
+  supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
+  supervisor.principal.organisation_type = v1::ORGANISATION_TYPE_NGO;
+  supervisor.purpose = "case-management";
+  const absl::Time due = db_.clock().Now() + absl::Hours(24);
+  std::string case_id;
+  {
+    std::unique_ptr<Vault> vault = Open();
+    ASSERT_NE(vault, nullptr);
+    v1::Organisation org;
+    org.set_display_name("Shelter");
+    org.set_type(v1::ORGANISATION_TYPE_NGO);
+    absl::StatusOr<v1::Organisation> made = vault->accounts().CreateOrganisation(admin, org);
+    ASSERT_THAT(made, ::haven::testing::IsOk());
+    supervisor.principal.organisation_id = made->id();
+    v1::User user;
+    user.set_username("caseworker");
+    user.set_display_name("Case worker");
+    user.set_organisation_id(made->id());
+    user.add_roles(v1::ROLE_CASEWORKER);
+    ASSERT_THAT(vault->accounts().CreateUser(admin, user), ::haven::testing::IsOk());
+    absl::StatusOr<v1::CaseRecord> record = vault->case_door().CreateCase(
+        supervisor, "case.create", [&](CaseScope& scope) -> absl::Status {
+          v1::Subject subject;
+          subject.set_given_name("Amina");
+          subject.set_family_name("Okafor");
+          if (absl::Status s = scope.Save(RecordKind::kSubject, "", subject); !s.ok()) return s;
+          scope.mutable_record()->set_next_deadline_micros(absl::ToUnixMicros(due));
+          return scope.RaiseAlert(v1::ALERT_KIND_NON_PUNISHMENT, {scope.case_id()},
+                                  {"", made->id()});
+        });
+    ASSERT_THAT(record, ::haven::testing::IsOk());
+    case_id = ToHex(record->id());
+    RewindToVersion1(vault->store());
+  }
+  for (int reopening = 0; reopening < 2; ++reopening) {
+    std::unique_ptr<Vault> vault = Open();
+    ASSERT_NE(vault, nullptr);
+    EXPECT_EQ(vault->store().schema_version(), storage::kSchemaVersion);
+    auto alerts = vault->case_door().ListAlerts(supervisor, 10, "", false);
+    ASSERT_THAT(alerts, ::haven::testing::IsOk());
+    ASSERT_EQ(alerts->first.size(), 1u);
+    EXPECT_EQ(alerts->first[0].case_ids(0), case_id);
+    CaseQuery by_deadline;
+    by_deadline.deadline_before = due + absl::Hours(1);
+    CaseQuery by_name;
+    by_name.name_keys = NameMatchKeys("Okafor");
+    for (const CaseQuery& query : {by_deadline, by_name}) {
+      std::vector<std::string> found;
+      absl::StatusOr<std::string> next = vault->case_door().ForEachReadableCase(
+          supervisor, query, "case.search", [&](CaseScope& scope) {
+            found.push_back(scope.case_id());
+            return absl::OkStatus();
+          });
+      HAVEN_EXPECT_OK(next);
+      EXPECT_EQ(found, std::vector<std::string>{case_id});
+    }
+    auto users = vault->accounts().ListUsers(admin, supervisor.principal.organisation_id, 10, "");
+    ASSERT_THAT(users, ::haven::testing::IsOk());
+    ASSERT_EQ(users->first.size(), 1u);
+    EXPECT_EQ(users->first[0].username(), "caseworker");
+  }
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+// Where the access layer keeps its records in the store: the key layouts its parts
+// and its migration share. Not for services.
+#ifndef HAVEN_STORAGE_ACCESS_LAYOUT_H_
+#define HAVEN_STORAGE_ACCESS_LAYOUT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "haven/v1/case.pb.h"
+#include "storage/store.h"
+
+namespace haven::access {
+
+// Where an alert is kept in Cf::kAlerts: under its addressee ('u' user, 'o'
+// organisation, 'a' every competent authority; behind 'r' once resolved),
+// its creation time and its id; 'i' + raw id points at that key.
+std::string AlertKey(const haven::v1::Alert& alert, bool resolved);
+absl::Status PutAlert(storage::Txn& txn, const haven::v1::Alert& alert, bool resolved);
+
+// The prefix in Cf::kCaseIndex of an organisation's own cases under a
+// blinded name key ('n'): a search finds its namesakes without reading
+// another organisation's entries.
+std::string OwnNameKey(absl::string_view organisation_id, absl::string_view blinded_name_key);
+
+// The key in Cf::kCaseIndex that lists an open case under its owning
+// organisation's deadlines ('D').
+std::string DeadlineKey(absl::string_view organisation_id, int64_t deadline_micros,
+                        absl::string_view raw_case_id);
+
+// The key in Cf::kUsersByOrganisation that lists a user under its organisation.
+std::string UserByOrganisationKey(absl::string_view organisation_id, absl::string_view user_id);
+
+// Brings a store written by an earlier havend to kSchemaVersion's layout;
+// each step can run again after a crash.
+absl::Status MigrateStore(storage::Store& store);
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_LAYOUT_H_

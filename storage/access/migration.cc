@@ -1,0 +1,95 @@
+// The store's migration: rewrites what an earlier havend stored into this one's layout.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "haven/v1/records.pb.h"
+#include "storage/access/case_door.h"
+#include "storage/access/layout.h"
+
+namespace haven::access {
+namespace {
+
+namespace v1 = haven::v1;
+using storage::Cf;
+
+constexpr int kBatch = 500;
+
+// Visits every key of `prefix` in `cf`, giving `change` a transaction that
+// is committed every kBatch keys and at the end.
+absl::Status RewriteEach(
+    storage::Store& store, Cf cf, absl::string_view prefix,
+    const std::function<absl::Status(storage::Txn&, absl::string_view, absl::string_view)>& change) {
+  std::unique_ptr<storage::Txn> txn = store.Begin();
+  int pending = 0;
+  absl::Status failure;
+  absl::Status s = store.Scan(cf, prefix, "", [&](absl::string_view key, absl::string_view value) {
+    failure = change(*txn, key, value);
+    if (failure.ok() && ++pending == kBatch) {
+      failure = store.Commit(std::move(txn));
+      txn = store.Begin();
+      pending = 0;
+    }
+    return failure.ok();
+  });
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
+  return store.Commit(std::move(txn));
+}
+
+// Version 1 to 2: alerts move under their addressee, deadlines and names
+// are indexed per organisation, users by organisation.
+absl::Status ToVersion2(storage::Store& store) {
+  // Every case's index keys as this havend writes them.
+  absl::Status s = RewriteEach(store, Cf::kCases, "", [](storage::Txn& txn, absl::string_view,
+                                                       absl::string_view value) {
+    v1::CaseRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError("a case record is unreadable");
+    }
+    for (const std::string& key : CaseIndexKeys(record)) {
+      if (absl::Status p = txn.Put(Cf::kCaseIndex, key, ""); !p.ok()) return p;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  // The global deadline list ('d' + time + case) goes.
+  s = RewriteEach(store, Cf::kCaseIndex, "d", [](storage::Txn& txn, absl::string_view key,
+                                                absl::string_view) {
+    return txn.Delete(Cf::kCaseIndex, key);
+  });
+  if (!s.ok()) return s;
+  // Alerts were kept by time alone (a u64 whose first byte is 0 until 2284).
+  s = RewriteEach(store, Cf::kAlerts, std::string(1, '\0'),
+                  [](storage::Txn& txn, absl::string_view key, absl::string_view value) {
+                    v1::Alert alert;
+                    if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                      return absl::DataLossError("an alert is unreadable");
+                    }
+                    if (absl::Status p = PutAlert(txn, alert, false); !p.ok()) return p;
+                    return txn.Delete(Cf::kAlerts, key);
+                  });
+  if (!s.ok()) return s;
+  return RewriteEach(store, Cf::kUsers, "", [](storage::Txn& txn, absl::string_view,
+                                              absl::string_view value) {
+    v1::UserRecord user;
+    if (!user.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError("a user record is unreadable");
+    }
+    return txn.Put(Cf::kUsersByOrganisation,
+                   UserByOrganisationKey(user.organisation_id(), user.id()), "");
+  });
+}
+
+}  // namespace
+
+absl::Status MigrateStore(storage::Store& store) {
+  if (store.schema_version() < 2) {
+    if (absl::Status s = ToVersion2(store); !s.ok()) return s;
+    if (absl::Status s = store.SetSchemaVersion(2); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace haven::access
