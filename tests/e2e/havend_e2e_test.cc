@@ -159,9 +159,8 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
 
   // A declared but not yet implemented service.
   auto protection = v1::ProtectionService::NewStub(havend_->channel());
-  v1::ListServiceProvidersResponse providers;
-  s = protection->ListServiceProviders(Ctx(worker.token).get(), v1::ListServiceProvidersRequest(),
-                                       &providers);
+  v1::ServicePlan plan;
+  s = protection->CreateServicePlan(Ctx(worker.token).get(), v1::CreateServicePlanRequest(), &plan);
   EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
 
   ExpectCleanTerminate();
