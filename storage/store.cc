@@ -29,7 +29,7 @@ constexpr const char* kCfNames[] = {
     "sessions",      "service_accounts", "service_account_certs", "case_index",
     "name_index",    "alerts",          "indicator_sets",    "case_statistics",
     "referrals",     "contacts",        "contact_index",     "partner_outbox",
-    "partner_referrals", "users_by_organisation",
+    "partner_referrals", "users_by_organisation", "directory",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");

@@ -63,6 +63,7 @@ enum class Cf : int {
   kPartnerOutbox,           // enqueue time (u64) + counter (u64) -> PartnerOutboxRecord (ids only)
   kPartnerReferrals,        // short string partner id + their referral id -> raw referral id
   kUsersByOrganisation,     // short string organisation id + user id -> ""
+  kDirectory,               // the service-provider directory (no personal data): see provider_directory.cc
   kCount,
 };
 const char* CfName(Cf cf);

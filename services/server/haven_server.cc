@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/liaison.grpc.pb.h"
-#include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "services/admin/admin_service.h"
@@ -21,9 +20,11 @@
 #include "services/common/log.h"
 #include "services/hotline/hotline_service.h"
 #include "services/identification/identification_service.h"
+#include "services/protection/protection_service.h"
 #include "services/referral/partner_link.h"
 #include "services/referral/partner_service.h"
 #include "services/referral/referral_service.h"
+#include "storage/access/provider_directory.h"
 #include "storage/ids.h"
 
 namespace haven::server {
@@ -160,16 +161,21 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     referral::PartnerLink* partner_link = server->partner_link_.get();
     referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
   }
-  AddDeclaredServices<haven::v1::ProtectionService::Service,
-                      haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
+  AddDeclaredServices<haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
                       haven::v1::StatisticsService::Service>(&svc);
+  absl::TimeZone local_zone = absl::UTCTimeZone();
+  if (!config.jurisdiction().time_zone().empty() &&
+      !absl::LoadTimeZone(config.jurisdiction().time_zone(), &local_zone)) {
+    local_zone = absl::UTCTimeZone();
+  }
+  protection::ProtectionDesk::Options protection_options;
+  protection_options.time_zone = local_zone;
+  svc.push_back(std::make_unique<protection::ProtectionServiceImpl>(
+      a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options)));
   hotline::HotlineDesk::Options hotline_options;
   hotline_options.caller_details_retention =
       absl::Hours(24) * config.hotline_caller_details_retention_days();
-  if (!config.jurisdiction().time_zone().empty() &&
-      !absl::LoadTimeZone(config.jurisdiction().time_zone(), &hotline_options.time_zone)) {
-    hotline_options.time_zone = absl::UTCTimeZone();
-  }
+  hotline_options.time_zone = local_zone;
   auto hotline = std::make_unique<hotline::HotlineServiceImpl>(
       a, std::make_unique<hotline::HotlineDesk>(&v.contact_door(), &v.case_door(), referral_desk,
                                                 &v.accounts(), clock, hotline_options));

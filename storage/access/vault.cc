@@ -9,6 +9,7 @@
 #include "storage/access/indicator_shelf.h"
 #include "storage/access/layout.h"
 #include "storage/access/partner_outbox.h"
+#include "storage/access/provider_directory.h"
 #include "storage/store.h"
 
 namespace haven::access {
@@ -37,6 +38,7 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const Options& options) {
   vault->audit_log_ = std::make_unique<AuditLog>(s);
   vault->indicator_shelf_ = std::make_unique<IndicatorShelf>(s);
   vault->partner_outbox_ = std::make_unique<PartnerOutbox>(s);
+  vault->provider_directory_ = std::make_unique<ProviderDirectory>(s, options.clock);
   return vault;
 }
 

@@ -35,6 +35,7 @@ class CaseDoor;
 class ContactDoor;
 class IndicatorShelf;
 class PartnerOutbox;
+class ProviderDirectory;
 
 class Vault {
  public:
@@ -64,6 +65,7 @@ class Vault {
   AuditLog& audit_log() { return *audit_log_; }
   IndicatorShelf& indicator_shelf() { return *indicator_shelf_; }
   PartnerOutbox& partner_outbox() { return *partner_outbox_; }
+  ProviderDirectory& provider_directory() { return *provider_directory_; }
 
   // The audit chain's head now, signed like a checkpoint but not stored:
   // logged apart from the store, it witnesses how long the chain was.
@@ -86,6 +88,7 @@ class Vault {
   std::unique_ptr<AuditLog> audit_log_;
   std::unique_ptr<IndicatorShelf> indicator_shelf_;
   std::unique_ptr<PartnerOutbox> partner_outbox_;
+  std::unique_ptr<ProviderDirectory> provider_directory_;
 };
 
 }  // namespace haven::access

@@ -1,0 +1,43 @@
+// ProtectionServiceImpl: the gRPC face of ProtectionService; thin handlers over the
+// ProtectionDesk. Service plans answer UNIMPLEMENTED until they are built.
+#ifndef HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
+#define HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
+
+#include <memory>
+#include <utility>
+
+#include "haven/v1/protection.grpc.pb.h"
+#include "services/common/authenticator.h"
+#include "services/common/handler.h"
+#include "services/protection/protection_desk.h"
+
+namespace haven::protection {
+
+class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service {
+ public:
+  ProtectionServiceImpl(const services::Authenticator* auth, std::unique_ptr<ProtectionDesk> desk)
+      : auth_(auth), desk_(std::move(desk)) {}
+
+  HAVEN_RPC(PutProviderProfile, PutProviderProfileRequest, ProviderProfile)
+  HAVEN_RPC(PutProviderLocation, PutProviderLocationRequest, ProviderLocation)
+  HAVEN_RPC(PutProviderService, PutProviderServiceRequest, ProviderService)
+  HAVEN_RPC(GetProviderService, GetProviderServiceRequest, ServiceMatch)
+  HAVEN_RPC(UpdateFreePlaces, UpdateFreePlacesRequest, ProviderService)
+  HAVEN_RPC(SearchServices, SearchServicesRequest, SearchServicesResponse)
+  // The HSDS document in pieces (DirectoryChunk), gathered after the caller
+  // is authenticated, up to kMaxDirectoryBytes.
+  grpc::Status ImportDirectory(grpc::ServerContext* context,
+                               grpc::ServerReader<haven::v1::DirectoryChunk>* reader,
+                               haven::v1::ImportDirectoryResponse* response) override;
+  grpc::Status ExportDirectory(grpc::ServerContext* context,
+                               const haven::v1::ExportDirectoryRequest* request,
+                               grpc::ServerWriter<haven::v1::DirectoryChunk>* writer) override;
+
+ private:
+  const services::Authenticator* auth_;
+  std::unique_ptr<ProtectionDesk> desk_;
+};
+
+}  // namespace haven::protection
+
+#endif  // HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
