@@ -2,6 +2,10 @@
 // (docs/hsds.md gives the shape and every field's mapping).
 #include "services/protection/hsds.h"
 
+#include <algorithm>
+#include <initializer_list>
+#include <iterator>
+#include <optional>
 #include <utility>
 #include <vector>
 
