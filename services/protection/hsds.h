@@ -12,7 +12,7 @@ namespace haven::protection {
 
 // Reads an HSDS 3.0 JSON document into the directory it describes. Checks
 // the whole document first: INVALID_ARGUMENT naming the first invalid
-// record and field (e.g. "organizations[2].services[0].status: ...") and
+// record and field by its JSON path (e.g. "contents[2].services[0].status: ...") and
 // nothing returned. Never echoes more of the input than a field's name.
 absl::StatusOr<haven::v1::DirectorySnapshot> ParseHsds(absl::string_view json);
 
