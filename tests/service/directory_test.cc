@@ -4,11 +4,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <fstream>
+#include <iostream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "haven/v1/protection.grpc.pb.h"
+#include "services/protection/hsds.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -101,6 +107,38 @@ class DirectoryTest : public ServiceTest {
       request.set_page_token(page.next_page_token());
     } while (!request.page_token().empty());
     return ids;
+  }
+
+  // Sends `json` to ImportDirectory in pieces of `piece` bytes.
+  grpc::Status Import(const Actor& as, const std::string& json,
+                      v1::ImportDirectoryResponse* response, size_t piece = 256 << 10) {
+    auto context = As(as);
+    auto writer = protection_->ImportDirectory(context.get(), response);
+    for (size_t at = 0; at < json.size(); at += piece) {
+      v1::DirectoryChunk chunk;
+      chunk.set_hsds_json(json.substr(at, piece));
+      if (!writer->Write(chunk)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  std::string Export(const Actor& as) {
+    auto context = As(as);
+    auto reader = protection_->ExportDirectory(context.get(), v1::ExportDirectoryRequest());
+    std::string json;
+    v1::DirectoryChunk chunk;
+    while (reader->Read(&chunk)) json += chunk.hsds_json();
+    grpc::Status s = reader->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return json;
+  }
+
+  static std::string SampleFile() {
+    std::ifstream in(std::string(HAVEN_SOURCE_DIR) + "/data/hsds/directory.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
   }
 
   std::unique_ptr<v1::ProtectionService::Stub> protection_;
@@ -306,6 +344,78 @@ TEST_F(DirectoryTest, PagesGiveEveryServiceOnce) {
   v1::SearchServicesResponse page;
   EXPECT_EQ(protection_->SearchServices(As(caseworker_).get(), forged, &page).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(DirectoryTest, ImportsHsdsAndExportsTheSameOnAFreshStore) {
+  const std::string sample = SampleFile();
+  ASSERT_FALSE(sample.empty());
+  v1::ImportDirectoryResponse imported;
+  v1::ImportDirectoryResponse refused;
+  EXPECT_EQ(Import(caseworker_, sample, &refused).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = Import(administrator_, sample, &imported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(imported.organisations(), 6);
+  EXPECT_GT(imported.services(), 6);
+  EXPECT_EQ(LastAudit().action(), "directory.import");
+  v1::SearchServicesRequest shelters;
+  shelters.set_kind(v1::SERVICE_KIND_SHELTER);
+  EXPECT_FALSE(FindAll(caseworker_, shelters).empty());
+
+  const std::string exported = Export(caseworker_);
+  EXPECT_EQ(exported, protection::WriteHsds(*protection::ParseHsds(exported)));
+  TearDown();
+  SetUp();
+  ASSERT_TRUE(Import(administrator_, exported, &imported, 1000).ok());
+  EXPECT_EQ(Export(caseworker_), exported) << "export, import on a fresh store, export";
+}
+
+TEST_F(DirectoryTest, AnInvalidFileIsRefusedWholeNamingTheRecordAndField) {
+  std::string broken = SampleFile();
+  // The last service's status becomes one HSDS does not know.
+  const size_t at = broken.rfind("\"status\": \"active\"");
+  ASSERT_NE(at, std::string::npos);
+  broken.replace(at, std::string("\"status\": \"active\"").size(), "\"status\": \"open\"");
+  const uint64_t audited = AuditSequence();
+  v1::ImportDirectoryResponse response;
+  grpc::Status s = Import(administrator_, broken, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::MatchesRegex("contents\\[[0-9]+\\]\\.services\\[[0-9]+\\]\\.status: .*"));
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("open")));
+  EXPECT_EQ(AuditSequence(), audited);
+  EXPECT_TRUE(FindAll(caseworker_, {}).empty()) << "nothing of the file was written";
+  // Nor is a file over the limit kept in memory: refused as it arrives.
+  grpc::Status huge = Import(administrator_, std::string((64 << 20) + 1, ' '), &response, 1 << 19);
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(DirectoryTest, TenThousandServicesImportInOneCall) {
+  v1::DirectorySnapshot snapshot;
+  v1::Organisation* org = snapshot.add_organisations();
+  org->set_id("0123456789abcdef0123456789abcdef");
+  org->set_display_name("Large provider network");
+  org->set_type(v1::ORGANISATION_TYPE_SERVICE_PROVIDER);
+  org->set_country("AT");
+  for (int i = 0; i < 10000; ++i) {
+    v1::ProviderService* service = snapshot.add_services();
+    *service = Shelter(org->id());
+    service->set_id(absl::StrCat("fedcba98765432100123456789", absl::Hex(i, absl::kZeroPad6)));
+    service->set_name(absl::StrCat("Shelter ", i));
+    service->set_regions(0, absl::StrCat("Region ", i % 50));
+    service->mutable_shelter()->set_free_places(i % 4);
+  }
+  const std::string json = protection::WriteHsds(snapshot);
+  const auto start = std::chrono::steady_clock::now();
+  v1::ImportDirectoryResponse response;
+  grpc::Status s = Import(administrator_, json, &response, 512 << 10);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.services(), 10000);
+  std::cout << "[ timing ] imported 10,000 services (" << json.size() / (1 << 20) << " MiB) in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+  v1::SearchServicesRequest region;
+  region.set_region("Region 7");
+  region.set_page_size(200);
+  EXPECT_EQ(FindAll(caseworker_, region).size(), 200u);
 }
 
 }  // namespace
