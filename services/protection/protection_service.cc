@@ -18,6 +18,18 @@ HAVEN_RPC_HANDLER(ProtectionServiceImpl, UpdateFreePlaces, UpdateFreePlacesReque
                   ProviderService, desk_->UpdateFreePlaces(ctx, *request))
 HAVEN_RPC_HANDLER(ProtectionServiceImpl, SearchServices, SearchServicesRequest,
                   SearchServicesResponse, desk_->Search(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, GetServicePlan, GetServicePlanRequest, ServicePlan,
+                  plans_->Get(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, AddPlanItem, AddPlanItemRequest, ServicePlan,
+                  plans_->AddItem(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, UpdatePlanItem, UpdatePlanItemRequest, ServicePlan,
+                  plans_->UpdateItem(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ApproveServicePlan, ApproveServicePlanRequest,
+                  ServicePlan, plans_->Approve(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ReferPlanItem, ReferPlanItemRequest,
+                  ReferPlanItemResponse, plans_->Refer(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordServiceDelivery, RecordServiceDeliveryRequest,
+                  ServicePlan, plans_->RecordDelivery(ctx, *request))
 
 namespace {
 

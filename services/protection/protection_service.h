@@ -1,5 +1,5 @@
-// ProtectionServiceImpl: the gRPC face of ProtectionService; thin handlers over the
-// ProtectionDesk. Service plans answer UNIMPLEMENTED until they are built.
+// ProtectionServiceImpl: the gRPC face of ProtectionService; thin handlers over the directory's
+// ProtectionDesk and the service plans' PlanDesk.
 #ifndef HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 #define HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 
@@ -9,14 +9,16 @@
 #include "haven/v1/protection.grpc.pb.h"
 #include "services/common/authenticator.h"
 #include "services/common/handler.h"
+#include "services/protection/plan_desk.h"
 #include "services/protection/protection_desk.h"
 
 namespace haven::protection {
 
 class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service {
  public:
-  ProtectionServiceImpl(const services::Authenticator* auth, std::unique_ptr<ProtectionDesk> desk)
-      : auth_(auth), desk_(std::move(desk)) {}
+  ProtectionServiceImpl(const services::Authenticator* auth, std::unique_ptr<ProtectionDesk> desk,
+                        std::unique_ptr<PlanDesk> plans)
+      : auth_(auth), desk_(std::move(desk)), plans_(std::move(plans)) {}
 
   HAVEN_RPC(PutProviderProfile, PutProviderProfileRequest, ProviderProfile)
   HAVEN_RPC(PutProviderLocation, PutProviderLocationRequest, ProviderLocation)
@@ -24,6 +26,12 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
   HAVEN_RPC(GetProviderService, GetProviderServiceRequest, ServiceMatch)
   HAVEN_RPC(UpdateFreePlaces, UpdateFreePlacesRequest, ProviderService)
   HAVEN_RPC(SearchServices, SearchServicesRequest, SearchServicesResponse)
+  HAVEN_RPC(GetServicePlan, GetServicePlanRequest, ServicePlan)
+  HAVEN_RPC(AddPlanItem, AddPlanItemRequest, ServicePlan)
+  HAVEN_RPC(UpdatePlanItem, UpdatePlanItemRequest, ServicePlan)
+  HAVEN_RPC(ApproveServicePlan, ApproveServicePlanRequest, ServicePlan)
+  HAVEN_RPC(ReferPlanItem, ReferPlanItemRequest, ReferPlanItemResponse)
+  HAVEN_RPC(RecordServiceDelivery, RecordServiceDeliveryRequest, ServicePlan)
   // The HSDS document in pieces (DirectoryChunk), gathered after the caller
   // is authenticated, up to kMaxDirectoryBytes.
   grpc::Status ImportDirectory(grpc::ServerContext* context,
@@ -36,6 +44,7 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
  private:
   const services::Authenticator* auth_;
   std::unique_ptr<ProtectionDesk> desk_;
+  std::unique_ptr<PlanDesk> plans_;
 };
 
 }  // namespace haven::protection

@@ -105,20 +105,22 @@ v1::Referral AsOf(v1::Referral referral, absl::Time now) {
 
 absl::StatusOr<v1::Referral> ReferralDesk::Create(const access::RequestContext& ctx,
                                                   const v1::CreateReferralRequest& request) {
-  return Draft(ctx, request, false, nullptr);
+  return Draft(ctx, request, false, nullptr, nullptr);
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateAndSend(const access::RequestContext& ctx,
                                                          const v1::CreateReferralRequest& request,
-                                                         const access::Joint* within) {
-  absl::StatusOr<v1::Referral> sent = Draft(ctx, request, true, within);
+                                                         const access::Joint* within,
+                                                         const AlongWith& along_with) {
+  absl::StatusOr<v1::Referral> sent = Draft(ctx, request, true, within, along_with);
   if (sent.ok() && !sent->partner_id().empty() && wake_partner_link_) wake_partner_link_();
   return sent;
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& ctx,
                                                  const v1::CreateReferralRequest& request,
-                                                 bool send, const access::Joint* within) {
+                                                 bool send, const access::Joint* within,
+                                                 const AlongWith& along_with) {
   const v1::Referral& in = request.referral();
   if (in.partner_id().empty() == in.receiver_organisation_id().empty()) {
     return absl::InvalidArgumentError(
@@ -198,7 +200,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::Draft(const access::RequestContext& c
           if (absl::Status q = QueueIfAbroad(scope, r, v1::REFERRAL_STATUS_DRAFT); !q.ok()) return q;
         }
         result = r;
-        return scope.PutReferral(r);
+        if (absl::Status p = scope.PutReferral(r); !p.ok()) return p;
+        return along_with ? along_with(scope, r) : absl::OkStatus();
       },
       within);
   if (!s.ok()) return s;

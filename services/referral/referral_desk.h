@@ -53,11 +53,16 @@ class ReferralDesk {
                                              const haven::v1::CreateReferralRequest& request);
   absl::StatusOr<haven::v1::Referral> Send(const access::RequestContext& ctx,
                                            const haven::v1::ReferralTransitionRequest& request);
+  // What a caller does on the case in the same passage as a referral it
+  // makes (a service plan's item records the referral): all or nothing.
+  using AlongWith = std::function<absl::Status(access::CaseScope&, const haven::v1::Referral&)>;
   // Drafts and sends in one passage, joining `within` (another door's
-  // transaction) when given: for the hotline's escalation, all or nothing.
+  // transaction) when given: for the hotline's escalation, all or nothing;
+  // `along_with`, when given, runs in that passage once the referral is sent.
   absl::StatusOr<haven::v1::Referral> CreateAndSend(const access::RequestContext& ctx,
                                                     const haven::v1::CreateReferralRequest& request,
-                                                    const access::Joint* within);
+                                                    const access::Joint* within,
+                                                    const AlongWith& along_with = nullptr);
   absl::StatusOr<haven::v1::Referral> Cancel(const access::RequestContext& ctx,
                                              const haven::v1::ReferralTransitionRequest& request);
   absl::StatusOr<haven::v1::Referral> Acknowledge(
@@ -79,7 +84,8 @@ class ReferralDesk {
  private:
   absl::StatusOr<haven::v1::Referral> Draft(const access::RequestContext& ctx,
                                             const haven::v1::CreateReferralRequest& request,
-                                            bool send, const access::Joint* within);
+                                            bool send, const access::Joint* within,
+                                            const AlongWith& along_with);
   // Sends a draft: checks the consent it needs (or names its lawful basis in
   // the audit entry), then SENT, on the timeline.
   absl::Status SendDraft(access::CaseScope& scope, haven::v1::Referral& referral,

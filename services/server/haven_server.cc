@@ -171,7 +171,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   protection::ProtectionDesk::Options protection_options;
   protection_options.time_zone = local_zone;
   svc.push_back(std::make_unique<protection::ProtectionServiceImpl>(
-      a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options)));
+      a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options),
+      std::make_unique<protection::PlanDesk>(&v.case_door(), referral_desk, &v.accounts(),
+                                             &v.provider_directory(), clock)));
   hotline::HotlineDesk::Options hotline_options;
   hotline_options.caller_details_retention =
       absl::Hours(24) * config.hotline_caller_details_retention_days();

@@ -54,6 +54,8 @@ enum class RecordKind : uint8_t {
   kGuardian = 8,        // id: empty
   kBestInterests = 9,   // id: empty; the latest assessment
   kDecision = 10,       // id: decision sequence, u64 big-endian
+  kServicePlan = 11,    // id: empty; the plan's version and approval
+  kPlanItem = 12,       // id: raw record id
 };
 
 class CaseDoor;

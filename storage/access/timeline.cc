@@ -25,6 +25,7 @@ v1::ConfidentialityClass ClassOfKind(v1::TimelineEventKind kind) {
     case v1::TIMELINE_EVENT_BEST_INTERESTS_ASSESSED:
       return v1::CONFIDENTIALITY_PSEUDONYMOUS;
     case v1::TIMELINE_EVENT_SERVICE_DELIVERED:
+    case v1::TIMELINE_EVENT_PLAN_CHANGED:  // names the kind of help planned
       return v1::CONFIDENTIALITY_HEALTH;
     default:
       return v1::CONFIDENTIALITY_ADMINISTRATIVE;
