@@ -56,6 +56,8 @@ enum class RecordKind : uint8_t {
   kDecision = 10,       // id: decision sequence, u64 big-endian
   kServicePlan = 11,    // id: empty; the plan's version and approval
   kPlanItem = 12,       // id: raw record id
+  // 13-19: protection (services/protection/); 20-29: repatriation
+  // (services/repatriation/).
 };
 
 class CaseDoor;
