@@ -170,13 +170,18 @@ absl::Status CheckProfile(const v1::ProviderProfile& profile) {
 absl::Status CheckLocation(const v1::ProviderLocation& location) {
   if (absl::Status s = CheckText(location.name(), "name", kMaxName, true); !s.ok()) return s;
   const v1::ProviderAddress& a = location.address();
+  // An address is whole (as HSDS requires) or absent: a shelter whose
+  // address is kept confidential gives none.
   for (const auto& [value, field] :
        {std::make_pair(a.address_1(), "address.address_1"), std::make_pair(a.city(), "address.city"),
         std::make_pair(a.region(), "address.region"),
-        std::make_pair(a.postal_code(), "address.postal_code")}) {
-    if (absl::Status s = CheckText(value, field, kMaxShort, false); !s.ok()) return s;
+        std::make_pair(a.postal_code(), "address.postal_code"),
+        std::make_pair(a.country(), "address.country")}) {
+    if (absl::Status s = CheckText(value, field, kMaxShort, location.has_address()); !s.ok()) {
+      return s;
+    }
   }
-  if (!a.country().empty() && !IsCountryCode(a.country())) {
+  if (location.has_address() && !IsCountryCode(a.country())) {
     return Invalid("address.country", "must be an ISO 3166-1 alpha-2 code such as \"AT\"");
   }
   if (location.accessibility_size() > kMaxRepeated) {

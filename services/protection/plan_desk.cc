@@ -82,6 +82,22 @@ v1::PlanItemStatus StatusNow(CaseScope& scope, const v1::PlanItem& item) {
   return StatusOf(item, referral);
 }
 
+// Keeps the case's plan-item watch on the first due time of an item not
+// finished, so that its caseworkers are alerted and it is listed when due.
+absl::Status RefreshDueWatch(CaseScope& scope) {
+  absl::StatusOr<std::vector<v1::PlanItem>> items = scope.LoadAll<v1::PlanItem>(RecordKind::kPlanItem);
+  if (!items.ok()) return items.status();
+  std::optional<absl::Time> first;
+  for (v1::PlanItem& item : *items) {
+    item.set_status(StatusNow(scope, item));
+    if (!item.has_due_time() || IsFinished(item.status())) continue;
+    const absl::Time due = FromTimestamp(item.due_time());
+    if (!first.has_value() || due < *first) first = due;
+  }
+  scope.SetWatch(v1::WATCH_KIND_PLAN_ITEM_DUE, first);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status PlanDesk::CheckProvider(const access::RequestContext& ctx, const v1::PlanItem& item) {
@@ -129,6 +145,33 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::Present(CaseScope& scope) {
     *plan->add_items() = std::move(item);
   }
   return plan;
+}
+
+absl::StatusOr<v1::ListOverduePlanItemsResponse> PlanDesk::ListOverdue(
+    const access::RequestContext& ctx, const v1::ListOverduePlanItemsRequest& request) {
+  if (request.page_size() < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  access::CaseQuery query;
+  query.status = v1::CASE_STATUS_OPEN;
+  query.watch = v1::WATCH_KIND_PLAN_ITEM_DUE;
+  query.watch_due_before = clock_->Now();
+  query.limit = request.page_size() == 0 ? 50 : std::min(request.page_size(), 200);
+  query.page_token = request.page_token();
+  v1::ListOverduePlanItemsResponse response;
+  absl::StatusOr<std::string> next = door_->ForEachReadableCase(
+      ctx, query, "protection.list_overdue_items", [&](CaseScope& scope) -> absl::Status {
+        absl::StatusOr<v1::ServicePlan> plan = Present(scope);
+        if (!plan.ok()) return plan.status();
+        for (v1::PlanItem& item : *plan->mutable_items()) {
+          if (!item.overdue()) continue;
+          v1::OverduePlanItem* out = response.add_items();
+          out->set_case_id(scope.case_id());
+          *out->mutable_item() = std::move(item);
+        }
+        return absl::OkStatus();
+      });
+  if (!next.ok()) return next.status();
+  response.set_next_page_token(*next);
+  return response;
 }
 
 absl::StatusOr<v1::ServicePlan> PlanDesk::Get(const access::RequestContext& ctx,
@@ -179,6 +222,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::AddItem(const access::RequestContext& 
             !w.ok()) {
           return w;
         }
+        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;
@@ -245,6 +289,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::UpdateItem(const access::RequestContex
                                   to == v1::PLAN_ITEM_STATUS_DECLINED ? "declined" : "cancelled")
                    : absl::StrCat("item ", item->id(), " changed");
         if (absl::Status w = SaveNewVersion(scope, *header, what); !w.ok()) return w;
+        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;
@@ -336,7 +381,7 @@ absl::StatusOr<v1::ReferPlanItemResponse> PlanDesk::Refer(const access::RequestC
         *item->mutable_refer_time() = ToTimestamp(scope.now());
         if (absl::Status w = scope.Save(RecordKind::kPlanItem, raw, *item); !w.ok()) return w;
         *response.mutable_item() = *std::move(item);
-        return absl::OkStatus();
+        return RefreshDueWatch(scope);
       });
   if (!sent.ok()) return sent.status();
   *response.mutable_referral() = *std::move(sent);
@@ -386,6 +431,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::RecordDelivery(
             !t.ok()) {
           return t;
         }
+        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;

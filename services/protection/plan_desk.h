@@ -45,6 +45,10 @@ class PlanDesk {
   // organisation record that an item was delivered.
   absl::StatusOr<haven::v1::ServicePlan> RecordDelivery(
       const access::RequestContext& ctx, const haven::v1::RecordServiceDeliveryRequest& request);
+  // Items past their due time and not finished, on the cases the caller
+  // reaches (a page of cases at a time).
+  absl::StatusOr<haven::v1::ListOverduePlanItemsResponse> ListOverdue(
+      const access::RequestContext& ctx, const haven::v1::ListOverduePlanItemsRequest& request);
 
  private:
   // Checks that the item's provider (and its directory service, if named)

@@ -13,17 +13,17 @@ namespace v1 = haven::v1;
 
 constexpr size_t kMaxNeed = 4000;
 
-bool IsFinished(v1::PlanItemStatus status) {
-  return status == v1::PLAN_ITEM_STATUS_DELIVERED || status == v1::PLAN_ITEM_STATUS_DECLINED ||
-         status == v1::PLAN_ITEM_STATUS_CANCELLED;
-}
-
 std::string Name(v1::PlanItemStatus status) {
   std::string name = v1::PlanItemStatus_Name(status);
   return name.substr(std::string("PLAN_ITEM_STATUS_").size());
 }
 
 }  // namespace
+
+bool IsFinished(v1::PlanItemStatus status) {
+  return status == v1::PLAN_ITEM_STATUS_DELIVERED || status == v1::PLAN_ITEM_STATUS_DECLINED ||
+         status == v1::PLAN_ITEM_STATUS_CANCELLED;
+}
 
 absl::Status CheckItemMove(v1::PlanItemStatus from, v1::PlanItemStatus to) {
   struct Move {

@@ -22,6 +22,9 @@ absl::Status CheckItemMove(haven::v1::PlanItemStatus from, haven::v1::PlanItemSt
 haven::v1::PlanItemStatus StatusOf(const haven::v1::PlanItem& item,
                                    const std::optional<haven::v1::Referral>& referral);
 
+// Whether an item is delivered, declined or cancelled.
+bool IsFinished(haven::v1::PlanItemStatus status);
+
 // Whether an item (with its status as it stands) is past its due time and
 // not finished.
 bool IsOverdue(const haven::v1::PlanItem& item, absl::Time now);

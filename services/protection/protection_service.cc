@@ -30,6 +30,14 @@ HAVEN_RPC_HANDLER(ProtectionServiceImpl, ReferPlanItem, ReferPlanItemRequest,
                   ReferPlanItemResponse, plans_->Refer(ctx, *request))
 HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordServiceDelivery, RecordServiceDeliveryRequest,
                   ServicePlan, plans_->RecordDelivery(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListOverduePlanItems, ListOverduePlanItemsRequest,
+                  ListOverduePlanItemsResponse, plans_->ListOverdue(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordResidencePermit, RecordResidencePermitRequest,
+                  ResidencePermit, permits_->Record(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListResidencePermits, ListResidencePermitsRequest,
+                  ListResidencePermitsResponse, permits_->List(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListExpiringPermits, ListExpiringPermitsRequest,
+                  ListExpiringPermitsResponse, permits_->ListExpiring(ctx, *request))
 
 namespace {
 

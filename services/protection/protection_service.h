@@ -1,5 +1,5 @@
 // ProtectionServiceImpl: the gRPC face of ProtectionService; thin handlers over the directory's
-// ProtectionDesk and the service plans' PlanDesk.
+// ProtectionDesk, the service plans' PlanDesk and the residence permits' PermitDesk.
 #ifndef HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 #define HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 
@@ -9,6 +9,7 @@
 #include "haven/v1/protection.grpc.pb.h"
 #include "services/common/authenticator.h"
 #include "services/common/handler.h"
+#include "services/protection/permit_desk.h"
 #include "services/protection/plan_desk.h"
 #include "services/protection/protection_desk.h"
 
@@ -17,8 +18,11 @@ namespace haven::protection {
 class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service {
  public:
   ProtectionServiceImpl(const services::Authenticator* auth, std::unique_ptr<ProtectionDesk> desk,
-                        std::unique_ptr<PlanDesk> plans)
-      : auth_(auth), desk_(std::move(desk)), plans_(std::move(plans)) {}
+                        std::unique_ptr<PlanDesk> plans, std::unique_ptr<PermitDesk> permits)
+      : auth_(auth),
+        desk_(std::move(desk)),
+        plans_(std::move(plans)),
+        permits_(std::move(permits)) {}
 
   HAVEN_RPC(PutProviderProfile, PutProviderProfileRequest, ProviderProfile)
   HAVEN_RPC(PutProviderLocation, PutProviderLocationRequest, ProviderLocation)
@@ -32,6 +36,10 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
   HAVEN_RPC(ApproveServicePlan, ApproveServicePlanRequest, ServicePlan)
   HAVEN_RPC(ReferPlanItem, ReferPlanItemRequest, ReferPlanItemResponse)
   HAVEN_RPC(RecordServiceDelivery, RecordServiceDeliveryRequest, ServicePlan)
+  HAVEN_RPC(ListOverduePlanItems, ListOverduePlanItemsRequest, ListOverduePlanItemsResponse)
+  HAVEN_RPC(RecordResidencePermit, RecordResidencePermitRequest, ResidencePermit)
+  HAVEN_RPC(ListResidencePermits, ListResidencePermitsRequest, ListResidencePermitsResponse)
+  HAVEN_RPC(ListExpiringPermits, ListExpiringPermitsRequest, ListExpiringPermitsResponse)
   // The HSDS document in pieces (DirectoryChunk), gathered after the caller
   // is authenticated, up to kMaxDirectoryBytes.
   grpc::Status ImportDirectory(grpc::ServerContext* context,
@@ -45,6 +53,7 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
   const services::Authenticator* auth_;
   std::unique_ptr<ProtectionDesk> desk_;
   std::unique_ptr<PlanDesk> plans_;
+  std::unique_ptr<PermitDesk> permits_;
 };
 
 }  // namespace haven::protection

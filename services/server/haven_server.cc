@@ -173,7 +173,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   svc.push_back(std::make_unique<protection::ProtectionServiceImpl>(
       a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options),
       std::make_unique<protection::PlanDesk>(&v.case_door(), referral_desk, &v.accounts(),
-                                             &v.provider_directory(), clock)));
+                                             &v.provider_directory(), clock),
+      std::make_unique<protection::PermitDesk>(&v.case_door(), clock)));
+  server->permit_alert_lead_ = absl::Hours(24) * config.permit_expiry_alert_days();
   hotline::HotlineDesk::Options hotline_options;
   hotline_options.caller_details_retention =
       absl::Hours(24) * config.hotline_caller_details_retention_days();
@@ -224,6 +226,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   // Sessions that can never be used again are removed at start-up and hourly.
   server->PurgeEndedSessions();
   server->session_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeEndedSessions(); });
+  // What falls due is alerted at start-up and every configured interval.
+  server->RaiseDueAlerts();
+  server->due_alerter_.Start(absl::Minutes(config.due_alert_interval_minutes()),
+                             [s = server.get()] { s->RaiseDueAlerts(); });
   // The signed head of the audit chain goes to the log every minute it moved
   // and at shutdown: a witness kept outside the store.
   server->WitnessAuditHead();
@@ -252,6 +258,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (hotline_ != nullptr) hotline_->StopPurger();
   if (partner_link_ != nullptr) partner_link_->Stop();
   session_purger_.Stop();
+  due_alerter_.Stop();
   head_witness_.Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
@@ -278,6 +285,30 @@ void HavenServer::PurgeEndedSessions() {
   } else if (*purged > 0) {
     services::Log(services::LogLevel::kInfo, "ended sessions purged",
                   {{"sessions", std::to_string(*purged)}});
+  }
+}
+
+void HavenServer::RaiseDueAlerts() {
+  struct Due {
+    haven::v1::WatchKind watch;
+    absl::Duration lead;
+    haven::v1::AlertKind alert;
+  };
+  for (const Due& due :
+       {Due{haven::v1::WATCH_KIND_PERMIT_EXPIRY, permit_alert_lead_,
+            haven::v1::ALERT_KIND_PERMIT_EXPIRING},
+        Due{haven::v1::WATCH_KIND_PLAN_ITEM_DUE, absl::ZeroDuration(),
+            haven::v1::ALERT_KIND_PLAN_ITEM_OVERDUE}}) {
+    absl::StatusOr<int> raised = vault_->case_door().RaiseDueAlerts(due.watch, due.lead, due.alert);
+    if (!raised.ok()) {
+      services::Log(services::LogLevel::kWarning, "due alerts failed",
+                    {{"watch", haven::v1::WatchKind_Name(due.watch)},
+                     {"code", absl::StatusCodeToString(raised.status().code())}});
+    } else if (*raised > 0) {
+      services::Log(services::LogLevel::kInfo, "due alerts raised",
+                    {{"watch", haven::v1::WatchKind_Name(due.watch)},
+                     {"cases", std::to_string(*raised)}});
+    }
   }
 }
 

@@ -64,6 +64,9 @@ class HavenServer {
   hotline::HotlineServiceImpl& hotline() { return *hotline_; }
   // The delivery worker for partner mechanisms; null without partners.
   referral::PartnerLink* partner_link() { return partner_link_.get(); }
+  // Alerts caseworkers of what falls due (permits expiring, plan items
+  // due); run every configured interval, and by tests on a manual clock.
+  void RaiseDueAlerts();
 
  private:
   HavenServer() = default;
@@ -79,6 +82,8 @@ class HavenServer {
   hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
   std::unique_ptr<referral::PartnerLink> partner_link_;
   services::Periodic session_purger_;
+  services::Periodic due_alerter_;
+  absl::Duration permit_alert_lead_;
   services::Periodic head_witness_;
   uint64_t witnessed_sequence_ = 0;  // of the last head logged
   std::unique_ptr<grpc::Server> server_;

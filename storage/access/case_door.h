@@ -56,7 +56,8 @@ enum class RecordKind : uint8_t {
   kDecision = 10,       // id: decision sequence, u64 big-endian
   kServicePlan = 11,    // id: empty; the plan's version and approval
   kPlanItem = 12,       // id: raw record id
-  // 13-19: protection (services/protection/); 20-29: repatriation
+  kResidencePermit = 13,  // id: raw record id
+  // 14-19: protection (services/protection/); 20-29: repatriation
   // (services/repatriation/).
 };
 
@@ -71,6 +72,9 @@ struct CaseQuery {
   std::optional<absl::Time> deadline_before;
   // Name match keys (access/names.h); all must match.
   std::vector<std::string> name_keys;
+  // Cases whose watch of this kind is due before watch_due_before.
+  haven::v1::WatchKind watch = haven::v1::WATCH_KIND_UNSPECIFIED;
+  absl::Time watch_due_before;
   std::string page_token;  // the last case id of the previous page
   int limit = 50;
 
@@ -196,6 +200,10 @@ class CaseScope final : public CaseWriter {
     }
     return out;
   }
+  // Sets (or, with nullopt, clears) the case's watch of `kind`: its
+  // caseworkers are alerted as the time nears (CaseDoor::RaiseDueAlerts) and
+  // the case is listed by queries on that watch.
+  void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due);
   // Indexes the subject under these name match keys (blind: only keyed
   // hashes of them are stored), replacing the previous ones.
   void SetNameKeys(const std::vector<std::string>& name_keys);
@@ -378,6 +386,13 @@ class CaseDoor {
   // statistics service, which decides who may read it.
   absl::StatusOr<std::optional<haven::v1::CaseStatistics>> ErasedCaseStatistics(
       absl::string_view case_id);
+
+  // Alerts the caseworkers assigned to each open case (its organisation's
+  // supervisors when none is) whose watch of `kind` is due within `lead`
+  // from now, once per due time; audited as a system job. Reads no
+  // personal data. Returns how many cases were alerted.
+  absl::StatusOr<int> RaiseDueAlerts(haven::v1::WatchKind kind, absl::Duration lead,
+                                     haven::v1::AlertKind alert);
 
   // After an erasure: pushes the destroyed keys out of the files on disk.
   absl::Status PurgeDestroyedKeys();

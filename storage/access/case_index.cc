@@ -36,6 +36,12 @@ std::set<std::string> CaseIndexKeys(const v1::CaseRecord& record) {
   for (const std::string& blinded : record.name_index_keys()) {
     keys_out.insert(OwnNameKey(record.owning_organisation_id(), blinded) + record.id());
   }
+  if (record.status() == v1::CASE_STATUS_OPEN) {
+    for (const v1::CaseWatch& watch : record.watches()) {
+      keys_out.insert(
+          WatchKey(watch.kind(), record.owning_organisation_id(), watch.due_micros(), record.id()));
+    }
+  }
   if (record.next_deadline_micros() > 0 && record.status() == v1::CASE_STATUS_OPEN) {
     keys_out.insert(
         DeadlineKey(record.owning_organisation_id(), record.next_deadline_micros(), record.id()));

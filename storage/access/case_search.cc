@@ -36,6 +36,13 @@ bool CaseQuery::Matches(const v1::CaseRecord& record) const {
        absl::FromUnixMicros(record.next_deadline_micros()) >= *deadline_before)) {
     return false;
   }
+  if (watch != v1::WATCH_KIND_UNSPECIFIED) {
+    bool due = false;
+    for (const v1::CaseWatch& w : record.watches()) {
+      due = due || (w.kind() == watch && absl::FromUnixMicros(w.due_micros()) < watch_due_before);
+    }
+    if (!due) return false;
+  }
   return true;
 }
 
@@ -102,7 +109,12 @@ absl::StatusOr<std::set<std::string>> CaseDoor::Candidates(storage::Txn& txn,
     }
     return out;
   }
-  if (query.deadline_before.has_value()) {
+  if (query.watch != v1::WATCH_KIND_UNSPECIFIED) {
+    const std::string prefix = WatchPrefix(query.watch, org);
+    std::string upper = prefix;
+    keys::AppendU64(&upper, static_cast<uint64_t>(absl::ToUnixMicros(query.watch_due_before)));
+    if (absl::Status s = collect(Cf::kCaseIndex, prefix, upper, &out); !s.ok()) return s;
+  } else if (query.deadline_before.has_value()) {
     const std::string prefix = IndexPrefix('D', org);
     std::string upper = prefix;
     keys::AppendU64(&upper, static_cast<uint64_t>(absl::ToUnixMicros(*query.deadline_before)));

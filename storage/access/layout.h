@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "haven/v1/case.pb.h"
+#include "haven/v1/records.pb.h"
 #include "storage/store.h"
 
 namespace haven::access {
@@ -28,6 +29,12 @@ std::string OwnNameKey(absl::string_view organisation_id, absl::string_view blin
 // organisation's deadlines ('D').
 std::string DeadlineKey(absl::string_view organisation_id, int64_t deadline_micros,
                         absl::string_view raw_case_id);
+
+// The keys in Cf::kCaseIndex of a case's watch ('W', kind, owning
+// organisation, due time, case id) and of an organisation's watches of a kind.
+std::string WatchPrefix(haven::v1::WatchKind kind, absl::string_view organisation_id);
+std::string WatchKey(haven::v1::WatchKind kind, absl::string_view organisation_id,
+                     int64_t due_micros, absl::string_view raw_case_id);
 
 // The key in Cf::kUsersByOrganisation that lists a user under its organisation.
 std::string UserByOrganisationKey(absl::string_view organisation_id, absl::string_view user_id);

@@ -104,8 +104,17 @@ TEST(DirectoryRulesTest, EntriesAreCheckedFieldByField) {
   EXPECT_THAT(std::string(CheckService(s).message()), HasSubstr("shelter"));
   v1::ProviderLocation location;
   location.set_name("Clinic");
+  EXPECT_TRUE(CheckLocation(location).ok()) << "no address: kept confidential";
+  location.mutable_address()->set_city("Vienna");
+  EXPECT_THAT(std::string(CheckLocation(location).message()), HasSubstr("address.address_1"))
+      << "an address is whole or absent, as HSDS requires";
+  location.mutable_address()->set_address_1("Hauptstrasse 1");
+  location.mutable_address()->set_region("Vienna");
+  location.mutable_address()->set_postal_code("1010");
   location.mutable_address()->set_country("at");
   EXPECT_THAT(std::string(CheckLocation(location).message()), HasSubstr("address.country"));
+  location.mutable_address()->set_country("AT");
+  EXPECT_TRUE(CheckLocation(location).ok());
   v1::ProviderProfile profile;
   profile.set_email("help@example");
   EXPECT_THAT(std::string(CheckProfile(profile).message()), HasSubstr("email"));

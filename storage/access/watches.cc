@@ -1,0 +1,115 @@
+// CaseDoor's watches: times a case's caseworkers must hear of (a permit's expiry, a plan item
+// due), indexed by kind, organisation and time for due lists, and alerted once per due time.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "storage/access/case_door.h"
+#include "storage/access/case_door_parts.h"
+#include "storage/access/layout.h"
+#include "storage/ids.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace haven::access {
+namespace {
+
+namespace v1 = haven::v1;
+using storage::Cf;
+
+std::string KindPrefix(v1::WatchKind kind) { return std::string{'W', static_cast<char>(kind)}; }
+
+}  // namespace
+
+std::string WatchPrefix(v1::WatchKind kind, absl::string_view organisation_id) {
+  std::string key = KindPrefix(kind);
+  keys::AppendShortString(&key, organisation_id);
+  return key;
+}
+
+std::string WatchKey(v1::WatchKind kind, absl::string_view organisation_id, int64_t due_micros,
+                     absl::string_view raw_case_id) {
+  std::string key = WatchPrefix(kind, organisation_id);
+  keys::AppendU64(&key, static_cast<uint64_t>(due_micros));
+  return absl::StrCat(key, raw_case_id);
+}
+
+void CaseScope::SetWatch(v1::WatchKind kind, std::optional<absl::Time> due) {
+  v1::CaseRecord* record = mutable_record();
+  auto* watches = record->mutable_watches();
+  for (int i = 0; i < watches->size(); ++i) {
+    if (watches->Get(i).kind() != kind) continue;
+    if (due.has_value()) {
+      watches->Mutable(i)->set_due_micros(absl::ToUnixMicros(*due));
+    } else {
+      watches->DeleteSubrange(i, 1);
+    }
+    return;
+  }
+  if (!due.has_value()) return;
+  v1::CaseWatch* watch = record->add_watches();
+  watch->set_kind(kind);
+  watch->set_due_micros(absl::ToUnixMicros(*due));
+}
+
+absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration lead,
+                                             v1::AlertKind alert) {
+  const int64_t horizon = absl::ToUnixMicros(clock_->Now() + lead);
+  std::vector<std::string> due;  // raw case ids
+  absl::Status scanned = store_->Scan(
+      Cf::kCaseIndex, KindPrefix(kind), "", [&](absl::string_view key, absl::string_view) {
+        absl::string_view rest = key.substr(2);
+        std::optional<uint64_t> when;
+        if (keys::ConsumeShortString(&rest).has_value()) when = keys::ConsumeU64(&rest);
+        if (when.has_value() && static_cast<int64_t>(*when) <= horizon && rest.size() == kIdBytes) {
+          due.emplace_back(rest);
+        }
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  RequestContext system;
+  system.principal.id = "system:due-alerts";
+  system.purpose = "due-alerts";
+  int raised = 0;
+  for (const std::string& raw_id : due) {
+    system.request_id = NewId();
+    std::unique_ptr<storage::Txn> txn = store_->Begin();
+    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
+    if (!stored.ok()) return stored.status();
+    v1::CaseRecord record;
+    if (!stored->has_value() || !record.ParseFromString(**stored) ||
+        record.status() != v1::CASE_STATUS_OPEN) {
+      continue;
+    }
+    v1::CaseWatch* watch = nullptr;
+    for (v1::CaseWatch& w : *record.mutable_watches()) {
+      if (w.kind() == kind) watch = &w;
+    }
+    // Changed since the scan, or told already for this due time.
+    if (watch == nullptr || watch->due_micros() > horizon ||
+        watch->alerted_micros() == watch->due_micros()) {
+      continue;
+    }
+    std::vector<CaseScope::Addressee> addressees;
+    for (const std::string& user : record.assignee_ids()) addressees.push_back({user, ""});
+    if (addressees.empty()) addressees.push_back({"", record.owning_organisation_id()});
+    for (const CaseScope::Addressee& addressee : addressees) {
+      if (absl::Status s = RaiseAlert(*txn, alert, {ToHex(raw_id)}, addressee); !s.ok()) return s;
+    }
+    watch->set_alerted_micros(watch->due_micros());
+    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
+    v1::AuditEntry entry =
+        NewAuditEntry(system, "system.due_alert", absl::StrCat("cases/", ToHex(raw_id)));
+    entry.set_case_id(ToHex(raw_id));
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+    ++raised;
+  }
+  return raised;
+}
+
+}  // namespace haven::access
