@@ -2131,7 +2131,8 @@ v1::SearchServicesRequest SearchRequest(const Flags& flags) {
     seeker->set_age(static_cast<int32_t>(ParseUnsigned("age", flags.Get("age"), 150)));
   }
   if (flags.Has("children")) {
-    seeker->set_children(static_cast<int32_t>(ParseUnsigned("children", flags.Get("children"), 20)));
+    seeker->set_children(
+        static_cast<int32_t>(ParseUnsigned("children", flags.Get("children"), 20)));
   }
   request.set_with_free_places(flags.Has("free"));
   SetOpenAt(flags, &request);
@@ -2144,7 +2145,8 @@ void PrintService(const v1::ServiceMatch& match) {
   const v1::ProviderService& service = match.service();
   Table table({"FIELD", "VALUE"});
   table.Add({"id", service.id()});
-  table.Add({"provider", absl::StrCat(match.provider_name(), " (", service.organisation_id(), ")")});
+  table.Add({"provider",
+             absl::StrCat(match.provider_name(), " (", service.organisation_id(), ")")});
   table.Add({"name", service.name()});
   table.Add({"kind", NameOf(kServiceKinds, service.kind())});
   table.Add({"status", NameOf(kServiceStatuses, service.status())});

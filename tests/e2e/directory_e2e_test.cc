@@ -145,7 +145,8 @@ TEST_F(DirectoryE2eTest, HavenctlSearchesUpdatesExportsAndImports) {
       std::string("organisation_id: \"") + kSafeHarbour +
           "\"\nname: \"Night shelter\"\nkind: SERVICE_KIND_SHELTER\n"
           "status: SERVICE_STATUS_ACTIVE\nregions: \"Capital Region\"\nlanguages: \"en\"\n"
-          "open_all_hours: true\nshelter { takes: SHELTER_GROUP_WOMEN capacity: 4 free_places: 4 }\n");
+          "open_all_hours: true\n"
+          "shelter { takes: SHELTER_GROUP_WOMEN capacity: 4 free_places: 4 }\n");
   ASSERT_EQ(Havenctl(admin_, "directory put-service " + service, &out), 0) << out;
   ASSERT_EQ(Havenctl(admin_, search, &out), 0) << out;
   EXPECT_NE(out.find("Night shelter"), std::string::npos) << out;
