@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "grpc/support/log.h"
@@ -37,6 +38,7 @@
 #include "haven/v1/case.grpc.pb.h"
 #include "haven/v1/hotline.grpc.pb.h"
 #include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
 
 namespace havenctl {
@@ -49,6 +51,7 @@ using AuditStub = v1::AuditService::Stub;
 using IdentStub = v1::IdentificationService::Stub;
 using ReferralStub = v1::ReferralService::Stub;
 using HotlineStub = v1::HotlineService::Stub;
+using ProtectionStub = v1::ProtectionService::Stub;
 
 // ---------------------------------------------------------------------------
 // Names of enum values on the command line and in tables.
@@ -272,6 +275,50 @@ constexpr Named<v1::CallbackStatus> kCallbackStatuses[] = {
     {"open", v1::CALLBACK_STATUS_OPEN},
     {"done", v1::CALLBACK_STATUS_DONE},
     {"cancelled", v1::CALLBACK_STATUS_CANCELLED},
+};
+
+constexpr Named<v1::ServiceKind> kServiceKinds[] = {
+    {"shelter", v1::SERVICE_KIND_SHELTER},
+    {"medical", v1::SERVICE_KIND_MEDICAL},
+    {"psychological", v1::SERVICE_KIND_PSYCHOLOGICAL},
+    {"legal-aid", v1::SERVICE_KIND_LEGAL_AID},
+    {"interpretation", v1::SERVICE_KIND_INTERPRETATION},
+    {"education", v1::SERVICE_KIND_EDUCATION},
+    {"vocational-training", v1::SERVICE_KIND_VOCATIONAL_TRAINING},
+    {"housing", v1::SERVICE_KIND_HOUSING},
+    {"financial-assistance", v1::SERVICE_KIND_FINANCIAL_ASSISTANCE},
+    {"family-tracing", v1::SERVICE_KIND_FAMILY_TRACING},
+    {"other", v1::SERVICE_KIND_OTHER},
+};
+
+constexpr Named<v1::ServiceStatus> kServiceStatuses[] = {
+    {"active", v1::SERVICE_STATUS_ACTIVE},
+    {"inactive", v1::SERVICE_STATUS_INACTIVE},
+    {"temporarily-closed", v1::SERVICE_STATUS_TEMPORARILY_CLOSED},
+    {"defunct", v1::SERVICE_STATUS_DEFUNCT},
+};
+
+constexpr Named<v1::ShelterGroup> kShelterGroups[] = {
+    {"women", v1::SHELTER_GROUP_WOMEN},
+    {"men", v1::SHELTER_GROUP_MEN},
+    {"children", v1::SHELTER_GROUP_CHILDREN},
+    {"families", v1::SHELTER_GROUP_FAMILIES},
+};
+
+constexpr Named<v1::AccessibilityFeature> kAccessibilityFeatures[] = {
+    {"wheelchair", v1::ACCESSIBILITY_FEATURE_WHEELCHAIR},
+    {"step-free", v1::ACCESSIBILITY_FEATURE_STEP_FREE},
+    {"accessible-toilet", v1::ACCESSIBILITY_FEATURE_ACCESSIBLE_TOILET},
+    {"hearing-loop", v1::ACCESSIBILITY_FEATURE_HEARING_LOOP},
+    {"sign-language", v1::ACCESSIBILITY_FEATURE_SIGN_LANGUAGE},
+    {"braille", v1::ACCESSIBILITY_FEATURE_BRAILLE},
+};
+
+constexpr Named<v1::Weekday> kWeekdays[] = {
+    {"mon", v1::WEEKDAY_MONDAY},    {"tue", v1::WEEKDAY_TUESDAY},
+    {"wed", v1::WEEKDAY_WEDNESDAY}, {"thu", v1::WEEKDAY_THURSDAY},
+    {"fri", v1::WEEKDAY_FRIDAY},    {"sat", v1::WEEKDAY_SATURDAY},
+    {"sun", v1::WEEKDAY_SUNDAY},
 };
 
 // Looks `text` up in `table` ("Law_Enforcement" matches "law-enforcement").
@@ -677,6 +724,7 @@ class Session {
     ident_ = v1::IdentificationService::NewStub(channel_);
     referrals_ = v1::ReferralService::NewStub(channel_);
     hotline_ = v1::HotlineService::NewStub(channel_);
+    protection_ = v1::ProtectionService::NewStub(channel_);
   }
 
   AdminStub* admin() { return admin_.get(); }
@@ -685,6 +733,19 @@ class Session {
   IdentStub* ident() { return ident_.get(); }
   ReferralStub* referrals() { return referrals_.get(); }
   HotlineStub* hotline() { return hotline_.get(); }
+  ProtectionStub* protection() { return protection_.get(); }
+
+  // Sets the deadline, purpose, request id and credentials of one call
+  // (streaming calls make their own context with it).
+  void Prepare(grpc::ClientContext* context, Auth auth = Auth::kToken) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(options_.timeout_ms));
+    context->AddMetadata("x-haven-purpose", options_.purpose);
+    context->AddMetadata("x-request-id", RandomHex(16));
+    if (auth == Auth::kToken && options_.cert_file.empty()) {
+      context->AddMetadata("authorization", "Bearer " + Token());
+    }
+  }
 
   // Makes one call with a deadline, purpose, request id and credentials.
   template <typename Stub, typename Request, typename Response>
@@ -694,13 +755,7 @@ class Session {
                       const Request& request, Response* response,
                       Auth auth = Auth::kToken) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(options_.timeout_ms));
-    context.AddMetadata("x-haven-purpose", options_.purpose);
-    context.AddMetadata("x-request-id", RandomHex(16));
-    if (auth == Auth::kToken && options_.cert_file.empty()) {
-      context.AddMetadata("authorization", "Bearer " + Token());
-    }
+    Prepare(&context, auth);
     return (stub->*method)(&context, request, response);
   }
 
@@ -738,6 +793,7 @@ class Session {
   std::unique_ptr<IdentStub> ident_;
   std::unique_ptr<ReferralStub> referrals_;
   std::unique_ptr<HotlineStub> hotline_;
+  std::unique_ptr<ProtectionStub> protection_;
 };
 
 // ---------------------------------------------------------------------------
@@ -967,7 +1023,10 @@ std::string ValueHelp() {
                       ValueLine("CHANNEL", kChannels),
                       ValueLine("CATEGORY", kContactCategories),
                       ValueLine("CALLER", kCallerTypes),
-                      ValueLine("EMERGENCY", kEmergencyActions));
+                      ValueLine("EMERGENCY", kEmergencyActions),
+                      ValueLine("KIND", kServiceKinds), ValueLine("GROUP", kShelterGroups),
+                      ValueLine("FEATURE", kAccessibilityFeatures),
+                      ValueLine("SSTATUS", kServiceStatuses));
 }
 
 // ---------------------------------------------------------------------------
@@ -1949,6 +2008,304 @@ int ReferralPartners(const GlobalOptions& options, const Flags&) {
     table.Add({p.id(), p.country(), p.display_name()});
   }
   table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// The service-provider directory.
+
+namespace {
+
+// HSDS documents travel in pieces of at most 512 KiB (DirectoryChunk).
+constexpr size_t kDirectoryChunkBytes = 512 << 10;
+
+// Text-format parse errors, kept to report the first with its position.
+class TextErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (first_.empty()) first_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+// Reads a directory entry written in protobuf text format from `path`.
+template <typename Entry>
+Entry ReadTextEntry(const std::string& path) {
+  Entry entry;
+  TextErrors errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(ReadFile(path), &entry)) {
+    throw Failure(absl::StrCat(path, ":", errors.first(), " (expected a ",
+                               Entry::descriptor()->full_name(), " in text format)"));
+  }
+  return entry;
+}
+
+// "mon-fri", "sat,sun": runs of consecutive days joined.
+std::string DaysText(const google::protobuf::RepeatedField<int>& days) {
+  std::vector<std::string> parts;
+  for (int i = 0; i < days.size(); ++i) {
+    int last = i;
+    while (last + 1 < days.size() && days[last + 1] == days[last] + 1) ++last;
+    parts.push_back(last - i >= 2 ? absl::StrCat(NameOf(kWeekdays, days[i]), "-",
+                                                 NameOf(kWeekdays, days[last]))
+                                  : NameOf(kWeekdays, days[i]));
+    if (last - i == 1) parts.push_back(NameOf(kWeekdays, days[last]));
+    i = last;
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+// "24/7", "by appointment" or "mon-fri 09:00-17:00; sat 10:00-14:00".
+std::string HoursText(const v1::ProviderService& service) {
+  if (service.open_all_hours()) return "24/7";
+  if (service.hours().empty()) return "by appointment";
+  std::vector<std::string> parts;
+  for (const v1::OpeningHours& hours : service.hours()) {
+    parts.push_back(absl::StrCat(DaysText(hours.days()), " ", hours.opens_at(), "-",
+                                 hours.closes_at()));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+// "3/10" free of capacity, for shelters only.
+std::string PlacesText(const v1::ProviderService& service) {
+  if (!service.has_shelter()) return "";
+  return absl::StrCat(service.shelter().free_places(), "/", service.shelter().capacity());
+}
+
+// The service's phone, else the first of its locations'.
+std::string PhoneOf(const v1::ServiceMatch& match) {
+  if (!match.service().phone().empty()) return match.service().phone();
+  for (const v1::ProviderLocation& location : match.locations()) {
+    if (!location.phone().empty()) return location.phone();
+  }
+  return "";
+}
+
+// "18-65", "18+", "up to 17", or "" for no limit.
+std::string AgesText(const v1::ShelterPlaces& shelter) {
+  if (shelter.has_min_age() && shelter.has_max_age()) {
+    return absl::StrCat(shelter.min_age(), "-", shelter.max_age());
+  }
+  if (shelter.has_min_age()) return absl::StrCat(shelter.min_age(), "+");
+  if (shelter.has_max_age()) return absl::StrCat("up to ", shelter.max_age());
+  return "";
+}
+
+std::string AddressText(const v1::ProviderAddress& address) {
+  std::vector<std::string> parts;
+  for (const std::string* part : {&address.address_1(), &address.postal_code(), &address.city(),
+                                  &address.region(), &address.country()}) {
+    if (!part->empty()) parts.push_back(*part);
+  }
+  return parts.empty() ? "confidential" : absl::StrJoin(parts, ", ");
+}
+
+// --open-now or --open-at TIME, at most one.
+void SetOpenAt(const Flags& flags, v1::SearchServicesRequest* request) {
+  if (flags.Has("open-now") && flags.Has("open-at")) {
+    throw UsageError("give at most one of --open-now and --open-at");
+  }
+  if (flags.Has("open-now")) {
+    request->mutable_open_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  } else if (flags.Has("open-at")) {
+    *request->mutable_open_at() = ParseTimeFlag("open-at", flags.Get("open-at"));
+  }
+}
+
+// The search as the flags describe it (the seeker: sex, age and children).
+v1::SearchServicesRequest SearchRequest(const Flags& flags) {
+  v1::SearchServicesRequest request;
+  if (flags.Has("kind")) request.set_kind(ParseName(kServiceKinds, "kind", flags.Get("kind")));
+  request.set_region(flags.Get("region"));
+  request.set_language(flags.Get("language"));
+  v1::ServiceSeeker* seeker = request.mutable_seeker();
+  if (flags.Has("sex")) seeker->set_sex(ParseName(kSexes, "sex", flags.Get("sex")));
+  if (flags.Has("age")) {
+    seeker->set_age(static_cast<int32_t>(ParseUnsigned("age", flags.Get("age"), 150)));
+  }
+  if (flags.Has("children")) {
+    seeker->set_children(
+        static_cast<int32_t>(ParseUnsigned("children", flags.Get("children"), 20)));
+  }
+  request.set_with_free_places(flags.Has("free"));
+  SetOpenAt(flags, &request);
+  AddNames(kAccessibilityFeatures, "accessibility feature", flags.All("access"),
+           [&](v1::AccessibilityFeature f) { request.add_accessibility(f); });
+  return request;
+}
+
+void PrintService(const v1::ServiceMatch& match) {
+  const v1::ProviderService& service = match.service();
+  Table table({"FIELD", "VALUE"});
+  table.Add({"id", service.id()});
+  table.Add({"provider",
+             absl::StrCat(match.provider_name(), " (", service.organisation_id(), ")")});
+  table.Add({"name", service.name()});
+  table.Add({"kind", NameOf(kServiceKinds, service.kind())});
+  table.Add({"status", NameOf(kServiceStatuses, service.status())});
+  table.Add({"regions", absl::StrJoin(service.regions(), ",")});
+  table.Add({"languages", absl::StrJoin(service.languages(), ",")});
+  table.Add({"hours", HoursText(service)});
+  table.Add({"time zone", service.time_zone()});
+  if (service.has_shelter()) {
+    const v1::ShelterPlaces& shelter = service.shelter();
+    table.Add({"takes", NamesOf(kShelterGroups, shelter.takes())});
+    table.Add({"ages", AgesText(shelter)});
+    table.Add({"free/capacity", PlacesText(service)});
+    table.Add({"free places said", absl::StrCat(FormatTime(shelter.free_places_time()), " by ",
+                                                shelter.free_places_by().empty()
+                                                    ? "-"
+                                                    : shelter.free_places_by())});
+  }
+  table.Add({"phone", service.phone()});
+  table.Add({"email", service.email()});
+  table.Add({"url", service.url()});
+  table.Add({"description", service.description()});
+  table.Add({"updated", FormatTime(service.update_time())});
+  table.Print();
+}
+
+void PrintLocations(const v1::ServiceMatch& match) {
+  Table table({"LOCATION", "NAME", "ADDRESS", "ACCESS", "PHONE", "UPDATED"});
+  for (const v1::ProviderLocation& location : match.locations()) {
+    table.Add({location.id(), location.name(), AddressText(location.address()),
+               NamesOf(kAccessibilityFeatures, location.accessibility()), location.phone(),
+               FormatTime(location.update_time())});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int DirectorySearch(const GlobalOptions& options, const Flags& flags) {
+  const v1::SearchServicesRequest request = SearchRequest(flags);
+  const uint64_t limit = LimitFlag(flags);
+  Session session(options);
+  Table table({"ID", "PROVIDER", "SERVICE", "KIND", "REGIONS", "LANGUAGES", "TAKES",
+               "FREE/CAPACITY", "HOURS", "PHONE"});
+  ForEachPage(session, session.protection(), &ProtectionStub::SearchServices, request, limit,
+              [&](const v1::SearchServicesResponse& response, uint64_t remaining) {
+                uint64_t used = 0;
+                for (const v1::ServiceMatch& match : response.matches()) {
+                  if (used == remaining) break;
+                  ++used;
+                  const v1::ProviderService& service = match.service();
+                  table.Add({service.id(), match.provider_name(), service.name(),
+                             NameOf(kServiceKinds, service.kind()),
+                             absl::StrJoin(service.regions(), ","),
+                             absl::StrJoin(service.languages(), ","),
+                             NamesOf(kShelterGroups, service.shelter().takes()),
+                             PlacesText(service), HoursText(service), PhoneOf(match)});
+                }
+                return used;
+              });
+  table.Print();
+  return 0;
+}
+
+int DirectoryGet(const GlobalOptions& options, const Flags& flags) {
+  v1::GetProviderServiceRequest request;
+  request.set_service_id(flags.args[0]);
+  Session session(options);
+  v1::ServiceMatch response;
+  session.Call(session.protection(), &ProtectionStub::GetProviderService, request, &response);
+  PrintService(response);
+  std::cout << "\n";
+  PrintLocations(response);
+  return 0;
+}
+
+int DirectoryPutService(const GlobalOptions& options, const Flags& flags) {
+  v1::PutProviderServiceRequest request;
+  *request.mutable_service() = ReadTextEntry<v1::ProviderService>(flags.args[0]);
+  Session session(options);
+  v1::ProviderService response;
+  session.Call(session.protection(), &ProtectionStub::PutProviderService, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int DirectoryPutLocation(const GlobalOptions& options, const Flags& flags) {
+  v1::PutProviderLocationRequest request;
+  *request.mutable_location() = ReadTextEntry<v1::ProviderLocation>(flags.args[0]);
+  Session session(options);
+  v1::ProviderLocation response;
+  session.Call(session.protection(), &ProtectionStub::PutProviderLocation, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int DirectoryPutProfile(const GlobalOptions& options, const Flags& flags) {
+  v1::PutProviderProfileRequest request;
+  *request.mutable_profile() = ReadTextEntry<v1::ProviderProfile>(flags.args[0]);
+  Session session(options);
+  v1::ProviderProfile response;
+  session.Call(session.protection(), &ProtectionStub::PutProviderProfile, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int DirectoryFreePlaces(const GlobalOptions& options, const Flags& flags) {
+  v1::UpdateFreePlacesRequest request;
+  request.set_service_id(flags.args[0]);
+  int32_t places = 0;
+  if (!absl::SimpleAtoi(flags.args[1], &places) || places < 0) {
+    throw UsageError(absl::StrCat("\"", flags.args[1], "\" is not a number of places (0 or more)"));
+  }
+  request.set_free_places(places);
+  Session session(options);
+  v1::ProviderService response;
+  session.Call(session.protection(), &ProtectionStub::UpdateFreePlaces, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
+int DirectoryImport(const GlobalOptions& options, const Flags& flags) {
+  const std::string json = ReadFile(flags.args[0]);
+  Session session(options);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::ImportDirectoryResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::DirectoryChunk>> writer =
+      session.protection()->ImportDirectory(&context, &response);
+  for (size_t at = 0; at < json.size(); at += kDirectoryChunkBytes) {
+    v1::DirectoryChunk chunk;
+    chunk.set_hsds_json(json.substr(at, kDirectoryChunkBytes));
+    if (!writer->Write(chunk)) break;  // the server ended the call; Finish says why
+  }
+  writer->WritesDone();
+  Check(writer->Finish());
+  PrintMessage(response);
+  return 0;
+}
+
+int DirectoryExport(const GlobalOptions& options, const Flags& flags) {
+  Session session(options);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  std::unique_ptr<grpc::ClientReader<v1::DirectoryChunk>> reader =
+      session.protection()->ExportDirectory(&context, v1::ExportDirectoryRequest());
+  std::string json;
+  v1::DirectoryChunk chunk;
+  while (reader->Read(&chunk)) json += chunk.hsds_json();
+  Check(reader->Finish());
+  if (!flags.Has("out")) {
+    std::cout << json << std::flush;
+    return 0;
+  }
+  const std::string path = flags.Get("out");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << json;
+  out.close();
+  if (!out) throw Failure(absl::StrCat("cannot write ", path, ": ", ErrnoText()));
+  std::cerr << "wrote " << json.size() << " bytes to " << Clean(path) << "\n";
   return 0;
 }
 

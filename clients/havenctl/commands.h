@@ -136,6 +136,15 @@ int HotlineLog(const GlobalOptions& options, const Flags& flags);
 int HotlineCallbacks(const GlobalOptions& options, const Flags& flags);
 int HotlineDashboard(const GlobalOptions& options, const Flags& flags);
 
+int DirectorySearch(const GlobalOptions& options, const Flags& flags);
+int DirectoryGet(const GlobalOptions& options, const Flags& flags);
+int DirectoryPutService(const GlobalOptions& options, const Flags& flags);
+int DirectoryPutLocation(const GlobalOptions& options, const Flags& flags);
+int DirectoryPutProfile(const GlobalOptions& options, const Flags& flags);
+int DirectoryFreePlaces(const GlobalOptions& options, const Flags& flags);
+int DirectoryImport(const GlobalOptions& options, const Flags& flags);
+int DirectoryExport(const GlobalOptions& options, const Flags& flags);
+
 int AuditQuery(const GlobalOptions& options, const Flags& flags);
 int AuditVerify(const GlobalOptions& options, const Flags& flags);
 

@@ -244,6 +244,46 @@ const std::vector<Command>& Commands() {
        "Today's (or that day's) contact counts of your organisation.",
        {{"day", true, false}}, 0, HotlineDashboard},
 
+      {"directory search",
+       "directory search [--kind KIND] [--region R] [--language L] [--sex SEX] [--age N] "
+       "[--children N] [--free] [--open-now | --open-at TIME] [--access FEATURE...] "
+       "[--limit N]",
+       "Find active services in the provider directory; a shelter only when it takes the "
+       "person described (default limit 100).",
+       {{"kind", true, false},
+        {"region", true, false},
+        {"language", true, false},
+        {"sex", true, false},
+        {"age", true, false},
+        {"children", true, false},
+        {"free", false, false},
+        {"open-now", false, false},
+        {"open-at", true, false},
+        {"access", true, true},
+        {"limit", true, false}},
+       0, DirectorySearch},
+      {"directory get", "directory get SERVICE_ID", "Show a service and its locations.", {},
+       1, DirectoryGet},
+      {"directory put-service", "directory put-service FILE",
+       "Add or replace a service (ENTRY FILE); prints it as stored.", {}, 1,
+       DirectoryPutService},
+      {"directory put-location", "directory put-location FILE",
+       "Add or replace a provider's location (ENTRY FILE); prints it as stored.", {}, 1,
+       DirectoryPutLocation},
+      {"directory put-profile", "directory put-profile FILE",
+       "Set a provider's profile (ENTRY FILE); prints it as stored.", {}, 1,
+       DirectoryPutProfile},
+      {"directory free-places", "directory free-places SERVICE_ID N",
+       "Say how many places a shelter of your organisation has free now.", {}, 2,
+       DirectoryFreePlaces},
+      {"directory import", "directory import FILE",
+       "Import an Open Referral HSDS 3.0 JSON directory, whole or not at all "
+       "(an administrator's).",
+       {}, 1, DirectoryImport},
+      {"directory export", "directory export [--out FILE]",
+       "Write the whole directory as HSDS 3.0 JSON to FILE, or to standard output.",
+       {{"out", true, false}}, 0, DirectoryExport},
+
       {"audit query",
        "audit query [--case CASE_ID | --principal ID] [--since TIME] [--until TIME] "
        "[--limit N]",
@@ -287,6 +327,9 @@ constexpr std::string_view kValueHelp =
     "TIME: RFC 3339, e.g. 2025-01-31T17:00:00Z (or a date, midnight UTC)\n"
     "RSTATUS: draft, sent, acknowledged, accepted, declined, completed, cancelled,\n"
     "  expired\n"
+    "ENTRY FILE: a haven.v1.ProviderService, ProviderLocation or ProviderProfile in\n"
+    "  protobuf text format (proto/haven/v1/protection.proto), e.g.\n"
+    "  name: \"Safe house\" kind: SERVICE_KIND_SHELTER regions: \"North Region\"\n"
     "Options written X... may be repeated.\n";
 
 void PrintCommand(std::ostream& out, const Command& command) {

@@ -77,6 +77,7 @@ absl::StatusOr<haven::v1::ServerConfig> LoadConfig(const std::string& path) {
     tls->set_private_key_file(Resolve(dir, tls->private_key_file()));
     tls->set_client_ca_file(Resolve(dir, tls->client_ca_file()));
   }
+  config.set_initial_directory_file(Resolve(dir, config.initial_directory_file()));
   for (haven::v1::PartnerConfig& partner : *config.mutable_partners()) {
     partner.set_ca_file(Resolve(dir, partner.ca_file()));
   }

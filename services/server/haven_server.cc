@@ -20,6 +20,8 @@
 #include "services/common/log.h"
 #include "services/hotline/hotline_service.h"
 #include "services/identification/identification_service.h"
+#include "services/protection/hsds.h"
+#include "services/protection/protection_desk.h"
 #include "services/protection/protection_service.h"
 #include "services/referral/partner_link.h"
 #include "services/referral/partner_service.h"
@@ -312,9 +314,43 @@ void HavenServer::RaiseDueAlerts() {
   }
 }
 
-absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
-    const haven::v1::ServerConfig& config, const std::string& admin_username) {
+namespace {
+
+// The initial directory file, read and checked before the store is touched.
+absl::StatusOr<std::string> ReadInitialDirectory(const haven::v1::ServerConfig& config) {
+  if (config.initial_directory_file().empty()) return std::string();
+  absl::StatusOr<std::string> json = ReadFile(config.initial_directory_file());
+  if (!json.ok()) return json.status();
+  if (absl::StatusOr<haven::v1::DirectorySnapshot> parsed = protection::ParseHsds(*json);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("initial_directory_file ",
+                                                   config.initial_directory_file(), ": ",
+                                                   parsed.status().message()));
+  }
+  return json;
+}
+
+// Imports an HSDS document as the mechanism administration itself (audited
+// as "system:init"), through the same checks as ImportDirectory.
+absl::StatusOr<haven::v1::ImportDirectoryResponse> ImportInitialDirectory(
+    access::Vault& vault, const std::string& administration_id, const std::string& json) {
+  access::RequestContext system;
+  system.principal.id = "system:init";
+  system.principal.organisation_id = administration_id;
+  system.principal.organisation_type = haven::v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY;
+  system.principal.roles = {haven::v1::ROLE_ADMINISTRATOR};
+  system.purpose = "bootstrap";
+  protection::ProtectionDesk desk(&vault.provider_directory(), {});
+  return desk.Import(system, json);
+}
+
+}  // namespace
+
+absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& config,
+                                              const std::string& admin_username) {
   if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  absl::StatusOr<std::string> directory_json = ReadInitialDirectory(config);
+  if (!directory_json.ok()) return directory_json.status();
   struct stat st;
   if (stat(config.master_key_file().c_str(), &st) != 0) {
     if (absl::Status s = crypto::KeyRing::CreateKeyFile(config.master_key_file()); !s.ok()) {
@@ -328,7 +364,17 @@ absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
   absl::StatusOr<std::unique_ptr<access::Vault>> vault =
       OpenVault(config, keys->get(), &clock, nullptr);
   if (!vault.ok()) return vault.status();
-  return (*vault)->accounts().Bootstrap("Mechanism administration", admin_username);
+  absl::StatusOr<access::Accounts::Bootstrapped> bootstrapped =
+      (*vault)->accounts().Bootstrap("Mechanism administration", admin_username);
+  if (!bootstrapped.ok()) return bootstrapped.status();
+  Initialized result;
+  static_cast<access::Accounts::Bootstrapped&>(result) = *std::move(bootstrapped);
+  if (!result.created || directory_json->empty()) return result;
+  absl::StatusOr<haven::v1::ImportDirectoryResponse> imported =
+      ImportInitialDirectory(**vault, result.organisation_id, *directory_json);
+  if (!imported.ok()) return imported.status();
+  result.directory = *std::move(imported);
+  return result;
 }
 
 }  // namespace haven::server

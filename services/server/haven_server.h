@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "haven/v1/config.pb.h"
+#include "haven/v1/protection.pb.h"
 #include "services/common/authenticator.h"
 #include "services/common/periodic.h"
 #include "storage/access/accounts.h"
@@ -93,11 +94,19 @@ class HavenServer {
   bool shut_down_ = false;
 };
 
-// Opens the store of `config` and creates its first administrator if it has
-// no user yet, writing the master key file first if it does not exist.
-// Returns what Accounts::Bootstrap returns.
-absl::StatusOr<access::Accounts::Bootstrapped> InitDataDirectory(
-    const haven::v1::ServerConfig& config, const std::string& admin_username);
+// What InitDataDirectory did: what Accounts::Bootstrap returns, and what
+// it imported into the directory from the config's initial_directory_file
+// (all zero when nothing).
+struct Initialized : access::Accounts::Bootstrapped {
+  haven::v1::ImportDirectoryResponse directory;
+};
+
+// Opens the store of `config` and, if it has no user yet, creates its first
+// administrator and imports the config's initial_directory_file, writing the
+// master key file first if it does not exist. An unreadable or invalid
+// directory file fails before anything is created.
+absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& config,
+                                              const std::string& admin_username);
 
 }  // namespace haven::server
 

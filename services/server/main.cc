@@ -3,7 +3,8 @@
 //   havend init --config FILE [--admin NAME]
 //                                      make the master key and data directory
 //                                      and print the first administrator's
-//                                      one-time password
+//                                      one-time password; import the
+//                                      config's initial_directory_file
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -62,6 +63,12 @@ int Init(const haven::v1::ServerConfig& config, const std::string& admin) {
       "Log in with havenctl login %s; you will be asked to change the password.\n",
       config.data_dir().c_str(), result->username.c_str(), result->one_time_password.c_str(),
       result->username.c_str());
+  if (!config.initial_directory_file().empty()) {
+    std::printf("Imported the service-provider directory %s: %d organisations, %d locations, "
+                "%d services.\n",
+                config.initial_directory_file().c_str(), result->directory.organisations(),
+                result->directory.locations(), result->directory.services());
+  }
   return 0;
 }
 

@@ -5,9 +5,12 @@
 //   - raw RocksDB synced writes (a plain DB beside it, same disk),
 //   - CreateCase: an authenticated, audited, encrypted, synced write RPC,
 //   - GetCase: an audited read RPC,
+//   - SearchServices: a shelter search in a directory of 10,000 services
+//     (loaded through ImportDirectory first), against the null RPC,
 // and the median time of one authorization decision.
 //
 //   haven_bench [--seconds S] [--inflight 1,8,64] [--only WORKLOAD] [--dir DIR]
+// --only runs one workload and the two baselines.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -22,13 +25,16 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/case.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "services/server/config.h"
+#include "services/protection/hsds.h"
 #include "services/server/haven_server.h"
 #include "storage/access/policy.h"
 #include "storage/crypto.h"
@@ -140,6 +146,96 @@ double MedianDecisionNanos() {
   return samples[samples.size() / 2];
 }
 
+// The directory workload's shape: services spread over regions, languages
+// and kinds, so that every region has every kind and language; every other
+// service a shelter (for women, or for men) that also takes families.
+constexpr int kDirectoryServices = 10000;
+constexpr int kDirectoryProviders = 500;
+constexpr int kDirectoryRegions = 50;
+const char* const kDirectoryLanguages[] = {"en", "ar", "ti", "ro", "uk", "fa"};
+constexpr v1::ServiceKind kOtherKinds[] = {v1::SERVICE_KIND_MEDICAL, v1::SERVICE_KIND_PSYCHOLOGICAL,
+                                           v1::SERVICE_KIND_LEGAL_AID,
+                                           v1::SERVICE_KIND_INTERPRETATION};
+
+std::string DirectoryRegion(int n) { return absl::StrFormat("Region %02d", n % kDirectoryRegions); }
+const char* DirectoryLanguage(int n) { return kDirectoryLanguages[1 + n % 5]; }
+
+// A 32-hex-digit id, distinct per (kind of record, n).
+std::string DirectoryId(int record, int n) { return absl::StrFormat("%08x%024x", record, n + 1); }
+
+v1::ProviderService DirectoryService(int n) {
+  v1::ProviderService service;
+  service.set_id(DirectoryId(2, n));
+  service.set_organisation_id(DirectoryId(1, n % kDirectoryProviders));
+  service.set_name(absl::StrCat("Service ", n));
+  service.set_status(v1::SERVICE_STATUS_ACTIVE);
+  service.add_regions(DirectoryRegion(n / 4));
+  service.add_languages("en");
+  service.add_languages(DirectoryLanguage(n / (4 * kDirectoryRegions)));
+  service.set_open_all_hours(true);
+  service.set_time_zone("Europe/Vienna");
+  if (n % 2 == 1) {
+    service.set_kind(kOtherKinds[(n / 4) % 4]);
+    return service;
+  }
+  service.set_kind(v1::SERVICE_KIND_SHELTER);
+  v1::ShelterPlaces* shelter = service.mutable_shelter();
+  shelter->add_takes(n % 4 == 0 ? v1::SHELTER_GROUP_WOMEN : v1::SHELTER_GROUP_MEN);
+  shelter->add_takes(v1::SHELTER_GROUP_FAMILIES);
+  shelter->set_capacity(12);
+  shelter->set_free_places(n % 7);
+  return service;
+}
+
+// The whole benchmark directory as an HSDS document.
+std::string DirectoryDocument() {
+  v1::DirectorySnapshot snapshot;
+  for (int p = 0; p < kDirectoryProviders; ++p) {
+    v1::Organisation* org = snapshot.add_organisations();
+    org->set_id(DirectoryId(1, p));
+    org->set_display_name(absl::StrCat("Provider ", p));
+    org->set_type(v1::ORGANISATION_TYPE_SERVICE_PROVIDER);
+    org->set_country("AT");
+  }
+  for (int n = 0; n < kDirectoryServices; ++n) *snapshot.add_services() = DirectoryService(n);
+  return haven::protection::WriteHsds(snapshot);
+}
+
+// Streams the benchmark directory to ImportDirectory as an administrator.
+void LoadDirectory(v1::ProtectionService::Stub& protection, const std::string& admin_token) {
+  const auto begin = Clock::now();
+  const std::string json = DirectoryDocument();
+  constexpr size_t kChunk = 512 << 10;
+  auto ctx = Ctx(admin_token);
+  v1::ImportDirectoryResponse imported;
+  auto writer = protection.ImportDirectory(ctx.get(), &imported);
+  for (size_t at = 0; at < json.size(); at += kChunk) {
+    v1::DirectoryChunk chunk;
+    chunk.set_hsds_json(json.substr(at, kChunk));
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) Die("directory import: " + s.error_message());
+  std::printf("directory: %d services of %d providers imported (%zu KiB) in %.1f s\n",
+              imported.services(), imported.organisations(), json.size() >> 10,
+              std::chrono::duration<double>(Clock::now() - begin).count());
+}
+
+// "A shelter in region R for a woman with a child, speaking L, with free
+// places", varied by call.
+v1::SearchServicesRequest ShelterSearch(int t, int i) {
+  const int n = t * 7919 + i;
+  v1::SearchServicesRequest request;
+  request.set_kind(v1::SERVICE_KIND_SHELTER);
+  request.set_region(DirectoryRegion(n));
+  request.set_language(DirectoryLanguage(n / kDirectoryRegions));
+  request.mutable_seeker()->set_sex(v1::SEX_FEMALE);
+  request.mutable_seeker()->set_children(1);
+  request.set_with_free_places(true);
+  return request;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +286,7 @@ int main(int argc, char** argv) {
   auto admin = v1::AdminService::NewStub(channel);
   auto cases = v1::CaseService::NewStub(channel);
   auto health = grpc::health::v1::Health::NewStub(channel);
+  auto protection = v1::ProtectionService::NewStub(channel);
 
   std::string admin_token = LoginAs(*admin, "admin", boot->one_time_password);
   v1::CreateOrganisationRequest org_req;
@@ -205,6 +302,7 @@ int main(int argc, char** argv) {
   v1::CreateUserResponse user;
   if (!admin->CreateUser(Ctx(admin_token).get(), user_req, &user).ok()) Die("user");
   std::string token = LoginAs(*admin, "bench", user.initial_password());
+  if (only.empty() || only == "directory_search") LoadDirectory(*protection, admin_token);
 
   v1::Subject subject;
   subject.set_given_name("Benchmark");
@@ -240,13 +338,14 @@ int main(int argc, char** argv) {
   };
   struct Row {
     int inflight;
-    Result null_rpc, raw_write, write_rpc, read_rpc;
+    Result null_rpc, raw_write, write_rpc, read_rpc, search_rpc;
   };
-  // Runs one cell unless --only names another workload.
-  auto measure = [&](const char* name, int n, const std::function<bool(int, int)>& call) {
-    if (!only.empty() && only != name) return Result();
+  // Runs one cell unless --only names another workload (baselines always run).
+  auto measure = [&](const std::string& name, int n, const std::function<bool(int, int)>& call) {
+    const bool baseline = name == "null_rpc" || name == "raw_rocksdb_sync_put";
+    if (!only.empty() && only != name && !baseline) return Result();
     Result r = RunClosedLoop(n, seconds, call);
-    print(name, n, r);
+    print(name.c_str(), n, r);
     return r;
   };
   std::vector<Row> rows;
@@ -275,15 +374,22 @@ int main(int argc, char** argv) {
       v1::Case c;
       return cases->GetCase(Ctx(token).get(), req, &c).ok();
     });
+    row.search_rpc = measure("directory_search", n, [&](int t, int i) {
+      v1::SearchServicesResponse found;
+      return protection->SearchServices(Ctx(token).get(), ShelterSearch(t, i), &found).ok() &&
+             found.matches_size() > 0;
+    });
     rows.push_back(row);
   }
 
   std::printf("\nratios (same run):\n");
-  std::printf("%9s %32s %28s\n", "inflight", "create_case / raw_sync_put", "get_case / null_rpc");
+  std::printf("%9s %32s %28s %28s\n", "inflight", "create_case / raw_sync_put",
+              "get_case / null_rpc", "directory_search / null_rpc");
   for (const Row& r : rows) {
-    std::printf("%9d %32.2f %28.2f\n", r.inflight,
+    std::printf("%9d %32.2f %28.2f %28.2f\n", r.inflight,
                 r.raw_write.qps > 0 ? r.write_rpc.qps / r.raw_write.qps : 0,
-                r.null_rpc.qps > 0 ? r.read_rpc.qps / r.null_rpc.qps : 0);
+                r.null_rpc.qps > 0 ? r.read_rpc.qps / r.null_rpc.qps : 0,
+                r.null_rpc.qps > 0 ? r.search_rpc.qps / r.null_rpc.qps : 0);
   }
   std::printf("authorization decision: median %.0f ns\n", MedianDecisionNanos());
   std::printf("goals: create_case >= 0.80x raw at 64 in flight; get_case >= 0.50x null; decision < 5000 ns\n");

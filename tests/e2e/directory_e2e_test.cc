@@ -1,0 +1,170 @@
+// The service-provider directory end to end: `havend init` loads the configured HSDS file
+// once, and havenctl's directory commands work against the real havend.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "haven/v1/protection.grpc.pb.h"
+#include "tests/e2e/havend_process.h"
+
+namespace haven::e2e {
+namespace {
+
+namespace v1 = haven::v1;
+
+// In the shipped sample (data/hsds/directory.json): Safe Harbour's women's
+// shelter, 3 of 12 places free, and its provider.
+constexpr char kWomensShelter[] = "f637ef631729441abe585eb7ebad7446";
+constexpr char kSafeHarbour[] = "325d433ece334e5eaf2d0104a44f02c1";
+
+std::string InitialDirectoryConfig() {
+  return std::string("initial_directory_file: \"") + HAVEN_SOURCE_DIR +
+         "/data/hsds/directory.json\"\n";
+}
+
+class DirectoryE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(havend_.Init());
+    ASSERT_NO_FATAL_FAILURE(StartAndConnect());
+    ASSERT_NO_FATAL_FAILURE(SetUpAdministrator(havend_, *client_, &admin_));
+  }
+
+  void StartAndConnect() {
+    ASSERT_NO_FATAL_FAILURE(havend_.Start());
+    client_ = std::make_unique<Client>(havend_.channel());
+    protection_ = v1::ProtectionService::NewStub(havend_.channel());
+  }
+
+  v1::ServiceMatch GetService(const std::string& id) {
+    v1::GetProviderServiceRequest request;
+    request.set_service_id(id);
+    v1::ServiceMatch match;
+    grpc::Status s = protection_->GetProviderService(Ctx(admin_.token).get(), request, &match);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return match;
+  }
+
+  int CountShelters() {
+    v1::SearchServicesRequest request;
+    request.set_kind(v1::SERVICE_KIND_SHELTER);
+    v1::SearchServicesResponse response;
+    grpc::Status s = protection_->SearchServices(Ctx(admin_.token).get(), request, &response);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    return response.matches_size();
+  }
+
+  // Runs havenctl as `actor`; returns its exit code and leaves its standard
+  // output in *out (its standard error after it when it fails).
+  int Havenctl(const Actor& actor, const std::string& arguments, std::string* out) {
+    const std::string out_path = havend_.path("havenctl.out");
+    const int code = RunShell("HAVEN_SERVER=127.0.0.1:" + std::to_string(havend_.port()) +
+                              " HAVEN_TOKEN=" + actor.token + " " + HAVENCTL_PATH + " " +
+                              arguments + " >" + out_path + " 2>" + havend_.path("havenctl.err"));
+    *out = ReadFile(out_path);
+    if (code != 0) *out += ReadFile(havend_.path("havenctl.err"));
+    return code;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& contents) {
+    const std::string path = havend_.path(name);
+    std::ofstream(path) << contents;
+    return path;
+  }
+
+  HavendProcess havend_{InitialDirectoryConfig()};
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<v1::ProtectionService::Stub> protection_;
+  Actor admin_;
+};
+
+TEST_F(DirectoryE2eTest, InitImportsTheDirectoryOnlyWhenItCreatesTheStore) {
+  EXPECT_EQ(CountShelters(), 4);
+  v1::ServiceMatch shelter = GetService(kWomensShelter);
+  EXPECT_EQ(shelter.provider_name(), "Safe Harbour Women's Shelter");
+
+  // A change made after init survives the next init and start.
+  v1::PutProviderServiceRequest rename;
+  *rename.mutable_service() = shelter.service();
+  rename.mutable_service()->set_name("Renamed shelter");
+  v1::ProviderService renamed;
+  grpc::Status s = protection_->PutProviderService(Ctx(admin_.token).get(), rename, &renamed);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_TRUE(ExitedCleanly(havend_.Terminate()));
+  const std::string init_out = havend_.path("second-init.out");
+  ASSERT_EQ(RunShell(std::string(HAVEND_PATH) + " init --config " + havend_.path("haven.conf") +
+                     " >" + init_out + " 2>>" + havend_.log_path()),
+            0);
+  EXPECT_NE(ReadFile(init_out).find("nothing to do"), std::string::npos) << ReadFile(init_out);
+  EXPECT_EQ(ReadFile(init_out).find("Imported"), std::string::npos) << ReadFile(init_out);
+  ASSERT_NO_FATAL_FAILURE(StartAndConnect());
+  EXPECT_EQ(GetService(kWomensShelter).service().name(), "Renamed shelter");
+  EXPECT_EQ(CountShelters(), 4);
+}
+
+TEST_F(DirectoryE2eTest, HavenctlSearchesUpdatesExportsAndImports) {
+  Actor staff;
+  ASSERT_NO_FATAL_FAILURE(
+      CreateUser(*client_, admin_, kSafeHarbour, "harbour-staff", v1::ROLE_SERVICE_PROVIDER_STAFF,
+                 &staff));
+  std::string out;
+  const std::string search =
+      "directory search --kind shelter --region 'Capital Region' --sex female --age 30 --free "
+      "--open-now";
+  ASSERT_EQ(Havenctl(admin_, search, &out), 0) << out;
+  EXPECT_NE(out.find("Women's shelter"), std::string::npos) << out;
+  EXPECT_NE(out.find("3/12"), std::string::npos) << out;
+  EXPECT_NE(out.find("24/7"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Men's shelter"), std::string::npos) << out;
+
+  ASSERT_EQ(Havenctl(staff, std::string("directory free-places ") + kWomensShelter + " 0", &out), 0)
+      << out;
+  ASSERT_EQ(Havenctl(admin_, search, &out), 0) << out;
+  EXPECT_EQ(out.find("Women's shelter"), std::string::npos) << out;
+
+  ASSERT_EQ(Havenctl(admin_, std::string("directory get ") + kWomensShelter, &out), 0) << out;
+  EXPECT_NE(out.find("0/12"), std::string::npos) << out;
+  EXPECT_NE(out.find("Safe Harbour house (address confidential)"), std::string::npos) << out;
+  EXPECT_NE(out.find("step-free,accessible-toilet"), std::string::npos) << out;
+
+  const std::string profile = WriteFile(
+      "profile.textproto", std::string("organisation_id: \"") + kSafeHarbour +
+                               "\"\ndescription: \"Shelter and counselling for women.\"\n");
+  ASSERT_EQ(Havenctl(admin_, "directory put-profile " + profile, &out), 0) << out;
+  EXPECT_NE(out.find("update_time"), std::string::npos) << out;
+  const std::string location = WriteFile(
+      "location.textproto", std::string("organisation_id: \"") + kSafeHarbour +
+                                "\"\nname: \"Day centre\"\n"
+                                "address { region: \"Capital Region\" country: \"AT\" }\n"
+                                "accessibility: ACCESSIBILITY_FEATURE_WHEELCHAIR\n");
+  ASSERT_EQ(Havenctl(admin_, "directory put-location " + location, &out), 0) << out;
+  EXPECT_NE(out.find("id: \""), std::string::npos) << out;
+  const std::string service = WriteFile(
+      "service.textproto",
+      std::string("organisation_id: \"") + kSafeHarbour +
+          "\"\nname: \"Night shelter\"\nkind: SERVICE_KIND_SHELTER\n"
+          "status: SERVICE_STATUS_ACTIVE\nregions: \"Capital Region\"\nlanguages: \"en\"\n"
+          "open_all_hours: true\n"
+          "shelter { takes: SHELTER_GROUP_WOMEN capacity: 4 free_places: 4 }\n");
+  ASSERT_EQ(Havenctl(admin_, "directory put-service " + service, &out), 0) << out;
+  ASSERT_EQ(Havenctl(admin_, search, &out), 0) << out;
+  EXPECT_NE(out.find("Night shelter"), std::string::npos) << out;
+  EXPECT_NE(out.find("4/4"), std::string::npos) << out;
+
+  const std::string exported = havend_.path("exported.json");
+  ASSERT_EQ(Havenctl(admin_, "directory export --out " + exported, &out), 0) << out;
+  ASSERT_EQ(Havenctl(admin_, "directory export", &out), 0);
+  EXPECT_EQ(out, ReadFile(exported));
+  ASSERT_EQ(Havenctl(admin_, "directory import " + exported, &out), 0) << out;
+  EXPECT_NE(out.find("services: 10"), std::string::npos) << out;
+  EXPECT_EQ(Havenctl(staff, "directory import " + exported, &out), 1);
+
+  EXPECT_EQ(Havenctl(admin_, "directory search --open-now --open-at 2024-01-01", &out), 2);
+  EXPECT_EQ(Havenctl(admin_, "directory search --kind castle", &out), 2);
+  EXPECT_EQ(Havenctl(admin_, std::string("directory free-places ") + kWomensShelter + " -1", &out),
+            2);
+}
+
+}  // namespace
+}  // namespace haven::e2e
