@@ -298,6 +298,26 @@ constexpr Named<v1::ServiceStatus> kServiceStatuses[] = {
     {"defunct", v1::SERVICE_STATUS_DEFUNCT},
 };
 
+constexpr Named<v1::PlanItemStatus> kPlanItemStatuses[] = {
+    {"planned", v1::PLAN_ITEM_STATUS_PLANNED},       {"referred", v1::PLAN_ITEM_STATUS_REFERRED},
+    {"in-progress", v1::PLAN_ITEM_STATUS_IN_PROGRESS}, {"delivered", v1::PLAN_ITEM_STATUS_DELIVERED},
+    {"declined", v1::PLAN_ITEM_STATUS_DECLINED},     {"cancelled", v1::PLAN_ITEM_STATUS_CANCELLED},
+};
+
+constexpr Named<v1::PermitType> kPermitTypes[] = {
+    {"reflection", v1::PERMIT_TYPE_REFLECTION},
+    {"temporary-victim", v1::PERMIT_TYPE_TEMPORARY_VICTIM},
+    {"humanitarian", v1::PERMIT_TYPE_HUMANITARIAN},
+    {"permanent", v1::PERMIT_TYPE_PERMANENT},
+};
+
+constexpr Named<v1::PermitStatus> kPermitStatuses[] = {
+    {"applied", v1::PERMIT_STATUS_APPLIED},
+    {"granted", v1::PERMIT_STATUS_GRANTED},
+    {"refused", v1::PERMIT_STATUS_REFUSED},
+    {"withdrawn", v1::PERMIT_STATUS_WITHDRAWN},
+};
+
 constexpr Named<v1::ShelterGroup> kShelterGroups[] = {
     {"women", v1::SHELTER_GROUP_WOMEN},
     {"men", v1::SHELTER_GROUP_MEN},
@@ -1026,7 +1046,8 @@ std::string ValueHelp() {
                       ValueLine("EMERGENCY", kEmergencyActions),
                       ValueLine("KIND", kServiceKinds), ValueLine("GROUP", kShelterGroups),
                       ValueLine("FEATURE", kAccessibilityFeatures),
-                      ValueLine("SSTATUS", kServiceStatuses));
+                      ValueLine("SSTATUS", kServiceStatuses),
+                      ValueLine("PERMIT", kPermitTypes));
 }
 
 // ---------------------------------------------------------------------------
@@ -2306,6 +2327,218 @@ int DirectoryExport(const GlobalOptions& options, const Flags& flags) {
   out.close();
   if (!out) throw Failure(absl::StrCat("cannot write ", path, ": ", ErrnoText()));
   std::cerr << "wrote " << json.size() << " bytes to " << Clean(path) << "\n";
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Service plans and residence permits.
+
+namespace {
+
+void PrintPlan(const v1::ServicePlan& plan) {
+  std::cout << "service plan of case " << Clean(plan.case_id()) << ", version " << plan.version()
+            << (plan.approved() ? ", approved by " + Clean(plan.approved_by()) + " on " +
+                                      FormatTime(plan.approve_time())
+                                : plan.version() > 0 ? ", awaiting approval" : "")
+            << "\n";
+  Table table({"#", "ID", "KIND", "STATUS", "PROVIDER", "DUE", "REFERRAL", "DELIVERED", "NEED"});
+  for (const v1::PlanItem& item : plan.items()) {
+    table.Add({std::to_string(item.number()), item.id(), NameOf(kServiceKinds, item.kind()),
+               NameOf(kPlanItemStatuses, item.status()) + (item.overdue() ? " (overdue)" : ""),
+               item.provider_organisation_id(),
+               item.has_due_time() ? FormatTime(item.due_time()) : "",
+               item.referral_id(),
+               item.has_deliver_time() ? FormatTime(item.deliver_time()) : "", item.need()});
+  }
+  table.Print();
+}
+
+template <typename Request>
+v1::ServicePlan CallPlan(const GlobalOptions& options,
+                         grpc::Status (ProtectionStub::*method)(grpc::ClientContext*,
+                                                                const Request&, v1::ServicePlan*),
+                         const Request& request) {
+  Session session(options);
+  v1::ServicePlan plan;
+  session.Call(session.protection(), method, request, &plan);
+  return plan;
+}
+
+void PrintPermits(const std::vector<std::pair<std::string, v1::ResidencePermit>>& permits) {
+  Table table({"CASE", "ID", "TYPE", "STATUS", "VALID FROM", "EXPIRES", "DAYS LEFT", "IN FORCE",
+               "RENEWS"});
+  for (const auto& [case_id, p] : permits) {
+    table.Add({case_id, p.id(), NameOf(kPermitTypes, p.type()), NameOf(kPermitStatuses, p.status()),
+               p.has_valid_from() ? FormatTime(p.valid_from()) : "",
+               p.has_expire_time() ? FormatTime(p.expire_time()) : "",
+               p.in_force() && p.has_expire_time() ? std::to_string(p.days_left()) : "",
+               p.in_force() ? "yes" : "no", p.renews_permit_id()});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int PlanGet(const GlobalOptions& options, const Flags& flags) {
+  v1::GetServicePlanRequest request;
+  request.set_case_id(flags.args[0]);
+  PrintPlan(CallPlan(options, &ProtectionStub::GetServicePlan, request));
+  return 0;
+}
+
+int PlanAdd(const GlobalOptions& options, const Flags& flags) {
+  v1::AddPlanItemRequest request;
+  request.set_case_id(flags.args[0]);
+  v1::PlanItem* item = request.mutable_item();
+  item->set_kind(ParseName(kServiceKinds, "kind", flags.Required("kind")));
+  item->set_need(flags.Get("need"));
+  item->set_provider_organisation_id(flags.Get("provider"));
+  item->set_provider_service_id(flags.Get("service"));
+  if (flags.Has("due")) *item->mutable_due_time() = ParseTimeFlag("due", flags.Get("due"));
+  PrintPlan(CallPlan(options, &ProtectionStub::AddPlanItem, request));
+  std::cerr << "a supervisor approves the new version with `havenctl plan approve "
+            << Clean(request.case_id()) << " --version N`\n";
+  return 0;
+}
+
+int PlanApprove(const GlobalOptions& options, const Flags& flags) {
+  v1::ApproveServicePlanRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_version(
+      static_cast<int64_t>(ParseUnsigned("version", flags.Required("version"), INT32_MAX)));
+  PrintPlan(CallPlan(options, &ProtectionStub::ApproveServicePlan, request));
+  return 0;
+}
+
+int PlanEnd(const GlobalOptions& options, const Flags& flags) {
+  v1::UpdatePlanItemRequest request;
+  request.set_case_id(flags.args[0]);
+  request.mutable_item()->set_id(flags.args[1]);
+  request.mutable_item()->set_status(flags.Has("declined") ? v1::PLAN_ITEM_STATUS_DECLINED
+                                                           : v1::PLAN_ITEM_STATUS_CANCELLED);
+  request.mutable_update_mask()->add_paths("status");
+  PrintPlan(CallPlan(options, &ProtectionStub::UpdatePlanItem, request));
+  return 0;
+}
+
+int PlanRefer(const GlobalOptions& options, const Flags& flags) {
+  v1::ReferPlanItemRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_item_id(flags.args[1]);
+  v1::Referral* referral = request.mutable_referral();
+  referral->set_urgency(ParseName(kUrgencies, "urgency", flags.Required("urgency")));
+  *referral->mutable_response_deadline() = ParseTimeFlag("deadline", flags.Required("deadline"));
+  if (!flags.Has("scope")) throw UsageError("at least one --scope is required");
+  AddNames(kClasses, "class", flags.All("scope"),
+           [&](v1::ConfidentialityClass c) { referral->add_data_scope(c); });
+  referral->set_lawful_basis(ParseBasis(flags, referral->mutable_basis_detail()));
+  request.set_reason(flags.Get("reason"));
+  Session session(options);
+  v1::ReferPlanItemResponse response;
+  session.Call(session.protection(), &ProtectionStub::ReferPlanItem, request, &response);
+  std::cout << "item " << Clean(response.item().id()) << " referred: referral "
+            << Clean(response.referral().id()) << " sent to "
+            << Clean(response.referral().receiver_organisation_id()) << "\n";
+  return 0;
+}
+
+int PlanDeliver(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordServiceDeliveryRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_item_id(flags.args[1]);
+  request.set_outcome(flags.Get("outcome"));
+  if (flags.Has("at")) *request.mutable_deliver_time() = ParseTimeFlag("at", flags.Get("at"));
+  PrintPlan(CallPlan(options, &ProtectionStub::RecordServiceDelivery, request));
+  return 0;
+}
+
+int PlanOverdue(const GlobalOptions& options, const Flags&) {
+  Session session(options);
+  Table table({"CASE", "#", "ITEM", "KIND", "STATUS", "DUE", "PROVIDER"});
+  ForEachPage(session, session.protection(), &ProtectionStub::ListOverduePlanItems,
+              v1::ListOverduePlanItemsRequest(), UINT64_MAX,
+              [&](const v1::ListOverduePlanItemsResponse& response, uint64_t) {
+                for (const v1::OverduePlanItem& o : response.items()) {
+                  table.Add({o.case_id(), std::to_string(o.item().number()), o.item().id(),
+                             NameOf(kServiceKinds, o.item().kind()),
+                             NameOf(kPlanItemStatuses, o.item().status()),
+                             FormatTime(o.item().due_time()), o.item().provider_organisation_id()});
+                }
+                return static_cast<uint64_t>(response.items_size());
+              });
+  table.Print();
+  return 0;
+}
+
+int PermitApply(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordResidencePermitRequest request;
+  request.set_case_id(flags.args[0]);
+  v1::ResidencePermit* permit = request.mutable_permit();
+  permit->set_type(ParseName(kPermitTypes, "permit type", flags.Required("type")));
+  permit->set_issuing_authority(flags.Get("authority"));
+  permit->set_renews_permit_id(flags.Get("renews"));
+  if (flags.Has("applied")) {
+    *permit->mutable_apply_time() = ParseTimeFlag("applied", flags.Get("applied"));
+  }
+  Session session(options);
+  v1::ResidencePermit response;
+  session.Call(session.protection(), &ProtectionStub::RecordResidencePermit, request, &response);
+  PrintPermits({{request.case_id(), response}});
+  return 0;
+}
+
+int PermitDecide(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordResidencePermitRequest request;
+  request.set_case_id(flags.args[0]);
+  v1::ResidencePermit* permit = request.mutable_permit();
+  permit->set_id(flags.args[1]);
+  permit->set_status(ParseName(kPermitStatuses, "permit status", flags.Required("status")));
+  request.mutable_update_mask()->add_paths("status");
+  auto time_flag = [&](const char* flag, const char* path, google::protobuf::Timestamp* field) {
+    if (!flags.Has(flag)) return;
+    *field = ParseTimeFlag(flag, flags.Get(flag));
+    request.mutable_update_mask()->add_paths(path);
+  };
+  time_flag("from", "valid_from", permit->mutable_valid_from());
+  time_flag("until", "expire_time", permit->mutable_expire_time());
+  time_flag("decided", "decide_time", permit->mutable_decide_time());
+  if (flags.Has("document")) {
+    permit->set_document_number(flags.Get("document"));
+    request.mutable_update_mask()->add_paths("document_number");
+  }
+  Session session(options);
+  v1::ResidencePermit response;
+  session.Call(session.protection(), &ProtectionStub::RecordResidencePermit, request, &response);
+  PrintPermits({{request.case_id(), response}});
+  return 0;
+}
+
+int PermitList(const GlobalOptions& options, const Flags& flags) {
+  v1::ListResidencePermitsRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ListResidencePermitsResponse response;
+  session.Call(session.protection(), &ProtectionStub::ListResidencePermits, request, &response);
+  std::vector<std::pair<std::string, v1::ResidencePermit>> rows;
+  for (const v1::ResidencePermit& p : response.permits()) rows.emplace_back(request.case_id(), p);
+  PrintPermits(rows);
+  return 0;
+}
+
+int PermitExpiring(const GlobalOptions& options, const Flags& flags) {
+  v1::ListExpiringPermitsRequest request;
+  const std::string within = flags.Has("within") ? flags.Get("within") : "30";
+  request.set_within_days(static_cast<int>(ParseUnsigned("within", within, 366)));
+  Session session(options);
+  std::vector<std::pair<std::string, v1::ResidencePermit>> rows;
+  ForEachPage(session, session.protection(), &ProtectionStub::ListExpiringPermits, request,
+              UINT64_MAX, [&](const v1::ListExpiringPermitsResponse& response, uint64_t) {
+                for (const v1::ExpiringPermit& e : response.permits()) {
+                  rows.emplace_back(e.case_id(), e.permit());
+                }
+                return static_cast<uint64_t>(response.permits_size());
+              });
+  PrintPermits(rows);
   return 0;
 }
 

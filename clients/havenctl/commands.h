@@ -148,6 +148,19 @@ int DirectoryExport(const GlobalOptions& options, const Flags& flags);
 int AuditQuery(const GlobalOptions& options, const Flags& flags);
 int AuditVerify(const GlobalOptions& options, const Flags& flags);
 
+// Service plans and residence permits.
+int PlanGet(const GlobalOptions& options, const Flags& flags);
+int PlanAdd(const GlobalOptions& options, const Flags& flags);
+int PlanApprove(const GlobalOptions& options, const Flags& flags);
+int PlanEnd(const GlobalOptions& options, const Flags& flags);
+int PlanRefer(const GlobalOptions& options, const Flags& flags);
+int PlanDeliver(const GlobalOptions& options, const Flags& flags);
+int PlanOverdue(const GlobalOptions& options, const Flags& flags);
+int PermitApply(const GlobalOptions& options, const Flags& flags);
+int PermitDecide(const GlobalOptions& options, const Flags& flags);
+int PermitList(const GlobalOptions& options, const Flags& flags);
+int PermitExpiring(const GlobalOptions& options, const Flags& flags);
+
 }  // namespace havenctl
 
 #endif  // HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_

@@ -36,6 +36,14 @@ std::vector<FlagSpec> SubjectFlags(bool update) {
   return flags;
 }
 
+// `flags` and the options that give a disclosure's lawful basis and its facts.
+std::vector<FlagSpec> WithBasisFlags(std::vector<FlagSpec> flags) {
+  for (std::string_view name : {"basis", "order-ref", "court", "basis-reason"}) {
+    flags.push_back({name, true, false});
+  }
+  return flags;
+}
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"login", "login USERNAME [--print-token]",
@@ -97,16 +105,12 @@ const std::vector<Command>& Commands() {
        "[--basis-reason TEXT]",
        "Give an organisation or user scoped, expiring access to a case under a lawful basis "
        "(a judicial order or an emergency waits for another supervisor's approval).",
-       {{"org", true, false},
+       WithBasisFlags({{"org", true, false},
         {"user", true, false},
         {"purpose", true, false},
         {"class", true, true},
         {"action", true, true},
-        {"expires", true, false},
-        {"basis", true, false},
-        {"order-ref", true, false},
-        {"court", true, false},
-        {"basis-reason", true, false}},
+        {"expires", true, false}}),
        1, CaseGrant},
       {"case approve-grant", "case approve-grant CASE_ID GRANT_ID",
        "Approve a grant asked for under a judicial order or an emergency (a supervisor of "
@@ -183,18 +187,14 @@ const std::vector<Command>& Commands() {
        "[--reason TEXT]",
        "Draft a referral of a case to another organisation, or to a partner mechanism "
        "abroad (see `referral partners`).",
-       {{"to", true, false},
+       WithBasisFlags({{"to", true, false},
         {"partner", true, false},
         {"purpose", true, false},
         {"urgency", true, false},
         {"deadline", true, false},
         {"scope", true, true},
-        {"basis", true, false},
-        {"order-ref", true, false},
-        {"court", true, false},
-        {"basis-reason", true, false},
         {"access-until", true, false},
-        {"reason", true, false}},
+        {"reason", true, false}}),
        1, ReferralCreate},
       {"referral send", "referral send REFERRAL_ID [--reason TEXT]", "Send a draft referral.",
        {{"reason", true, false}}, 1, ReferralSend},
@@ -243,6 +243,64 @@ const std::vector<Command>& Commands() {
       {"hotline dashboard", "hotline dashboard [--day YYYY-MM-DD]",
        "Today's (or that day's) contact counts of your organisation.",
        {{"day", true, false}}, 0, HotlineDashboard},
+
+      {"plan get", "plan get CASE_ID",
+       "Show a case's service plan: its items, their providers, status and due times.", {}, 1,
+       PlanGet},
+      {"plan add",
+       "plan add CASE_ID --kind KIND [--need TEXT] [--provider ORG_ID] [--service SERVICE_ID] "
+       "[--due TIME]",
+       "Add an assessed need to a case's service plan (a new version, to be approved).",
+       {{"kind", true, false},
+        {"need", true, false},
+        {"provider", true, false},
+        {"service", true, false},
+        {"due", true, false}},
+       1, PlanAdd},
+      {"plan approve", "plan approve CASE_ID --version N",
+       "Approve the version of the plan you read (a supervisor of the owning organisation).",
+       {{"version", true, false}}, 1, PlanApprove},
+      {"plan refer",
+       "plan refer CASE_ID ITEM_ID --urgency URGENCY --deadline TIME --scope CLASS... "
+       "--basis BASIS [--order-ref REF] [--court COURT] [--basis-reason TEXT] [--reason TEXT]",
+       "Refer a planned item to its provider: the referral and the item's move together.",
+       WithBasisFlags({{"urgency", true, false},
+        {"deadline", true, false},
+        {"scope", true, true},
+        {"reason", true, false}}),
+       2, PlanRefer},
+      {"plan deliver", "plan deliver CASE_ID ITEM_ID [--outcome TEXT] [--at TIME]",
+       "Record that an item was delivered (the provider's staff, or the owning organisation).",
+       {{"outcome", true, false}, {"at", true, false}}, 2, PlanDeliver},
+      {"plan end", "plan end CASE_ID ITEM_ID [--declined]",
+       "Cancel an item, or record that the person declined it.", {{"declined", false, false}}, 2,
+       PlanEnd},
+      {"plan overdue", "plan overdue", "List plan items past their due time on your cases.", {},
+       0, PlanOverdue},
+      {"permit apply",
+       "permit apply CASE_ID --type PERMIT [--authority TEXT] [--renews PERMIT_ID] "
+       "[--applied TIME]",
+       "Record an application for a residence permit (or a renewal of one).",
+       {{"type", true, false},
+        {"authority", true, false},
+        {"renews", true, false},
+        {"applied", true, false}},
+       1, PermitApply},
+      {"permit decide",
+       "permit decide CASE_ID PERMIT_ID --status granted|refused|withdrawn [--from TIME] "
+       "[--until TIME] [--document NUMBER] [--decided TIME]",
+       "Record the decision on a permit application, or its withdrawal.",
+       {{"status", true, false},
+        {"from", true, false},
+        {"until", true, false},
+        {"document", true, false},
+        {"decided", true, false}},
+       2, PermitDecide},
+      {"permit list", "permit list CASE_ID", "List a case's residence permits.", {}, 1,
+       PermitList},
+      {"permit expiring", "permit expiring [--within DAYS]",
+       "List permits in force expiring within DAYS (default 30), or expired unrenewed.",
+       {{"within", true, false}}, 0, PermitExpiring},
 
       {"directory search",
        "directory search [--kind KIND] [--region R] [--language L] [--sex SEX] [--age N] "

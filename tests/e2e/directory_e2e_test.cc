@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/time/time.h"
 #include "haven/v1/protection.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
@@ -136,7 +137,9 @@ TEST_F(DirectoryE2eTest, HavenctlSearchesUpdatesExportsAndImports) {
   const std::string location = WriteFile(
       "location.textproto", std::string("organisation_id: \"") + kSafeHarbour +
                                 "\"\nname: \"Day centre\"\n"
-                                "address { region: \"Capital Region\" country: \"AT\" }\n"
+                                "address { address_1: \"Ringstrasse 1\" city: \"Capital\" "
+                                "region: \"Capital Region\" postal_code: \"1010\" "
+                                "country: \"AT\" }\n"
                                 "accessibility: ACCESSIBILITY_FEATURE_WHEELCHAIR\n");
   ASSERT_EQ(Havenctl(admin_, "directory put-location " + location, &out), 0) << out;
   EXPECT_NE(out.find("id: \""), std::string::npos) << out;
@@ -164,6 +167,86 @@ TEST_F(DirectoryE2eTest, HavenctlSearchesUpdatesExportsAndImports) {
   EXPECT_EQ(Havenctl(admin_, "directory search --kind castle", &out), 2);
   EXPECT_EQ(Havenctl(admin_, std::string("directory free-places ") + kWomensShelter + " -1", &out),
             2);
+}
+
+// A caseworker plans with havenctl: an item for the sample's women's shelter,
+// a supervisor's approval, a referral, a residence permit and its decision.
+TEST_F(DirectoryE2eTest, HavenctlPlansServicesAndRecordsPermits) {
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Plan NGO", v1::ORGANISATION_TYPE_NGO,
+                                    {{"plan.worker", v1::ROLE_CASEWORKER},
+                                     {"plan.super", v1::ROLE_SUPERVISOR}},
+                                    &ngo));
+  const Actor& worker = ngo.users[0];
+  const Actor& supervisor = ngo.users[1];
+  v1::CreateCaseRequest create;
+  create.mutable_subject()->set_given_name("Canary-Ctl-Plan");
+  v1::Case created;
+  ASSERT_TRUE(client_->cases->CreateCase(Ctx(worker.token).get(), create, &created).ok());
+  v1::RecordConsentRequest consent;
+  consent.set_case_id(created.id());
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+  consent.mutable_consent()->set_given(true);
+  consent.mutable_consent()->set_language("en");
+  v1::Consent recorded;
+  ASSERT_TRUE(client_->cases->RecordConsent(Ctx(worker.token).get(), consent, &recorded).ok());
+
+  std::string out;
+  ASSERT_EQ(Havenctl(worker,
+                     "plan add " + created.id() + " --kind shelter --provider " + kSafeHarbour +
+                         " --service " + kWomensShelter + " --due 2099-01-01",
+                     &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("awaiting approval"), std::string::npos) << out;
+  EXPECT_NE(out.find("planned"), std::string::npos) << out;
+  EXPECT_EQ(Havenctl(worker, "plan approve " + created.id() + " --version 1", &out), 1)
+      << "a caseworker does not approve";
+  ASSERT_EQ(Havenctl(supervisor, "plan approve " + created.id() + " --version 1", &out), 0) << out;
+  EXPECT_NE(out.find("approved by"), std::string::npos) << out;
+  v1::GetServicePlanRequest get;
+  get.set_case_id(created.id());
+  v1::ServicePlan plan;
+  ASSERT_TRUE(protection_->GetServicePlan(Ctx(worker.token).get(), get, &plan).ok());
+  ASSERT_EQ(plan.items_size(), 1);
+  ASSERT_EQ(Havenctl(worker,
+                     "plan refer " + created.id() + " " + plan.items(0).id() +
+                         " --urgency urgent --deadline " +
+                         absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7),
+                                          absl::UTCTimeZone()) +
+                         " --scope administrative "
+                         "--scope pseudonymous --basis consent",
+                     &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("referred"), std::string::npos) << out;
+  ASSERT_EQ(Havenctl(worker, "plan get " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("referred"), std::string::npos) << out;
+
+  ASSERT_EQ(Havenctl(worker, "permit apply " + created.id() + " --type temporary-victim", &out), 0)
+      << out;
+  v1::ListResidencePermitsRequest list;
+  list.set_case_id(created.id());
+  v1::ListResidencePermitsResponse permits;
+  ASSERT_TRUE(protection_->ListResidencePermits(Ctx(worker.token).get(), list, &permits).ok());
+  ASSERT_EQ(permits.permits_size(), 1);
+  const absl::Time until = absl::Now() + absl::Hours(24 * 20);
+  ASSERT_EQ(Havenctl(worker,
+                     "permit decide " + created.id() + " " + permits.permits(0).id() +
+                         " --status granted --until " +
+                         absl::FormatTime("%Y-%m-%d", until, absl::UTCTimeZone()),
+                     &out),
+            0)
+      << out;
+  ASSERT_EQ(Havenctl(worker, "permit expiring --within 30", &out), 0) << out;
+  EXPECT_NE(out.find(created.id()), std::string::npos) << out;
+  EXPECT_NE(out.find("temporary-victim"), std::string::npos) << out;
+  EXPECT_EQ(Havenctl(worker, "permit decide " + created.id() + " " + permits.permits(0).id() +
+                                 " --status refused",
+                     &out),
+            1)
+      << "a granted permit is not refused";
+  EXPECT_NE(out.find("from GRANTED to REFUSED"), std::string::npos) << out;
 }
 
 }  // namespace
