@@ -338,7 +338,7 @@ int main(int argc, char** argv) {
   };
   struct Row {
     int inflight;
-    Result null_rpc, raw_write, write_rpc, read_rpc, search_rpc;
+    Result null_rpc, raw_write, write_rpc, read_rpc, search_rpc, delivery_rpc;
   };
   // Runs one cell unless --only names another workload (baselines always run).
   auto measure = [&](const std::string& name, int n, const std::function<bool(int, int)>& call) {
@@ -349,6 +349,7 @@ int main(int argc, char** argv) {
     return r;
   };
   std::vector<Row> rows;
+  std::atomic<uint64_t> next_plan_case{0};
   for (int n : inflights) {
     Row row;
     row.inflight = n;
@@ -379,17 +380,33 @@ int main(int argc, char** argv) {
       return protection->SearchServices(Ctx(token).get(), ShelterSearch(t, i), &found).ok() &&
              found.matches_size() > 0;
     });
+    // A plan item added and delivered (two audited writes), each on the
+    // next of the seeded cases, which take 100 items each.
+    row.delivery_rpc = measure("plan_item_add_deliver", n, [&](int, int) {
+      const std::string& case_id = case_ids[next_plan_case++ % case_ids.size()];
+      v1::AddPlanItemRequest add;
+      add.set_case_id(case_id);
+      add.mutable_item()->set_kind(v1::SERVICE_KIND_MEDICAL);
+      v1::ServicePlan plan;
+      if (!protection->AddPlanItem(Ctx(token).get(), add, &plan).ok()) return false;
+      v1::RecordServiceDeliveryRequest deliver;
+      deliver.set_case_id(case_id);
+      deliver.set_item_id(plan.items(plan.items_size() - 1).id());
+      return protection->RecordServiceDelivery(Ctx(token).get(), deliver, &plan).ok();
+    });
     rows.push_back(row);
   }
 
   std::printf("\nratios (same run):\n");
-  std::printf("%9s %32s %28s %28s\n", "inflight", "create_case / raw_sync_put",
-              "get_case / null_rpc", "directory_search / null_rpc");
+  std::printf("%9s %32s %28s %28s %32s\n", "inflight", "create_case / raw_sync_put",
+              "get_case / null_rpc", "directory_search / null_rpc",
+              "plan_item_add_deliver / null_rpc");
   for (const Row& r : rows) {
-    std::printf("%9d %32.2f %28.2f %28.2f\n", r.inflight,
+    std::printf("%9d %32.2f %28.2f %28.2f %32.2f\n", r.inflight,
                 r.raw_write.qps > 0 ? r.write_rpc.qps / r.raw_write.qps : 0,
                 r.null_rpc.qps > 0 ? r.read_rpc.qps / r.null_rpc.qps : 0,
-                r.null_rpc.qps > 0 ? r.search_rpc.qps / r.null_rpc.qps : 0);
+                r.null_rpc.qps > 0 ? r.search_rpc.qps / r.null_rpc.qps : 0,
+                r.null_rpc.qps > 0 ? r.delivery_rpc.qps / r.null_rpc.qps : 0);
   }
   std::printf("authorization decision: median %.0f ns\n", MedianDecisionNanos());
   std::printf("goals: create_case >= 0.80x raw at 64 in flight; get_case >= 0.50x null; decision < 5000 ns\n");
