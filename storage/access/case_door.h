@@ -58,6 +58,8 @@ enum class RecordKind : uint8_t {
   kPlanItem = 12,       // id: raw record id
   // 13-19: protection (services/protection/); 20-29: repatriation
   // (services/repatriation/).
+  kReturnPlan = 20,      // id: raw record id
+  kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)
 };
 
 class CaseDoor;
