@@ -139,6 +139,13 @@ int HotlineDashboard(const GlobalOptions& options, const Flags& flags);
 int AuditQuery(const GlobalOptions& options, const Flags& flags);
 int AuditVerify(const GlobalOptions& options, const Flags& flags);
 
+int ReturnCreate(const GlobalOptions& options, const Flags& flags);
+int ReturnShow(const GlobalOptions& options, const Flags& flags);
+int ReturnList(const GlobalOptions& options, const Flags& flags);
+int ReturnApprove(const GlobalOptions& options, const Flags& flags);
+int ReturnClose(const GlobalOptions& options, const Flags& flags);
+int ReturnDue(const GlobalOptions& options, const Flags& flags);
+
 }  // namespace havenctl
 
 #endif  // HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_
