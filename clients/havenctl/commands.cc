@@ -40,6 +40,7 @@
 #include "haven/v1/identification.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
+#include "haven/v1/repatriation.grpc.pb.h"
 
 namespace havenctl {
 namespace {
@@ -766,6 +767,8 @@ class Session {
       context->AddMetadata("authorization", "Bearer " + Token());
     }
   }
+  // For the stubs of services added later.
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
   // Makes one call with a deadline, purpose, request id and credentials.
   template <typename Stub, typename Request, typename Response>
@@ -2539,6 +2542,242 @@ int PermitExpiring(const GlobalOptions& options, const Flags& flags) {
                 return static_cast<uint64_t>(response.permits_size());
               });
   PrintPermits(rows);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Return plans.
+
+namespace {
+
+using ReturnStub = v1::RepatriationService::Stub;
+
+constexpr Named<v1::ReturnStatus> kReturnStatuses[] = {
+    {"proposed", v1::RETURN_STATUS_PROPOSED},
+    {"assessed", v1::RETURN_STATUS_ASSESSED},
+    {"approved", v1::RETURN_STATUS_APPROVED},
+    {"documents-ready", v1::RETURN_STATUS_DOCUMENTS_READY},
+    {"scheduled", v1::RETURN_STATUS_SCHEDULED},
+    {"travelled", v1::RETURN_STATUS_TRAVELLED},
+    {"received", v1::RETURN_STATUS_RECEIVED},
+    {"reintegrating", v1::RETURN_STATUS_REINTEGRATING},
+    {"closed", v1::RETURN_STATUS_CLOSED},
+    {"suspended", v1::RETURN_STATUS_SUSPENDED},
+    {"cancelled", v1::RETURN_STATUS_CANCELLED},
+};
+
+constexpr Named<v1::ReturnConsentState> kReturnConsents[] = {
+    {"not recorded", v1::RETURN_CONSENT_STATE_NOT_RECORDED},
+    {"given", v1::RETURN_CONSENT_STATE_GIVEN},
+    {"refused", v1::RETURN_CONSENT_STATE_REFUSED},
+    {"withdrawn", v1::RETURN_CONSENT_STATE_WITHDRAWN},
+};
+
+constexpr Named<v1::RiskLevel> kRiskLevels[] = {
+    {"low", v1::RISK_LEVEL_LOW},
+    {"medium", v1::RISK_LEVEL_MEDIUM},
+    {"high", v1::RISK_LEVEL_HIGH},
+};
+
+constexpr Named<v1::TravelDocumentKind> kTravelDocumentKinds[] = {
+    {"passport", v1::TRAVEL_DOCUMENT_KIND_PASSPORT},
+    {"emergency-travel-document", v1::TRAVEL_DOCUMENT_KIND_EMERGENCY_TRAVEL_DOCUMENT},
+    {"laissez-passer", v1::TRAVEL_DOCUMENT_KIND_LAISSEZ_PASSER},
+    {"visa", v1::TRAVEL_DOCUMENT_KIND_VISA},
+    {"other", v1::TRAVEL_DOCUMENT_KIND_OTHER},
+};
+
+constexpr Named<v1::TravelDocumentStatus> kTravelDocumentStatuses[] = {
+    {"requested", v1::TRAVEL_DOCUMENT_STATUS_REQUESTED},
+    {"issued", v1::TRAVEL_DOCUMENT_STATUS_ISSUED},
+    {"refused", v1::TRAVEL_DOCUMENT_STATUS_REFUSED},
+};
+
+constexpr Named<v1::ReturnOutcome> kReturnOutcomes[] = {
+    {"reintegrated", v1::RETURN_OUTCOME_REINTEGRATED},
+    {"partly-reintegrated", v1::RETURN_OUTCOME_PARTLY_REINTEGRATED},
+    {"lost-contact", v1::RETURN_OUTCOME_LOST_CONTACT},
+    {"re-trafficked", v1::RETURN_OUTCOME_RE_TRAFFICKED},
+    {"migrated-again", v1::RETURN_OUTCOME_MIGRATED_AGAIN},
+    {"other", v1::RETURN_OUTCOME_OTHER},
+};
+
+// "2027-02-28"; "-" when unset.
+std::string FormatDate(const v1::Date& date) {
+  if (date.year() == 0) return "-";
+  const auto two = [](int32_t n) { return absl::StrCat(n < 10 ? "0" : "", n); };
+  return absl::StrCat(date.year(), "-", two(date.month()), "-", two(date.day()));
+}
+
+// What a redacted field shows: "-" for what the caller may not see.
+std::string OrDash(const std::string& text) { return text.empty() ? "-" : Clean(text); }
+
+void PrintLine(absl::string_view label, const std::string& value) {
+  std::cout << "  " << label << std::string(label.size() < 12 ? 12 - label.size() : 1, ' ')
+            << value << "\n";
+}
+
+void PrintReturnPlan(const v1::ReturnPlan& plan) {
+  std::string status = NameOf(kReturnStatuses, plan.status());
+  if (plan.status() == v1::RETURN_STATUS_SUSPENDED) {
+    absl::StrAppend(&status, " (resumes ", NameOf(kReturnStatuses, plan.resume_status()), ")");
+  }
+  std::cout << "return plan " << Clean(plan.id()) << " of case " << Clean(plan.case_id())
+            << ": " << status << "\n";
+  PrintLine("destination", absl::StrCat(OrDash(plan.destination_country()), ", ",
+                                        OrDash(plan.destination_region())));
+  PrintLine("consent", absl::StrCat(NameOf(kReturnConsents, plan.consent()),
+                                    plan.consent_language().empty()
+                                        ? ""
+                                        : absl::StrCat(" (", Clean(plan.consent_language()), ")")));
+  const v1::RiskAssessment& risks = plan.risks();
+  const auto level = [](int value) {
+    return value == 0 ? std::string("-") : NameOf(kRiskLevels, value);
+  };
+  PrintLine("risks", absl::StrCat("re-trafficking ", level(risks.re_trafficking().level()),
+                                  ", retaliation ", level(risks.retaliation().level()),
+                                  ", family ", level(risks.family_situation().level()),
+                                  ", health ", level(risks.health_needs().level())));
+  if (!plan.approved_by().empty()) {
+    PrintLine("approved", absl::StrCat("by ", plan.approved_by(), " at ",
+                                       FormatTime(plan.approve_time()),
+                                       plan.risk_override_reasons().empty()
+                                           ? ""
+                                           : " over a high risk: " +
+                                                 Clean(plan.risk_override_reasons())));
+  }
+  if (!plan.return_organisation_id().empty()) {
+    PrintLine("organiser", absl::StrCat(plan.return_organisation_id(), ", officer ",
+                                        OrDash(plan.return_officer_id())));
+  }
+  for (const v1::TravelDocument& d : plan.documents()) {
+    PrintLine("document", absl::StrCat(NameOf(kTravelDocumentKinds, d.kind()), " ",
+                                       NameOf(kTravelDocumentStatuses, d.status()), " by ",
+                                       Clean(d.consulate()), ", number ", OrDash(d.number())));
+  }
+  if (plan.travel().date().year() != 0) {
+    const v1::Travel& t = plan.travel();
+    PrintLine("travel", absl::StrCat(FormatDate(t.date()), ", route ", OrDash(t.route()),
+                                     t.escorted() ? ", escorted by " + Clean(t.escort()) : "",
+                                     ", departed ", FormatTime(t.depart_time())));
+    PrintLine("medical", OrDash(t.medical_needs()));
+  }
+  const v1::Reception& r = plan.reception();
+  if (!r.receiving_organisation().empty() || !r.partner_id().empty()) {
+    const std::string by =
+        r.partner_id().empty()
+            ? Clean(r.receiving_organisation())
+            : absl::StrCat("partner ", Clean(r.partner_id()), " (referral ", r.referral_id(), ", ",
+                           NameOf(kReferralStatuses, r.referral_status()), ")");
+    PrintLine("reception", absl::StrCat(by, " at ", OrDash(r.handover_place()), ", arrived ",
+                                        FormatTime(r.arrive_time())));
+  }
+  if (plan.outcome() != v1::RETURN_OUTCOME_UNSPECIFIED) {
+    PrintLine("outcome", NameOf(kReturnOutcomes, plan.outcome()));
+  }
+  if (plan.follow_ups_size() == 0) return;
+  std::cout << "\n";
+  Table table({"FOLLOW-UP", "DUE", "DONE", "REACHED", "OVERDUE", "SITUATION"});
+  for (const v1::FollowUp& f : plan.follow_ups()) {
+    const bool done = f.has_done_time();
+    table.Add({absl::StrCat(f.months(), " months"), FormatDate(f.due_date()),
+               FormatTime(f.done_time()), done ? (f.reached() ? "yes" : "no") : "",
+               f.overdue() ? "OVERDUE" : "", f.situation()});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int ReturnCreate(const GlobalOptions& options, const Flags& flags) {
+  v1::CreateReturnPlanRequest request;
+  request.set_case_id(flags.args[0]);
+  request.mutable_plan()->set_destination_country(
+      ParseCountry("country", flags.Required("country")));
+  request.mutable_plan()->set_destination_region(flags.Required("region"));
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReturnPlan plan;
+  session.Call(&stub, &ReturnStub::CreateReturnPlan, request, &plan);
+  PrintReturnPlan(plan);
+  return 0;
+}
+
+int ReturnShow(const GlobalOptions& options, const Flags& flags) {
+  v1::GetReturnPlanRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_plan_id(flags.args[1]);
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReturnPlan plan;
+  session.Call(&stub, &ReturnStub::GetReturnPlan, request, &plan);
+  PrintReturnPlan(plan);
+  return 0;
+}
+
+int ReturnList(const GlobalOptions& options, const Flags& flags) {
+  v1::ListReturnPlansRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ListReturnPlansResponse response;
+  session.Call(&stub, &ReturnStub::ListReturnPlans, request, &response);
+  Table table({"PLAN", "STATUS", "DESTINATION", "CONSENT", "CREATED", "UPDATED"});
+  for (const v1::ReturnPlan& plan : response.plans()) {
+    table.Add({plan.id(), NameOf(kReturnStatuses, plan.status()),
+               absl::StrCat(OrDash(plan.destination_country()), " ",
+                            OrDash(plan.destination_region())),
+               NameOf(kReturnConsents, plan.consent()), FormatTime(plan.create_time()),
+               FormatTime(plan.update_time())});
+  }
+  table.Print();
+  return 0;
+}
+
+int ReturnApprove(const GlobalOptions& options, const Flags& flags) {
+  v1::ApproveReturnRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_plan_id(flags.args[1]);
+  request.set_risk_override_reasons(flags.Get("override-reasons"));
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReturnPlan plan;
+  session.Call(&stub, &ReturnStub::ApproveReturn, request, &plan);
+  PrintReturnPlan(plan);
+  return 0;
+}
+
+int ReturnClose(const GlobalOptions& options, const Flags& flags) {
+  v1::CloseReturnRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_plan_id(flags.args[1]);
+  request.set_outcome(ParseName(kReturnOutcomes, "return outcome", flags.Required("outcome")));
+  request.set_outcome_notes(flags.Get("note"));
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReturnPlan plan;
+  session.Call(&stub, &ReturnStub::CloseReturn, request, &plan);
+  PrintReturnPlan(plan);
+  return 0;
+}
+
+int ReturnDue(const GlobalOptions& options, const Flags& flags) {
+  v1::ListDueFollowUpsRequest request;
+  if (flags.Has("by")) *request.mutable_due_by() = ParseDate("by", flags.Get("by"));
+  Session session(options);
+  ReturnStub stub(session.channel());
+  Table table({"CASE", "PLAN", "FOLLOW-UP", "DUE", "OVERDUE", "OFFICER"});
+  ForEachPage(session, &stub, &ReturnStub::ListDueFollowUps, request, UINT64_MAX,
+              [&](const v1::ListDueFollowUpsResponse& response, uint64_t) {
+                for (const v1::DueFollowUp& due : response.follow_ups()) {
+                  table.Add({due.case_id(), due.plan_id(), absl::StrCat(due.months(), " months"),
+                             FormatDate(due.due_date()), due.overdue() ? "OVERDUE" : "no",
+                             due.return_officer_id()});
+                }
+                // Pages count cases, not follow-ups: keep going to the end.
+                return uint64_t{0};
+              });
+  table.Print();
   return 0;
 }
 

@@ -160,6 +160,12 @@ int PermitApply(const GlobalOptions& options, const Flags& flags);
 int PermitDecide(const GlobalOptions& options, const Flags& flags);
 int PermitList(const GlobalOptions& options, const Flags& flags);
 int PermitExpiring(const GlobalOptions& options, const Flags& flags);
+int ReturnCreate(const GlobalOptions& options, const Flags& flags);
+int ReturnShow(const GlobalOptions& options, const Flags& flags);
+int ReturnList(const GlobalOptions& options, const Flags& flags);
+int ReturnApprove(const GlobalOptions& options, const Flags& flags);
+int ReturnClose(const GlobalOptions& options, const Flags& flags);
+int ReturnDue(const GlobalOptions& options, const Flags& flags);
 
 }  // namespace havenctl
 

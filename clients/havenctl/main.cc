@@ -355,6 +355,26 @@ const std::vector<Command>& Commands() {
       {"audit verify", "audit verify",
        "Verify the audit hash chain and checkpoints; exit 1 when broken.", {}, 0,
        AuditVerify},
+
+      {"return create", "return create CASE_ID --country CC --region TEXT",
+       "Propose a voluntary return of the case's subject to their country of origin.",
+       {{"country", true, false}, {"region", true, false}}, 1, ReturnCreate},
+      {"return show", "return show CASE_ID PLAN_ID",
+       "Show a return plan: status, consent, risks, documents, travel, reception, follow-ups.",
+       {}, 2, ReturnShow},
+      {"return list", "return list CASE_ID", "List the return plans of a case.", {}, 1,
+       ReturnList},
+      {"return approve", "return approve CASE_ID PLAN_ID [--override-reasons TEXT]",
+       "Approve a return (a supervisor); a high risk needs written override reasons.",
+       {{"override-reasons", true, false}}, 2, ReturnApprove},
+      {"return close", "return close CASE_ID PLAN_ID --outcome OUTCOME [--note TEXT]",
+       "Close a return with its outcome (reintegrated, partly-reintegrated, lost-contact, "
+       "re-trafficked, migrated-again, other).",
+       {{"outcome", true, false}, {"note", true, false}}, 2, ReturnClose},
+      {"return due", "return due [--by YYYY-MM-DD]",
+       "Follow-ups due (default: today) on the returns your organisation reaches; overdue "
+       "ones are alerted.",
+       {{"by", true, false}}, 0, ReturnDue},
   };
   return kCommands;
 }

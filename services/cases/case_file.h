@@ -4,6 +4,9 @@
 #ifndef HAVEN_SERVICES_CASES_CASE_FILE_H_
 #define HAVEN_SERVICES_CASES_CASE_FILE_H_
 
+#include <functional>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "haven/v1/case.pb.h"
 #include "storage/access/accounts.h"
@@ -58,7 +61,17 @@ class CaseFile {
   absl::StatusOr<haven::v1::SearchCasesResponse> Search(
       const access::RequestContext& ctx, const haven::v1::SearchCasesRequest& request);
 
+  // What another service does, in the same passage, when the subject
+  // refuses or withdraws consent for a purpose (a return plan is suspended
+  // and its officer alerted). Register before serving.
+  using ConsentEnded =
+      std::function<absl::Status(access::CaseScope&, haven::v1::ConsentPurpose)>;
+  void OnConsentEnded(ConsentEnded hook) { consent_ended_.push_back(std::move(hook)); }
+
  private:
+  // Runs the hooks registered for a consent refused or withdrawn.
+  absl::Status ConsentHasEnded(access::CaseScope& scope, haven::v1::ConsentPurpose purpose);
+
   // Runs `change` on the case under `action`, appends `event` to its
   // timeline, and returns the case as the caller may see it.
   absl::StatusOr<haven::v1::Case> Change(
@@ -69,6 +82,7 @@ class CaseFile {
   access::CaseDoor* door_;
   const access::Accounts* accounts_;
   const Clock* clock_;
+  std::vector<ConsentEnded> consent_ended_;
 };
 
 

@@ -71,6 +71,9 @@ absl::StatusOr<v1::Consent> CaseFile::RecordConsent(const access::RequestContext
             !t.ok()) {
           return t;
         }
+        if (!in.given()) {
+          if (absl::Status h = ConsentHasEnded(scope, in.purpose()); !h.ok()) return h;
+        }
         result = consent;
         scope.Disclose(&result);
         return absl::OkStatus();
@@ -115,12 +118,20 @@ absl::StatusOr<v1::Consent> CaseFile::WithdrawConsent(const access::RequestConte
             return n;
           }
         }
+        if (absl::Status h = ConsentHasEnded(scope, request.purpose()); !h.ok()) return h;
         result = consent;
         scope.Disclose(&result);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
   return result;
+}
+
+absl::Status CaseFile::ConsentHasEnded(access::CaseScope& scope, v1::ConsentPurpose purpose) {
+  for (const ConsentEnded& hook : consent_ended_) {
+    if (absl::Status s = hook(scope, purpose); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ListConsentsResponse> CaseFile::ListConsents(

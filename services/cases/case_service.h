@@ -16,6 +16,9 @@ class CaseServiceImpl final : public haven::v1::CaseService::Service {
                   const access::Accounts* accounts, const Clock* clock)
       : auth_(auth), door_(door), file_(door, accounts, clock) {}
 
+  // The case file, for other services to register their consent hooks.
+  CaseFile& file() { return file_; }
+
   grpc::Status CreateCase(grpc::ServerContext* context, const haven::v1::CreateCaseRequest* request,
                           haven::v1::Case* response) override;
   grpc::Status GetCase(grpc::ServerContext* context, const haven::v1::GetCaseRequest* request,

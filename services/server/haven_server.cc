@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/liaison.grpc.pb.h"
-#include "haven/v1/repatriation.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "services/admin/admin_service.h"
 #include "services/audit/audit_service.h"
@@ -26,6 +25,7 @@
 #include "services/referral/partner_link.h"
 #include "services/referral/partner_service.h"
 #include "services/referral/referral_service.h"
+#include "services/repatriation/repatriation_service.h"
 #include "storage/access/provider_directory.h"
 #include "storage/ids.h"
 
@@ -133,8 +133,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   svc.push_back(std::make_unique<admin::AdminServiceImpl>(a, &v.accounts()));
   svc.push_back(
       std::make_unique<audit::AuditServiceImpl>(a, &v.audit_log(), server->keys_.get()));
-  svc.push_back(
-      std::make_unique<cases::CaseServiceImpl>(a, &v.case_door(), &v.accounts(), clock));
+  auto case_service =
+      std::make_unique<cases::CaseServiceImpl>(a, &v.case_door(), &v.accounts(), clock);
+  cases::CaseFile* case_file = &case_service->file();
+  svc.push_back(std::move(case_service));
   absl::StatusOr<identification::WorkingCalendar> calendar =
       identification::WorkingCalendar::FromRules(config.jurisdiction());
   if (!calendar.ok()) return calendar.status();
@@ -163,8 +165,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     referral::PartnerLink* partner_link = server->partner_link_.get();
     referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
   }
-  AddDeclaredServices<haven::v1::RepatriationService::Service, haven::v1::LiaisonService::Service,
-                      haven::v1::StatisticsService::Service>(&svc);
+  AddDeclaredServices<haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
+      &svc);
   absl::TimeZone local_zone = absl::UTCTimeZone();
   if (!config.jurisdiction().time_zone().empty() &&
       !absl::LoadTimeZone(config.jurisdiction().time_zone(), &local_zone)) {
@@ -178,6 +180,13 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
                                              &v.provider_directory(), clock),
       std::make_unique<protection::PermitDesk>(&v.case_door(), clock)));
   server->permit_alert_lead_ = absl::Hours(24) * config.permit_expiry_alert_days();
+  repatriation::ReturnDesk::Options return_options;
+  return_options.time_zone = local_zone;
+  auto returns = std::make_unique<repatriation::ReturnDesk>(&v.case_door(), referral_desk,
+                                                            &v.accounts(), clock, return_options);
+  returns->WatchConsents(case_file);
+  svc.push_back(
+      std::make_unique<repatriation::RepatriationServiceImpl>(a, std::move(returns)));
   hotline::HotlineDesk::Options hotline_options;
   hotline_options.caller_details_retention =
       absl::Hours(24) * config.hotline_caller_details_retention_days();

@@ -59,6 +59,8 @@ enum class RecordKind : uint8_t {
   kResidencePermit = 13,  // id: raw record id
   // 14-19: protection (services/protection/); 20-29: repatriation
   // (services/repatriation/).
+  kReturnPlan = 20,      // id: raw record id
+  kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)
 };
 
 class CaseDoor;

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "haven/v1/repatriation.grpc.pb.h"
+#include "haven/v1/statistics.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
 namespace haven::e2e {
@@ -158,9 +158,9 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
   EXPECT_EQ(absent.error_message(), s.error_message()) << "a denial must look like a missing case";
 
   // A declared but not yet implemented service.
-  auto repatriation = v1::RepatriationService::NewStub(havend_->channel());
-  v1::ReturnPlan plan;
-  s = repatriation->CreateReturnPlan(Ctx(worker.token).get(), v1::CreateReturnPlanRequest(), &plan);
+  auto statistics = v1::StatisticsService::NewStub(havend_->channel());
+  v1::GetCountsResponse counts;
+  s = statistics->GetCounts(Ctx(worker.token).get(), v1::GetCountsRequest(), &counts);
   EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
 
   ExpectCleanTerminate();

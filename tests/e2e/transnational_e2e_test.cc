@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "haven/v1/config.pb.h"
 #include "haven/v1/partner.grpc.pb.h"
+#include "haven/v1/repatriation.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
 namespace haven::e2e {
@@ -703,6 +705,128 @@ TEST_F(TransnationalTest, UntrustedCertificatesAreNoPartners) {
   EXPECT_TRUE(inbox.empty()) << "ro received from untrusted callers: " << inbox.size();
 
   ASSERT_NO_FATAL_FAILURE(StopBothAndScan(canaries, case_id, ro_.team.organisation_id));
+}
+
+// ---------------------------------------------------------------- 4
+
+TEST_F(TransnationalTest, ReturnHandedOverToThePartnerIsReceivedWhenItCompletesTheReferral) {
+  const Canaries canaries;
+  std::string case_id;
+  ASSERT_NO_FATAL_FAILURE(OpenCase(de_, canaries, true, &case_id));
+  const std::string token = de_.caseworker().token;
+  v1::RecordConsentRequest consent;
+  consent.set_case_id(case_id);
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_RETURN);
+  consent.mutable_consent()->set_given(true);
+  consent.mutable_consent()->set_language("ro");
+  v1::Consent recorded;
+  ASSERT_TRUE(de_.client->cases->RecordConsent(Ctx(token).get(), consent, &recorded).ok());
+  Actor supervisor;
+  ASSERT_NO_FATAL_FAILURE(CreateUser(*de_.client, de_.admin, de_.team.organisation_id,
+                                     "de.supervisor", v1::ROLE_SUPERVISOR, &supervisor));
+  auto returns = v1::RepatriationService::NewStub(de_.havend->channel());
+
+  // Planned, assessed, approved, documents issued.
+  v1::CreateReturnPlanRequest create;
+  create.set_case_id(case_id);
+  create.mutable_plan()->set_destination_country("RO");
+  create.mutable_plan()->set_destination_region("Bucharest");
+  v1::ReturnPlan plan;
+  grpc::Status s = returns->CreateReturnPlan(Ctx(token).get(), create, &plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::AssessReturnRisksRequest assess;
+  assess.set_case_id(case_id);
+  assess.set_plan_id(plan.id());
+  for (v1::RiskScore* score :
+       {assess.mutable_risks()->mutable_re_trafficking(), assess.mutable_risks()->mutable_retaliation(),
+        assess.mutable_risks()->mutable_family_situation()}) {
+    score->set_level(v1::RISK_LEVEL_LOW);
+  }
+  assess.mutable_risks()->mutable_health_needs()->set_level(v1::RISK_LEVEL_LOW);
+  ASSERT_TRUE(returns->AssessReturnRisks(Ctx(token).get(), assess, &plan).ok());
+  v1::ApproveReturnRequest approve;
+  approve.set_case_id(case_id);
+  approve.set_plan_id(plan.id());
+  s = returns->ApproveReturn(Ctx(supervisor.token).get(), approve, &plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::RecordTravelDocumentsRequest documents;
+  documents.set_case_id(case_id);
+  documents.set_plan_id(plan.id());
+  v1::TravelDocument* passport = documents.add_documents();
+  passport->set_kind(v1::TRAVEL_DOCUMENT_KIND_PASSPORT);
+  passport->set_status(v1::TRAVEL_DOCUMENT_STATUS_ISSUED);
+  passport->set_consulate("Embassy of Romania, Berlin");
+  *passport->mutable_issue_time() = SecondsFromNow(-kDay);
+  ASSERT_TRUE(returns->RecordTravelDocuments(Ctx(token).get(), documents, &plan).ok());
+  ASSERT_EQ(plan.status(), v1::RETURN_STATUS_DOCUMENTS_READY);
+
+  // Scheduled with a hand-over to the Romanian mechanism: the referral and
+  // the plan's move together.
+  v1::ScheduleReturnRequest schedule;
+  schedule.set_case_id(case_id);
+  schedule.set_plan_id(plan.id());
+  const std::time_t in_three_days = std::time(nullptr) + 3 * kDay;
+  std::tm day{};
+  gmtime_r(&in_three_days, &day);
+  schedule.mutable_travel()->mutable_date()->set_year(day.tm_year + 1900);
+  schedule.mutable_travel()->mutable_date()->set_month(day.tm_mon + 1);
+  schedule.mutable_travel()->mutable_date()->set_day(day.tm_mday);
+  schedule.mutable_reception()->set_partner_id("nrm-ro");
+  schedule.mutable_reception()->set_handover_place("Henri Coanda airport");
+  v1::Referral* terms = schedule.mutable_referral();
+  terms->set_urgency(v1::URGENCY_URGENT);
+  terms->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+  for (v1::ConfidentialityClass c : IdentifyingScope()) terms->add_data_scope(c);
+  *terms->mutable_response_deadline() = SecondsFromNow(7 * kDay);
+  v1::ScheduleReturnResponse scheduled;
+  s = returns->ScheduleReturn(Ctx(token).get(), schedule, &scheduled);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(scheduled.plan().status(), v1::RETURN_STATUS_SCHEDULED);
+  EXPECT_EQ(scheduled.referral().purpose(), v1::REFERRAL_PURPOSE_RETURN);
+  EXPECT_EQ(scheduled.plan().reception().referral_id(), scheduled.referral().id());
+  const std::string referral_id = scheduled.referral().id();
+
+  // Nobody leaves before the receiving mechanism accepts.
+  v1::RecordDepartureRequest depart;
+  depart.set_case_id(case_id);
+  depart.set_plan_id(plan.id());
+  s = returns->RecordDeparture(Ctx(token).get(), depart, &plan);
+  EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION) << Describe(s);
+
+  v1::Referral delivered, at_ro, moved;
+  ASSERT_NO_FATAL_FAILURE(AwaitDelivery(referral_id, &delivered));
+  ASSERT_NO_FATAL_FAILURE(Received(referral_id, &at_ro));
+  EXPECT_EQ(at_ro.purpose(), v1::REFERRAL_PURPOSE_RETURN);
+  ASSERT_TRUE(Move(ro_, &v1::ReferralService::Stub::AcceptReferral, at_ro.id(), &moved).ok());
+  ASSERT_NO_FATAL_FAILURE(AwaitStatus(de_, referral_id, v1::REFERRAL_STATUS_ACCEPTED));
+  s = returns->RecordDeparture(Ctx(token).get(), depart, &plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(plan.status(), v1::RETURN_STATUS_TRAVELLED);
+
+  // The partner confirms the hand-over by completing its referral: received.
+  ASSERT_TRUE(Move(ro_, &v1::ReferralService::Stub::CompleteReferral, at_ro.id(), &moved).ok());
+  ASSERT_NO_FATAL_FAILURE(AwaitStatus(de_, referral_id, v1::REFERRAL_STATUS_COMPLETED));
+  v1::GetReturnPlanRequest get;
+  get.set_case_id(case_id);
+  get.set_plan_id(plan.id());
+  ASSERT_TRUE(returns->GetReturnPlan(Ctx(token).get(), get, &plan).ok());
+  EXPECT_EQ(plan.status(), v1::RETURN_STATUS_RECEIVED);
+  EXPECT_EQ(plan.reception().referral_status(), v1::REFERRAL_STATUS_COMPLETED);
+  EXPECT_TRUE(plan.reception().has_arrive_time());
+  EXPECT_EQ(plan.follow_ups_size(), 4);
+
+  // The sender records what the partner reports.
+  v1::RecordFollowUpRequest follow_up;
+  follow_up.set_case_id(case_id);
+  follow_up.set_plan_id(plan.id());
+  follow_up.mutable_follow_up()->set_months(1);
+  follow_up.mutable_follow_up()->set_reached(true);
+  follow_up.mutable_follow_up()->set_reported_by_partner(true);
+  ASSERT_TRUE(returns->RecordFollowUp(Ctx(token).get(), follow_up, &plan).ok());
+  EXPECT_EQ(plan.status(), v1::RETURN_STATUS_REINTEGRATING);
+  EXPECT_TRUE(plan.follow_ups(0).reported_by_partner());
+
+  ASSERT_NO_FATAL_FAILURE(StopBothAndScan(canaries, case_id, at_ro.case_id()));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "haven/v1/partner.pb.h"
 #include "haven/v1/records.pb.h"
 #include "haven/v1/referral.pb.h"
+#include "haven/v1/repatriation.pb.h"
 #include "storage/access/redaction.h"
 #include "testdata/unclassified.pb.h"
 
@@ -80,7 +81,9 @@ std::vector<const Descriptor*> ClassifiedMessages() {
         haven::v1::Guardian::descriptor(), haven::v1::BestInterestsAssessment::descriptor(),
         haven::v1::Proceeding::descriptor(), haven::v1::IndicatorSet::descriptor(),
         haven::v1::PartnerMechanism::descriptor(), haven::v1::ReferralPacket::descriptor(),
-        haven::v1::ReferralReceipt::descriptor(), haven::v1::PartnerReferralUpdate::descriptor()}) {
+        haven::v1::ReferralReceipt::descriptor(), haven::v1::PartnerReferralUpdate::descriptor(),
+        haven::v1::ReturnPlan::descriptor(), haven::v1::FollowUp::descriptor(),
+        haven::v1::DueFollowUp::descriptor()}) {
     types.push_back(d);
   }
   return types;
