@@ -59,7 +59,7 @@ struct GlobalOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
-  std::string purpose = "case-management";
+  std::string purpose;  // empty: none declared
   int64_t timeout_ms = 10000;
 };
 
@@ -165,6 +165,19 @@ int ReturnShow(const GlobalOptions& options, const Flags& flags);
 int ReturnList(const GlobalOptions& options, const Flags& flags);
 int ReturnApprove(const GlobalOptions& options, const Flags& flags);
 int ReturnClose(const GlobalOptions& options, const Flags& flags);
+// The steps between: what people write (risks, documents, the journey, a
+// follow-up) comes from a file in protobuf text format, never from argv.
+int ReturnAssess(const GlobalOptions& options, const Flags& flags);
+int ReturnRefer(const GlobalOptions& options, const Flags& flags);
+int ReturnTakeOn(const GlobalOptions& options, const Flags& flags);
+int ReturnDocuments(const GlobalOptions& options, const Flags& flags);
+int ReturnSchedule(const GlobalOptions& options, const Flags& flags);
+int ReturnDepart(const GlobalOptions& options, const Flags& flags);
+int ReturnArrive(const GlobalOptions& options, const Flags& flags);
+int ReturnFollowUp(const GlobalOptions& options, const Flags& flags);
+int ReturnSuspend(const GlobalOptions& options, const Flags& flags);
+int ReturnResume(const GlobalOptions& options, const Flags& flags);
+int ReturnCancel(const GlobalOptions& options, const Flags& flags);
 int ReturnDue(const GlobalOptions& options, const Flags& flags);
 
 }  // namespace havenctl

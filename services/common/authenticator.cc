@@ -54,7 +54,7 @@ absl::StatusOr<access::RequestContext> Authenticator::Anonymous(grpc::ServerCont
   ctx.request_id = IsValidRequestId(request_id) ? request_id : NewId();
   std::string purpose = Metadata(context, kPurposeHeader);
   if (purpose.empty()) {
-    ctx.purpose = "unspecified";
+    ctx.purpose = access::kNoDeclaredPurpose;
   } else if (access::IsValidPurpose(purpose)) {
     ctx.purpose = purpose;
   } else {

@@ -366,7 +366,7 @@ absl::StatusOr<v1::EscalateContactToReferralResponse> HotlineDesk::EscalateConta
   // own organisation's cases, whatever the contact rights.
   v1::CaseRecord own;
   own.set_owning_organisation_id(ctx.principal.organisation_id);
-  if (!access::DecideCaseAccess(ctx.principal, v1::CASE_ACTION_SHARE, own, {}, clock_->Now())
+  if (!access::DecideCaseAccess(ctx, v1::CASE_ACTION_SHARE, own, {}, clock_->Now())
            .allowed) {
     return absl::PermissionDeniedError(
         "escalating to a referral shares the case: it needs the caseworker or supervisor role");

@@ -601,27 +601,37 @@ absl::StatusOr<std::string> Accounts::ResetPassword(const RequestContext& ctx,
 }
 
 absl::StatusOr<int> Accounts::PurgeEndedSessions() {
-  const int64_t now = absl::ToUnixMicros(clock_->Now());
-  std::vector<std::string> ended;
-  absl::Status scanned = store_->Scan(
-      Cf::kSessions, "", "", [&](absl::string_view key, absl::string_view value) {
-        v1::SessionRecord session;
-        if (session.ParseFromString(std::string(value)) &&
-            (session.revoked() || session.expire_time_micros() <= now)) {
-          ended.emplace_back(key);
-        }
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
+  // In pieces of at most kBatch, each scan resuming after the last key seen,
+  // so the job holds a bounded number of keys however many sessions exist.
   constexpr size_t kBatch = 1000;
-  for (size_t i = 0; i < ended.size(); i += kBatch) {
+  const int64_t now = absl::ToUnixMicros(clock_->Now());
+  int purged = 0;
+  std::string after;
+  for (bool more = true; more;) {
+    std::vector<std::string> ended;
+    size_t seen = 0;
+    more = false;
+    absl::Status scanned = store_->Scan(
+        Cf::kSessions, "", after, [&](absl::string_view key, absl::string_view value) {
+          v1::SessionRecord session;
+          if (session.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+              (session.revoked() || session.expire_time_micros() <= now)) {
+            ended.emplace_back(key);
+          }
+          after = std::string(key);
+          more = ++seen == kBatch;
+          return !more;
+        });
+    if (!scanned.ok()) return scanned;
+    if (ended.empty()) continue;
     std::unique_ptr<storage::Txn> txn = store_->Begin();
-    for (size_t j = i; j < std::min(ended.size(), i + kBatch); ++j) {
-      if (absl::Status s = txn->Delete(Cf::kSessions, ended[j]); !s.ok()) return s;
+    for (const std::string& key : ended) {
+      if (absl::Status s = txn->Delete(Cf::kSessions, key); !s.ok()) return s;
     }
     if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+    purged += static_cast<int>(ended.size());
   }
-  return static_cast<int>(ended.size());
+  return purged;
 }
 
 absl::Status Accounts::RevokeSessions(const RequestContext& ctx, absl::string_view user_id) {

@@ -166,8 +166,10 @@ ClassSet Decide(const AccessQuestion& q) {
       }
       return classes;
     case Relation::kGrantee:
-      // A grant lets others read or update, never more.
+      // A grant lets others read or update, never more, and only for the
+      // purpose it was made for.
       if ((wanted & (kRead | kUpdate)) == 0) return ClassSet();
+      if (q.purpose != kNoDeclaredPurpose && q.purpose != q.granted_for) return ClassSet();
       for (Role role : p.roles) classes = classes | (q.offered & GranteeCeiling(role, q.basis));
       return classes;
     case Relation::kReferralParty:
@@ -250,14 +252,17 @@ std::string DescribeBasis(v1::LawfulBasis basis, const v1::BasisDetail& detail) 
   return out;
 }
 
-CaseDecision DecideCaseAccess(const Principal& principal, CaseAction action,
+CaseDecision DecideCaseAccess(const RequestContext& ctx, CaseAction action,
                               const v1::CaseRecord& record,
                               absl::Span<const v1::GrantRecord> grants, absl::Time now) {
+  const Principal& principal = ctx.principal;
   CaseDecision decision;
+  decision.purpose = ctx.purpose;
   if (record.status() == v1::CASE_STATUS_ERASED) return decision;
   AccessQuestion q;
   q.principal = &principal;
   q.action = action;
+  q.purpose = ctx.purpose;
   if (principal.organisation_id == record.owning_organisation_id()) {
     q.relation = Relation::kOwnOrganisation;
     decision.classes = Decide(q);
@@ -269,7 +274,12 @@ CaseDecision DecideCaseAccess(const Principal& principal, CaseAction action,
     }
     q.basis = grant.lawful_basis();
     q.offered = GrantClasses(grant);
-    decision.classes = decision.classes | Decide(q);
+    q.granted_for = grant.purpose();
+    const ClassSet granted = Decide(q);
+    if (decision.classes.empty() && !granted.empty() && ctx.purpose == kNoDeclaredPurpose) {
+      decision.purpose = grant.purpose();
+    }
+    decision.classes = decision.classes | granted;
   }
   decision.allowed = !decision.classes.empty();
   return decision;

@@ -70,11 +70,17 @@ struct AccessQuestion {
   haven::v1::LawfulBasis basis = haven::v1::LAWFUL_BASIS_UNSPECIFIED;
   // What that grant or referral offers (kGrantee, kPartner).
   ClassSet offered;
+  // The purpose the caller declared for this request, and the purpose the
+  // grant was made for (kGrantee): a grant serves only its own purpose.
+  absl::string_view purpose = kNoDeclaredPurpose;
+  absl::string_view granted_for;
 };
 
 // The one decision: the classes the caller may see and write when it takes
 // the action in that relation; empty when it may not take it at all. A
-// grant gives at most what the grantee's roles may receive under its basis.
+// grant gives at most what the grantee's roles may receive under its basis,
+// and nothing to a caller that declares a purpose other than the grant's (a
+// caller that declares none acts under the grant's purpose).
 ClassSet Decide(const AccessQuestion& question);
 
 // What a role may receive through a grant or a referral under `basis`
@@ -106,13 +112,17 @@ struct CaseDecision {
   bool allowed = false;
   // What the caller may see (and write) on this case when allowed.
   ClassSet classes;
+  // The purpose the access is audited under: the declared one, or, for a
+  // caller that declared none and reaches the case only through grants, the
+  // purpose of the first grant that gave it something.
+  std::string purpose;
 };
 
-// May `principal` take `action` on the case `record`, given the case's
-// grants, at `now`? Asks Decide() for each relation the principal has to
-// the case (its organisation's, each live grant) and joins the answers.
+// May the caller of `ctx` take `action` on the case `record`, given the
+// case's grants, at `now`? Asks Decide() for each relation the principal has
+// to the case (its organisation's, each live grant) and joins the answers.
 // Erased cases allow nothing.
-CaseDecision DecideCaseAccess(const Principal& principal, haven::v1::CaseAction action,
+CaseDecision DecideCaseAccess(const RequestContext& ctx, haven::v1::CaseAction action,
                               const haven::v1::CaseRecord& record,
                               absl::Span<const haven::v1::GrantRecord> grants, absl::Time now);
 

@@ -32,9 +32,13 @@ struct Principal {
   }
 };
 
+// The purpose of a request whose caller declared none.
+inline constexpr char kNoDeclaredPurpose[] = "unspecified";
+
 struct RequestContext {
   Principal principal;
-  // A short token such as "case-management" (request metadata x-haven-purpose).
+  // A short token such as "case-management" (request metadata
+  // x-haven-purpose), or kNoDeclaredPurpose.
   std::string purpose;
   std::string request_id;
 };

@@ -115,7 +115,9 @@ std::string LoginAs(v1::AdminService::Stub& admin, const std::string& user,
 }
 
 double MedianDecisionNanos() {
-  haven::access::Principal p;
+  haven::access::RequestContext ctx;
+  ctx.purpose = haven::access::kNoDeclaredPurpose;
+  haven::access::Principal& p = ctx.principal;
   p.id = "11111111111111111111111111111111";
   p.organisation_id = "22222222222222222222222222222222";
   p.roles = {v1::ROLE_SERVICE_PROVIDER_STAFF};
@@ -137,7 +139,7 @@ double MedianDecisionNanos() {
   for (int s = 0; s < 1000; ++s) {
     auto begin = Clock::now();
     for (int i = 0; i < kBatch; ++i) {
-      allowed += haven::access::DecideCaseAccess(p, v1::CASE_ACTION_READ, record, grants, now).allowed;
+      allowed += haven::access::DecideCaseAccess(ctx, v1::CASE_ACTION_READ, record, grants, now).allowed;
     }
     samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - begin).count() / kBatch);
   }

@@ -106,7 +106,7 @@ constexpr std::chrono::seconds kCallDeadline(30);
 // A context with a deadline, "authorization: Bearer <token>" unless token is
 // empty, and "x-haven-purpose" unless purpose is empty.
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         const std::string& purpose = "case-management");
+                                         const std::string& purpose = "");
 // "CODE: message", for failure output.
 std::string Describe(const grpc::Status& status);
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -116,6 +117,44 @@ TEST_F(LawfulBasisTest, AGrantUnderConsentNeedsItAndEndsWhenItIsWithdrawn) {
   ASSERT_TRUE(cases_->ListGrants(As(caseworker_).get(), list, &grants).ok());
   ASSERT_EQ(grants.grants_size(), 1);
   EXPECT_TRUE(grants.grants(0).revoked());
+}
+
+TEST_F(LawfulBasisTest, AGrantServesOnlyItsPurposeAndTheAuditSaysWhich) {
+  RecordConsent(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT, true);
+  v1::Grant grant;
+  ASSERT_TRUE(Grant(caseworker_, GrantRequest(police_, v1::LAWFUL_BASIS_CONSENT), &grant).ok());
+  v1::GetCaseRequest req;
+  req.set_case_id(case_.id());
+  v1::Case read;
+  // Declared for another purpose than the grant's: as if there were no case.
+  grpc::Status other = cases_->GetCase(As(officer_, "immigration-check").get(), req, &read);
+  req.set_case_id(std::string(32, 'a'));
+  grpc::Status missing = cases_->GetCase(As(officer_, "immigration-check").get(), req, &read);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(other.error_code(), missing.error_code());
+  EXPECT_EQ(other.error_message(), missing.error_message());
+  // Declared for the grant's purpose, or none: the grant's classes.
+  req.set_case_id(case_.id());
+  ASSERT_TRUE(cases_->GetCase(As(officer_, "investigation").get(), req, &read).ok());
+  ASSERT_TRUE(Read(officer_, &read).ok());
+  EXPECT_EQ(read.subject().given_name(), "Amina");
+
+  Actor auditor = NewUser(ngo_, v1::ROLE_AUDITOR);
+  v1::QueryAuditEntriesRequest audit_req;
+  audit_req.set_case_id(case_.id());
+  v1::QueryAuditEntriesResponse audit;
+  ASSERT_TRUE(audit_->QueryAuditEntries(As(auditor).get(), audit_req, &audit).ok());
+  std::vector<std::string> officer_reads;
+  for (const v1::AuditEntry& e : audit.entries()) {
+    if (e.principal_id() == officer_.user_id && e.action() == "case.read") {
+      officer_reads.push_back(absl::StrCat(v1::AuditOutcome_Name(e.outcome()), " ", e.purpose()));
+    }
+  }
+  EXPECT_THAT(officer_reads, ::testing::UnorderedElementsAre(
+                                 "AUDIT_OUTCOME_DENIED immigration-check",
+                                 "AUDIT_OUTCOME_ALLOWED investigation",
+                                 "AUDIT_OUTCOME_ALLOWED investigation"))
+      << "an access with no declared purpose is audited under the grant's";
 }
 
 TEST_F(LawfulBasisTest, AGranteeReceivesNoMoreThanItsRolesMayUnderTheBasis) {
@@ -258,6 +297,25 @@ TEST_F(LawfulBasisTest, ATimelineEventIsWithheldLikeTheRecordItDescribes) {
   };
   EXPECT_THAT(consent_summary(caseworker_), HasSubstr("refused"));
   EXPECT_EQ(consent_summary(shelter_worker), "");
+
+  // Nor does the consent record itself say it: that a consent exists for a
+  // purpose is administrative, what the person decided is not.
+  v1::ListConsentsRequest list;
+  list.set_case_id(case_.id());
+  v1::ListConsentsResponse seen_by_owner, seen_by_shelter;
+  RecordConsent(v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS, true);
+  ASSERT_TRUE(cases_->ListConsents(As(caseworker_).get(), list, &seen_by_owner).ok());
+  ASSERT_TRUE(cases_->ListConsents(As(shelter_worker).get(), list, &seen_by_shelter).ok());
+  ASSERT_EQ(seen_by_owner.consents_size(), 2);
+  ASSERT_EQ(seen_by_shelter.consents_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    const v1::Consent& owner = seen_by_owner.consents(i);
+    const v1::Consent& shelter_view = seen_by_shelter.consents(i);
+    EXPECT_EQ(owner.given(), owner.purpose() == v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+    EXPECT_EQ(shelter_view.purpose(), owner.purpose());
+    EXPECT_FALSE(shelter_view.given()) << "withheld, so the shelter cannot tell a yes from a no";
+    EXPECT_FALSE(shelter_view.has_withdraw_time());
+  }
 }
 
 TEST_F(LawfulBasisTest, FieldsThisServerDoesNotKnowNeverComeBack) {

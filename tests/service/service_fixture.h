@@ -38,7 +38,7 @@ class ServiceTest : public ::testing::Test {
 
   // A context that calls as `actor` (no credentials when token is empty).
   std::unique_ptr<grpc::ClientContext> As(const Actor& actor,
-                                          const std::string& purpose = "case-management");
+                                          const std::string& purpose = "");
   std::string NewOrganisation(haven::v1::OrganisationType type);
   Actor NewUser(const std::string& organisation_id, haven::v1::Role role);
   Actor NewUser(const std::string& organisation_id, const std::vector<haven::v1::Role>& roles);

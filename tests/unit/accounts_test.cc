@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "storage/ids.h"
+#include "storage/store.h"
 #include "tests/unit/test_util.h"
 
 namespace haven::access {
@@ -161,6 +163,33 @@ TEST_F(AccountsTest, PurgeRemovesOnlySessionsThatCanNeverBeUsedAgain) {
   HAVEN_ASSERT_OK(purged);
   EXPECT_EQ(*purged, 1);
   EXPECT_EQ(count_sessions(), 0);
+}
+
+TEST_F(AccountsTest, PurgingEndedSessionsWorksInPiecesThroughAllOfThem) {
+  // More sessions than one piece of the purge holds, every other one ended.
+  constexpr int kSessions = 2500;
+  const int64_t now = absl::ToUnixMicros(db_.clock().Now());
+  std::unique_ptr<storage::Txn> txn = db_.store()->Begin();
+  for (int i = 0; i < kSessions; ++i) {
+    v1::SessionRecord session;
+    session.set_user_id(absl::StrCat("user-", i));
+    session.set_expire_time_micros(i % 2 == 0 ? now - 1 : now + 3'600'000'000);
+    HAVEN_ASSERT_OK(txn->Put(Cf::kSessions, absl::StrCat("session-", 100000 + i),
+                             session.SerializeAsString()));
+  }
+  HAVEN_ASSERT_OK(db_.store()->Commit(std::move(txn)));
+  absl::StatusOr<int> purged = accounts_->PurgeEndedSessions();
+  HAVEN_ASSERT_OK(purged);
+  EXPECT_EQ(*purged, kSessions / 2);
+  int left = 0;
+  HAVEN_ASSERT_OK(db_.store()->Scan(Cf::kSessions, "", "", [&](absl::string_view, absl::string_view v) {
+    v1::SessionRecord session;
+    EXPECT_TRUE(session.ParseFromArray(v.data(), static_cast<int>(v.size())));
+    EXPECT_GT(session.expire_time_micros(), now);
+    ++left;
+    return true;
+  }));
+  EXPECT_EQ(left, kSessions / 2);
 }
 
 TEST_F(AccountsTest, WrongPasswordAndUnknownUserLookTheSame) {

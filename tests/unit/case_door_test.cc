@@ -80,7 +80,7 @@ class CaseDoorTest : public ::testing::Test {
     ctx.principal.organisation_id = org;
     ctx.principal.organisation_type = v1::ORGANISATION_TYPE_NGO;
     ctx.principal.roles = std::move(roles);
-    ctx.purpose = "case-management";
+    ctx.purpose = kNoDeclaredPurpose;  // grants then serve their own purpose
     ctx.request_id = NewId();
     return ctx;
   }
@@ -216,7 +216,9 @@ TEST_F(CaseDoorTest, AllowedReadIsAuditedWithTheIdentifyingClassListed) {
   std::string id = CreateCase(caseworker_a_);
   const uint64_t before = store()->last_audit_sequence();
   v1::Subject subject;
-  HAVEN_ASSERT_OK(ReadSubject(caseworker_a_, id, &subject));
+  RequestContext reader = caseworker_a_;
+  reader.purpose = "case-management";
+  HAVEN_ASSERT_OK(ReadSubject(reader, id, &subject));
   EXPECT_EQ(store()->last_audit_sequence(), before + 1);
   v1::AuditEntry e = LastAudit();
   EXPECT_EQ(e.action(), "case.read");

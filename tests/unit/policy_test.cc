@@ -98,8 +98,12 @@ class PolicyTest : public ::testing::Test {
   }
 
   CaseDecision Decide(const Principal& p, v1::CaseAction action,
-                      const std::vector<v1::GrantRecord>& grants = {}) {
-    return DecideCaseAccess(p, action, record_, grants, now_);
+                      const std::vector<v1::GrantRecord>& grants = {},
+                      const std::string& purpose = kNoDeclaredPurpose) {
+    RequestContext ctx;
+    ctx.principal = p;
+    ctx.purpose = purpose;
+    return DecideCaseAccess(ctx, action, record_, grants, now_);
   }
 
   const std::string kOwnOrg = NewId();
@@ -275,6 +279,32 @@ TEST_F(PolicyTest, AGrantAwaitingApprovalGivesNothing) {
   EXPECT_FALSE(Decide(officer, v1::CASE_ACTION_READ, {g}).allowed);
   g.set_awaiting_approval(false);
   EXPECT_TRUE(Decide(officer, v1::CASE_ACTION_READ, {g}).allowed);
+}
+
+TEST_F(PolicyTest, AGrantServesOnlyThePurposeItWasMadeFor) {
+  Principal shelter = Member(kOtherOrg, {v1::ROLE_CASEWORKER});
+  v1::GrantRecord g = OrgGrant(kOtherOrg, {v1::CONFIDENTIALITY_HEALTH}, {v1::CASE_ACTION_READ});
+  g.set_purpose("shelter-placement");
+  // Declared for another purpose: the grant gives nothing.
+  EXPECT_FALSE(Decide(shelter, v1::CASE_ACTION_READ, {g}, "investigation").allowed);
+  // Declared for its purpose, or declared none: the grant's classes, and
+  // the access is audited under the grant's purpose.
+  CaseDecision declared = Decide(shelter, v1::CASE_ACTION_READ, {g}, "shelter-placement");
+  EXPECT_TRUE(declared.allowed);
+  EXPECT_EQ(declared.purpose, "shelter-placement");
+  CaseDecision undeclared = Decide(shelter, v1::CASE_ACTION_READ, {g});
+  EXPECT_TRUE(undeclared.classes.Contains(v1::CONFIDENTIALITY_HEALTH));
+  EXPECT_EQ(undeclared.purpose, "shelter-placement");
+}
+
+TEST_F(PolicyTest, TheOwnOrganisationIsNotLimitedByAGrantsPurpose) {
+  Principal caseworker = Member(kOwnOrg, {v1::ROLE_CASEWORKER});
+  v1::GrantRecord g = OrgGrant(kOwnOrg, {v1::CONFIDENTIALITY_HEALTH}, {v1::CASE_ACTION_READ});
+  g.set_purpose("shelter-placement");
+  CaseDecision d = Decide(caseworker, v1::CASE_ACTION_READ, {g}, "case-management");
+  EXPECT_TRUE(d.classes == ClassSet::All());
+  EXPECT_EQ(d.purpose, "case-management");
+  EXPECT_EQ(Decide(caseworker, v1::CASE_ACTION_READ, {g}).purpose, kNoDeclaredPurpose);
 }
 
 TEST_F(PolicyTest, GrantGivesNothingToRolesThatReadNoCaseContent) {
