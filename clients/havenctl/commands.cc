@@ -172,6 +172,14 @@ constexpr Named<v1::TimelineEventKind> kTimelineKinds[] = {
     {"service-delivered", v1::TIMELINE_EVENT_SERVICE_DELIVERED},
     {"access-granted", v1::TIMELINE_EVENT_ACCESS_GRANTED},
     {"access-revoked", v1::TIMELINE_EVENT_ACCESS_REVOKED},
+    {"plan-changed", v1::TIMELINE_EVENT_PLAN_CHANGED},
+    {"plan-approved", v1::TIMELINE_EVENT_PLAN_APPROVED},
+    {"permit-recorded", v1::TIMELINE_EVENT_PERMIT_RECORDED},
+    {"return-planned", v1::TIMELINE_EVENT_RETURN_PLANNED},
+    {"return-assessed", v1::TIMELINE_EVENT_RETURN_ASSESSED},
+    {"return-approved", v1::TIMELINE_EVENT_RETURN_APPROVED},
+    {"return-moved", v1::TIMELINE_EVENT_RETURN_MOVED},
+    {"return-follow-up", v1::TIMELINE_EVENT_RETURN_FOLLOW_UP},
 };
 
 constexpr Named<v1::AlertKind> kAlertKinds[] = {
@@ -180,6 +188,10 @@ constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"consent-withdrawn-abroad", v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD},
     {"erased-abroad", v1::ALERT_KIND_ERASED_ABROAD},
     {"access-approval-needed", v1::ALERT_KIND_ACCESS_APPROVAL_NEEDED},
+    {"permit-expiring", v1::ALERT_KIND_PERMIT_EXPIRING},
+    {"plan-item-overdue", v1::ALERT_KIND_PLAN_ITEM_OVERDUE},
+    {"return-suspended", v1::ALERT_KIND_RETURN_SUSPENDED},
+    {"return-follow-up-overdue", v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
 };
 
 constexpr Named<v1::AlertResolution> kAlertResolutions[] = {
@@ -761,7 +773,7 @@ class Session {
   void Prepare(grpc::ClientContext* context, Auth auth = Auth::kToken) {
     context->set_deadline(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(options_.timeout_ms));
-    context->AddMetadata("x-haven-purpose", options_.purpose);
+    if (!options_.purpose.empty()) context->AddMetadata("x-haven-purpose", options_.purpose);
     context->AddMetadata("x-request-id", RandomHex(16));
     if (auth == Auth::kToken && options_.cert_file.empty()) {
       context->AddMetadata("authorization", "Bearer " + Token());
@@ -1005,7 +1017,6 @@ void CheckGlobalOptions(const GlobalOptions& options) {
     throw UsageError("mutual TLS (--cert, --key) needs --ca too");
   }
   const bool purpose_ok =
-      !options.purpose.empty() &&
       std::all_of(options.purpose.begin(), options.purpose.end(),
                   [](char c) { return c > 0x20 && c < 0x7f; });
   if (!purpose_ok) throw UsageError("--purpose must be a printable token without spaces");
@@ -2759,6 +2770,114 @@ int ReturnClose(const GlobalOptions& options, const Flags& flags) {
   session.Call(&stub, &ReturnStub::CloseReturn, request, &plan);
   PrintReturnPlan(plan);
   return 0;
+}
+
+namespace {
+
+// Reads a request from FILE (the command's third argument) in text format,
+// names its case and plan from the first two, calls `rpc` and prints the plan.
+template <typename Request, typename Response>
+Response CallOnPlan(const GlobalOptions& options, const Flags& flags, Request request,
+                    grpc::Status (ReturnStub::*rpc)(grpc::ClientContext*, const Request&,
+                                                    Response*)) {
+  request.set_case_id(flags.args[0]);
+  request.set_plan_id(flags.args[1]);
+  Session session(options);
+  ReturnStub stub(session.channel());
+  Response response;
+  session.Call(&stub, rpc, request, &response);
+  return response;
+}
+
+}  // namespace
+
+int ReturnAssess(const GlobalOptions& options, const Flags& flags) {
+  v1::AssessReturnRisksRequest request;
+  *request.mutable_risks() = ReadTextEntry<v1::RiskAssessment>(flags.args[2]);
+  PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::AssessReturnRisks));
+  return 0;
+}
+
+int ReturnRefer(const GlobalOptions& options, const Flags& flags) {
+  v1::ReferReturnPlanRequest request;
+  *request.mutable_referral() = ReadTextEntry<v1::Referral>(flags.args[2]);
+  request.set_reason(flags.Get("reason"));
+  const v1::ReferReturnPlanResponse response =
+      CallOnPlan(options, flags, request, &ReturnStub::ReferReturnPlan);
+  std::cout << "referral " << response.referral().id() << " sent\n";
+  PrintReturnPlan(response.plan());
+  return 0;
+}
+
+int ReturnTakeOn(const GlobalOptions& options, const Flags& flags) {
+  PrintReturnPlan(
+      CallOnPlan(options, flags, v1::TakeOnReturnPlanRequest(), &ReturnStub::TakeOnReturnPlan));
+  return 0;
+}
+
+int ReturnDocuments(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordTravelDocumentsRequest request =
+      ReadTextEntry<v1::RecordTravelDocumentsRequest>(flags.args[2]);
+  PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::RecordTravelDocuments));
+  return 0;
+}
+
+int ReturnSchedule(const GlobalOptions& options, const Flags& flags) {
+  v1::ScheduleReturnRequest request = ReadTextEntry<v1::ScheduleReturnRequest>(flags.args[2]);
+  const v1::ScheduleReturnResponse response =
+      CallOnPlan(options, flags, request, &ReturnStub::ScheduleReturn);
+  if (response.has_referral()) {
+    std::cout << "reception referral " << response.referral().id() << " sent abroad\n";
+  }
+  PrintReturnPlan(response.plan());
+  return 0;
+}
+
+int ReturnDepart(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordDepartureRequest request;
+  if (flags.Has("at")) *request.mutable_depart_time() = ParseTimeFlag("at", flags.Get("at"));
+  PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::RecordDeparture));
+  return 0;
+}
+
+int ReturnArrive(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordArrivalRequest request;
+  if (flags.Has("at")) *request.mutable_arrive_time() = ParseTimeFlag("at", flags.Get("at"));
+  PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::RecordArrival));
+  return 0;
+}
+
+int ReturnFollowUp(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordFollowUpRequest request;
+  *request.mutable_follow_up() = ReadTextEntry<v1::FollowUp>(flags.args[2]);
+  PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::RecordFollowUp));
+  return 0;
+}
+
+namespace {
+
+int ChangeReturn(const GlobalOptions& options, const Flags& flags,
+                 grpc::Status (ReturnStub::*rpc)(grpc::ClientContext*,
+                                                 const v1::ReturnStatusChangeRequest&,
+                                                 v1::ReturnPlan*)) {
+  v1::ReturnStatusChangeRequest request;
+  request.set_reason(flags.Get("reason"));
+  PrintReturnPlan(CallOnPlan(options, flags, request, rpc));
+  return 0;
+}
+
+}  // namespace
+
+int ReturnSuspend(const GlobalOptions& options, const Flags& flags) {
+  return ChangeReturn(options, flags, &ReturnStub::SuspendReturn);
+}
+
+int ReturnResume(const GlobalOptions& options, const Flags& flags) {
+  return ChangeReturn(options, flags, &ReturnStub::ResumeReturn);
+}
+
+int ReturnCancel(const GlobalOptions& options, const Flags& flags) {
+  return ChangeReturn(options, flags, &ReturnStub::CancelReturn);
 }
 
 int ReturnDue(const GlobalOptions& options, const Flags& flags) {

@@ -371,9 +371,41 @@ const std::vector<Command>& Commands() {
        "Close a return with its outcome (reintegrated, partly-reintegrated, lost-contact, "
        "re-trafficked, migrated-again, other).",
        {{"outcome", true, false}, {"note", true, false}}, 2, ReturnClose},
+      {"return assess", "return assess CASE_ID PLAN_ID FILE",
+       "Record the risk assessment held in FILE (a haven.v1.RiskAssessment in text format: "
+       "re_trafficking, retaliation, family_situation, health_needs, ...).",
+       {}, 3, ReturnAssess},
+      {"return refer", "return refer CASE_ID PLAN_ID FILE [--reason TEXT]",
+       "Refer an approved plan to the organisation organising the return: FILE holds the "
+       "haven.v1.Referral (receiver_organisation_id, lawful_basis, data_scope, ...).",
+       {{"reason", true, false}}, 3, ReturnRefer},
+      {"return take-on", "return take-on CASE_ID PLAN_ID",
+       "Take a return referred to your organisation on as its return officer.", {}, 2,
+       ReturnTakeOn},
+      {"return documents", "return documents CASE_ID PLAN_ID FILE",
+       "Replace the travel documents with those in FILE (documents { ... } entries).", {}, 3,
+       ReturnDocuments},
+      {"return schedule", "return schedule CASE_ID PLAN_ID FILE",
+       "Schedule the journey and reception in FILE (travel { ... } reception { ... }); a "
+       "reception by a partner abroad sends it a referral.",
+       {}, 3, ReturnSchedule},
+      {"return depart", "return depart CASE_ID PLAN_ID [--at TIME]",
+       "Record the departure (default: now).", {{"at", true, false}}, 2, ReturnDepart},
+      {"return arrive", "return arrive CASE_ID PLAN_ID [--at TIME]",
+       "Record the arrival and hand-over (default: now).", {{"at", true, false}}, 2,
+       ReturnArrive},
+      {"return follow-up", "return follow-up CASE_ID PLAN_ID FILE",
+       "Record the follow-up in FILE (months: 1, 3, 6 or 12; reached; situation; health).",
+       {}, 3, ReturnFollowUp},
+      {"return suspend", "return suspend CASE_ID PLAN_ID --reason TEXT",
+       "Put a return on hold.", {{"reason", true, false}}, 2, ReturnSuspend},
+      {"return resume", "return resume CASE_ID PLAN_ID [--reason TEXT]",
+       "Resume a return put on hold.", {{"reason", true, false}}, 2, ReturnResume},
+      {"return cancel", "return cancel CASE_ID PLAN_ID --reason TEXT",
+       "Cancel a return; its unfinished referrals are cancelled with it.",
+       {{"reason", true, false}}, 2, ReturnCancel},
       {"return due", "return due [--by YYYY-MM-DD]",
-       "Follow-ups due (default: today) on the returns your organisation reaches; overdue "
-       "ones are alerted.",
+       "Follow-ups due (default: today) on the returns your organisation reaches.",
        {{"by", true, false}}, 0, ReturnDue},
   };
   return kCommands;
@@ -388,7 +420,7 @@ constexpr std::string_view kGlobalHelp =
     "                      mutual TLS with this client certificate (needs --ca);\n"
     "                      no token is sent\n"
     "  --purpose TOKEN     purpose of the access, sent as x-haven-purpose\n"
-    "                      (default: case-management)\n"
+    "                      (default: none declared; a grant then serves its own)\n"
     "  --timeout-ms N      deadline of each call (default: 10000)\n"
     "\n"
     "Credentials: $HAVEN_TOKEN, else the file $HAVEN_TOKEN_FILE (default\n"

@@ -204,6 +204,9 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
             *r.mutable_close_time() = now;
         }
         if (absl::Status p = scope.PutReferral(r); !p.ok()) return p;
+        for (const Moved& moved : on_moved_) {
+          if (absl::Status m = moved(scope, r); !m.ok()) return m;
+        }
         return scope.AppendTimeline(
             v1::TIMELINE_EVENT_REFERRED,
             Summary(r, absl::StrCat(v1::ReferralStatus_Name(update.status()), " by the partner")));

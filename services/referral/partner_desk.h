@@ -5,9 +5,11 @@
 #define HAVEN_SERVICES_REFERRAL_PARTNER_DESK_H_
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "haven/v1/partner.pb.h"
@@ -29,6 +31,12 @@ class PartnerDesk {
   absl::StatusOr<haven::v1::PartnerReferralUpdateResponse> Update(
       const access::RequestContext& ctx, const haven::v1::PartnerReferralUpdate& update);
 
+  // What another service does, in the same passage, when a partner abroad
+  // moves a referral sent to it (the return desk: a reception completed).
+  // Register before serving.
+  using Moved = std::function<absl::Status(access::CaseWriter&, const haven::v1::Referral&)>;
+  void OnMoved(Moved listener) { on_moved_.push_back(std::move(listener)); }
+
  private:
   // Records a notice about the subject of a referral received from the
   // partner, and alerts the receiving organisation's supervisors.
@@ -44,6 +52,7 @@ class PartnerDesk {
   const access::Accounts* accounts_;
   const services::Partners* partners_;
   const Clock* clock_;
+  std::vector<Moved> on_moved_;
   std::mutex mu_;
   std::map<std::string, std::deque<absl::Time>> received_;  // per partner, last hour; mu_
 };

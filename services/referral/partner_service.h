@@ -20,6 +20,8 @@ class PartnerServiceImpl final : public haven::v1::PartnerService::Service {
   HAVEN_RPC(ReceiveReferral, ReferralPacket, ReferralReceipt)
   HAVEN_RPC(UpdateReferral, PartnerReferralUpdate, PartnerReferralUpdateResponse)
 
+  PartnerDesk& desk() { return desk_; }
+
  private:
   const services::Authenticator* auth_;
   PartnerDesk desk_;

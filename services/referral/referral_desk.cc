@@ -361,14 +361,39 @@ absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& 
         r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
       return Refuse(r, "only a draft, open or accepted referral can be cancelled");
     }
-    if (!r.grant_id().empty()) {
-      if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
-    }
-    r.set_status(v1::REFERRAL_STATUS_CANCELLED);
-    *r.mutable_close_time() = ToTimestamp(scope.now());
-    return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "cancelled"),
-                                request.reason());
+    return CancelReferral(scope, r, request.reason());
   });
+}
+
+absl::Status ReferralDesk::CancelReferral(CaseScope& scope, v1::Referral& r,
+                                          absl::string_view reason) {
+  if (!r.grant_id().empty()) {
+    if (absl::Status e = scope.EndGrant(r.grant_id()); !e.ok()) return e;
+  }
+  r.set_status(v1::REFERRAL_STATUS_CANCELLED);
+  *r.mutable_close_time() = ToTimestamp(scope.now());
+  return scope.AppendTimeline(v1::TIMELINE_EVENT_REFERRED, Summary(r, "cancelled"), reason);
+}
+
+absl::StatusOr<bool> ReferralDesk::CancelIfUnfinished(CaseScope& scope,
+                                                      absl::string_view referral_id,
+                                                      absl::string_view reason) {
+  bool cancelled = false;
+  v1::Referral result;
+  absl::Status s = Apply(scope, referral_id, [&](v1::Referral& r) -> absl::Status {
+    if (r.status() != v1::REFERRAL_STATUS_DRAFT && !IsOpen(r.status()) &&
+        r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
+      return absl::OkStatus();
+    }
+    cancelled = true;
+    return CancelReferral(scope, r, reason);
+  }, &result);
+  if (!s.ok()) return s;
+  return cancelled;
+}
+
+void ReferralDesk::WakePartnerLink() {
+  if (wake_partner_link_) wake_partner_link_();
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::Acknowledge(const access::RequestContext& ctx,

@@ -65,6 +65,13 @@ class ReferralDesk {
                                                     const AlongWith& along_with = nullptr);
   absl::StatusOr<haven::v1::Referral> Cancel(const access::RequestContext& ctx,
                                              const haven::v1::ReferralTransitionRequest& request);
+  // Cancels, in the caller's passage on the referral's case (the sender's),
+  // the referral when it is still a draft, open or accepted, ending its
+  // grant; true when it was. Call WakePartnerLink() once the passage commits.
+  absl::StatusOr<bool> CancelIfUnfinished(access::CaseScope& scope, absl::string_view referral_id,
+                                          absl::string_view reason);
+  // Tells the partner link that a message for a partner abroad is queued.
+  void WakePartnerLink();
   absl::StatusOr<haven::v1::Referral> Acknowledge(
       const access::RequestContext& ctx, const haven::v1::ReferralTransitionRequest& request);
   absl::StatusOr<haven::v1::Referral> Accept(const access::RequestContext& ctx,
@@ -90,6 +97,9 @@ class ReferralDesk {
   // the audit entry), then SENT, on the timeline.
   absl::Status SendDraft(access::CaseScope& scope, haven::v1::Referral& referral,
                          absl::string_view reason);
+  // Cancels: ends the referral's grant, CANCELLED, on the timeline.
+  static absl::Status CancelReferral(access::CaseScope& scope, haven::v1::Referral& referral,
+                                     absl::string_view reason);
   // Queues what a partner mechanism abroad must hear of a change from
   // `before`: the packet when sent, then each status.
   absl::Status QueueIfAbroad(access::CaseWriter& scope, const haven::v1::Referral& referral,

@@ -159,16 +159,28 @@ struct Standing {
 absl::StatusOr<Standing> StandingOf(CaseScope& scope, const v1::ReturnPlan& plan) {
   Standing standing;
   // Read through the door each time: the plan keeps no copy of the consent.
+  // What was decided moves the plan whoever asks; the language is shown
+  // only to those who may see it.
+  absl::StatusOr<CaseScope::ConsentState> decided = scope.ConsentFor(v1::CONSENT_PURPOSE_RETURN);
+  if (!decided.ok()) return decided.status();
+  switch (*decided) {
+    case CaseScope::ConsentState::kNotRecorded:
+      break;
+    case CaseScope::ConsentState::kGiven:
+      standing.consent = v1::RETURN_CONSENT_STATE_GIVEN;
+      break;
+    case CaseScope::ConsentState::kRefused:
+      standing.consent = v1::RETURN_CONSENT_STATE_REFUSED;
+      break;
+    case CaseScope::ConsentState::kWithdrawn:
+      standing.consent = v1::RETURN_CONSENT_STATE_WITHDRAWN;
+      break;
+  }
   v1::Consent consent;
   absl::StatusOr<bool> found = scope.Load(
       RecordKind::kConsent, access::ConsentRecordId(v1::CONSENT_PURPOSE_RETURN), &consent);
   if (!found.ok()) return found.status();
-  if (*found) {
-    standing.consent = consent.withdrawn() ? v1::RETURN_CONSENT_STATE_WITHDRAWN
-                       : consent.given()   ? v1::RETURN_CONSENT_STATE_GIVEN
-                                           : v1::RETURN_CONSENT_STATE_REFUSED;
-    standing.consent_language = consent.language();
-  }
+  standing.consent_language = consent.language();
   standing.reception = ReferralNow(scope, plan.reception().referral_id());
   standing.status = StatusAsItStands(plan.status(), standing.consent, standing.reception);
   return standing;
@@ -275,6 +287,50 @@ absl::Status ReturnDesk::SuspendForConsent(CaseScope& scope, v1::ConsentPurpose 
   return absl::OkStatus();
 }
 
+void ReturnDesk::WatchReceptions(referral::PartnerDesk* partners) {
+  partners->OnMoved([this](access::CaseWriter& scope, const v1::Referral& referral) {
+    if (referral.purpose() != v1::REFERRAL_PURPOSE_RETURN ||
+        referral.status() != v1::REFERRAL_STATUS_COMPLETED) {
+      return absl::OkStatus();
+    }
+    const absl::CivilDay arrival =
+        absl::ToCivilDay(FromTimestamp(referral.close_time()), options_.time_zone);
+    scope.WatchNoLaterThan(v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE,
+                           OverdueFrom(FollowUpDue(arrival, FollowUpMonths().front())));
+    return absl::OkStatus();
+  });
+}
+
+absl::Time ReturnDesk::OverdueFrom(absl::CivilDay day) const {
+  return absl::FromCivil(day + 1, options_.time_zone);
+}
+
+absl::Status ReturnDesk::RefreshFollowUpWatch(CaseScope& scope) {
+  absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(RecordKind::kReturnPlan);
+  if (!ids.ok()) return ids.status();
+  std::optional<absl::Time> first;
+  std::string officer;
+  for (const std::string& raw : *ids) {
+    std::string ignored;
+    absl::StatusOr<v1::ReturnPlan> plan = LoadPlan(scope, ToHex(raw), &ignored);
+    if (absl::IsNotFound(plan.status())) continue;  // another organisation's return
+    if (!plan.ok()) return plan.status();
+    absl::StatusOr<v1::ReturnPlan> shown = Present(scope, *std::move(plan), raw);
+    if (!shown.ok()) return shown.status();
+    if (!IsOpen(shown->status())) continue;
+    for (const v1::FollowUp& follow_up : shown->follow_ups()) {
+      if (follow_up.has_done_time()) continue;
+      const absl::Time overdue = OverdueFrom(DayOf(follow_up.due_date()));
+      if (!first.has_value() || overdue < *first) {
+        first = overdue;
+        officer = shown->return_officer_id();
+      }
+    }
+  }
+  scope.SetWatch(v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE, first, officer);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::Present(CaseScope& scope, v1::ReturnPlan plan,
                                                    const std::string& raw_plan_id) {
   absl::StatusOr<Standing> standing = StandingOf(scope, plan);
@@ -331,6 +387,7 @@ absl::StatusOr<v1::ReturnPlan> ReturnDesk::OnPlan(const access::RequestContext& 
         if (!plan.ok()) return plan.status();
         if (change) {
           if (absl::Status c = change(scope, *plan, raw); !c.ok()) return c;
+          if (absl::Status w = RefreshFollowUpWatch(scope); !w.ok()) return w;
           plan = LoadPlan(scope, plan_id, &raw);
           if (!plan.ok()) return plan.status();
         }
@@ -903,16 +960,36 @@ absl::StatusOr<v1::ReturnPlan> ReturnDesk::Resume(
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::Cancel(
     const access::RequestContext& ctx, const v1::ReturnStatusChangeRequest& request) {
   if (absl::Status s = CheckReason(request.reason()); !s.ok()) return s;
-  return OnPlan(ctx, request.case_id(), request.plan_id(), "repatriation.cancel",
-                [&](CaseScope& scope, v1::ReturnPlan& plan, const std::string& raw) -> absl::Status {
+  bool abroad = false;
+  absl::StatusOr<v1::ReturnPlan> cancelled = OnPlan(
+      ctx, request.case_id(), request.plan_id(), "repatriation.cancel",
+      [&](CaseScope& scope, v1::ReturnPlan& plan, const std::string& raw) -> absl::Status {
     if (absl::Status p = CheckPlanner(scope); !p.ok()) return p;
     absl::StatusOr<Standing> standing = StandingOf(scope, plan);
     if (!standing.ok()) return standing.status();
     v1::ReturnPlan patch;
     patch.set_hold_reason(request.reason());
-    return MovePlan(scope, raw, plan, *standing, v1::RETURN_STATUS_CANCELLED, std::move(patch),
-                    {"hold_reason", "resume_status"}, request.reason());
+    if (absl::Status m = MovePlan(scope, raw, plan, *standing, v1::RETURN_STATUS_CANCELLED,
+                                  std::move(patch), {"hold_reason", "resume_status"},
+                                  request.reason());
+        !m.ok()) {
+      return m;
+    }
+    // The organisation organising the return and the partner abroad stop
+    // working on it, and lose what their referrals gave them, in the same
+    // transaction.
+    for (const std::string& referral_id :
+         {plan.return_referral_id(), plan.reception().referral_id()}) {
+      if (referral_id.empty()) continue;
+      absl::StatusOr<bool> ended = referrals_->CancelIfUnfinished(
+          scope, referral_id, "the return plan was cancelled");
+      if (!ended.ok()) return ended.status();
+      abroad = abroad || (*ended && referral_id == plan.reception().referral_id());
+    }
+    return absl::OkStatus();
   });
+  if (cancelled.ok() && abroad) referrals_->WakePartnerLink();
+  return cancelled;
 }
 
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::Close(const access::RequestContext& ctx,
@@ -953,8 +1030,10 @@ absl::StatusOr<v1::ListDueFollowUpsResponse> ReturnDesk::ListDueFollowUps(
   query.limit = request.page_size() == 0 ? kDefaultCasesPerPage
                                          : std::min(request.page_size(), kMaxCasesPerPage);
   query.page_token = request.page_token();
+  // Only the cases whose first follow-up not recorded is due by then.
+  query.watch = v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE;
+  query.watch_due_before = OverdueFrom(due_by) + absl::Microseconds(1);
   v1::ListDueFollowUpsResponse response;
-  std::vector<v1::DueFollowUp> to_alert;
   absl::StatusOr<std::string> next = door_->ForEachReadableCase(
       ctx, query, "repatriation.list_due_follow_ups", [&](CaseScope& scope) -> absl::Status {
         absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(RecordKind::kReturnPlan);
@@ -976,56 +1055,13 @@ absl::StatusOr<v1::ListDueFollowUpsResponse> ReturnDesk::ListDueFollowUps(
             *due->mutable_due_date() = follow_up.due_date();
             due->set_overdue(follow_up.overdue());
             due->set_return_officer_id(shown->return_officer_id());
-            if (follow_up.overdue() && !follow_up.alerted()) to_alert.push_back(*due);
           }
         }
         return absl::OkStatus();
       });
   if (!next.ok()) return next.status();
   response.set_next_page_token(*next);
-  for (const v1::DueFollowUp& due : to_alert) {
-    absl::Status alerted = AlertOverdue(ctx, due);
-    // A caller who may only read the case leaves the alert to one who may
-    // change it: the next listing by the owner or the officer raises it.
-    if (!alerted.ok() && !absl::IsNotFound(alerted) && !absl::IsPermissionDenied(alerted)) {
-      return alerted;
-    }
-  }
   return response;
-}
-
-absl::Status ReturnDesk::AlertOverdue(const access::RequestContext& ctx, const v1::DueFollowUp& due) {
-  return door_->WithCase(
-      ctx, due.case_id(), v1::CASE_ACTION_UPDATE, "repatriation.alert_follow_up",
-      [&](CaseScope& scope) -> absl::Status {
-        std::string raw;
-        absl::StatusOr<v1::ReturnPlan> plan = LoadPlan(scope, due.plan_id(), &raw);
-        if (!plan.ok()) return plan.status();
-        const std::string id = FollowUpRecordId(raw, due.months());
-        v1::FollowUp follow_up;
-        absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnFollowUp, id, &follow_up);
-        if (!found.ok()) return found.status();
-        if (*found && (follow_up.alerted() || follow_up.has_done_time())) return absl::OkStatus();
-        v1::FollowUp patch;
-        patch.set_months(due.months());
-        *patch.mutable_due_date() = due.due_date();
-        patch.set_alerted(true);
-        google::protobuf::FieldMask mask;
-        for (const char* path : {"months", "due_date", "alerted"}) mask.add_paths(path);
-        v1::FollowUp ignored;
-        if (absl::Status w = scope.Patch(RecordKind::kReturnFollowUp, id, patch, mask, &ignored);
-            !w.ok()) {
-          return w;
-        }
-        CaseScope::Addressee addressee;
-        if (!plan->return_officer_id().empty()) {
-          addressee.user_id = plan->return_officer_id();
-        } else {
-          addressee.organisation_id = scope.record().owning_organisation_id();
-        }
-        return scope.RaiseAlert(v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE, {scope.case_id()},
-                                addressee);
-      });
 }
 
 }  // namespace haven::repatriation

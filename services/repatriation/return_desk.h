@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "haven/v1/repatriation.pb.h"
 #include "services/cases/case_file.h"
+#include "services/referral/partner_desk.h"
 #include "services/referral/referral_desk.h"
 #include "storage/access/accounts.h"
 #include "storage/access/case_door.h"
@@ -32,6 +33,10 @@ class ReturnDesk {
   // consent to return, each open return plan of the case is suspended and
   // its return officer alerted in that same transaction.
   void WatchConsents(cases::CaseFile* file);
+  // Registers with the partner desk: when the partner abroad completes a
+  // reception (the person is received), the first follow-up's overdue time
+  // is watched on the case in that same transaction.
+  void WatchReceptions(referral::PartnerDesk* partners);
 
   // The owning organisation's caseworkers and supervisors propose, assess,
   // and refer; its supervisors approve.
@@ -75,9 +80,9 @@ class ReturnDesk {
   absl::StatusOr<haven::v1::ReturnPlan> Close(const access::RequestContext& ctx,
                                               const haven::v1::CloseReturnRequest& request);
   // Follow-ups due by a day across the cases the caller's organisation
-  // reaches, a page of cases at a time; each overdue one not yet alerted is
-  // alerted to the plan's return officer (or the owning organisation's
-  // supervisors), once.
+  // reaches, a page of cases at a time. Only cases whose follow-up watch
+  // falls due by then are opened; the server's due alerts tell the plan's
+  // return officer (or the case's caseworkers) of an overdue one, once.
   absl::StatusOr<haven::v1::ListDueFollowUpsResponse> ListDueFollowUps(
       const access::RequestContext& ctx, const haven::v1::ListDueFollowUpsRequest& request);
 
@@ -97,8 +102,11 @@ class ReturnDesk {
                                                 const std::string& raw_plan_id);
   // Suspends the case's open plans and alerts their officers.
   absl::Status SuspendForConsent(access::CaseScope& scope, haven::v1::ConsentPurpose purpose);
-  // Raises the overdue alert for one follow-up, once.
-  absl::Status AlertOverdue(const access::RequestContext& ctx, const haven::v1::DueFollowUp& due);
+  // Sets the case's follow-up watch to the first overdue time of a
+  // follow-up not recorded on its open plans (none: cleared).
+  absl::Status RefreshFollowUpWatch(access::CaseScope& scope);
+  // The moment a follow-up due on `day` becomes overdue: the next day's start.
+  absl::Time OverdueFrom(absl::CivilDay day) const;
   absl::CivilDay Today() const;
 
   access::CaseDoor* door_;

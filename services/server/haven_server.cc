@@ -150,8 +150,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
       a, &v.case_door(), &v.accounts(), server->partners_.get(), clock);
   referral::ReferralDesk* referral_desk = &referrals->desk();
   svc.push_back(std::move(referrals));
-  svc.push_back(std::make_unique<referral::PartnerServiceImpl>(
-      a, &v.case_door(), &v.accounts(), server->partners_.get(), clock));
+  auto partner_service = std::make_unique<referral::PartnerServiceImpl>(
+      a, &v.case_door(), &v.accounts(), server->partners_.get(), clock);
+  referral::PartnerDesk* partner_desk = &partner_service->desk();
+  svc.push_back(std::move(partner_service));
   if (config.partners_size() > 0) {
     referral::PartnerLink::Options link;
     absl::StatusOr<std::string> cert = ReadFile(config.mtls().certificate_file());
@@ -185,6 +187,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   auto returns = std::make_unique<repatriation::ReturnDesk>(&v.case_door(), referral_desk,
                                                             &v.accounts(), clock, return_options);
   returns->WatchConsents(case_file);
+  returns->WatchReceptions(partner_desk);
   svc.push_back(
       std::make_unique<repatriation::RepatriationServiceImpl>(a, std::move(returns)));
   hotline::HotlineDesk::Options hotline_options;
@@ -309,7 +312,9 @@ void HavenServer::RaiseDueAlerts() {
        {Due{haven::v1::WATCH_KIND_PERMIT_EXPIRY, permit_alert_lead_,
             haven::v1::ALERT_KIND_PERMIT_EXPIRING},
         Due{haven::v1::WATCH_KIND_PLAN_ITEM_DUE, absl::ZeroDuration(),
-            haven::v1::ALERT_KIND_PLAN_ITEM_OVERDUE}}) {
+            haven::v1::ALERT_KIND_PLAN_ITEM_OVERDUE},
+        Due{haven::v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE, absl::ZeroDuration(),
+            haven::v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE}}) {
     absl::StatusOr<int> raised = vault_->case_door().RaiseDueAlerts(due.watch, due.lead, due.alert);
     if (!raised.ok()) {
       services::Log(services::LogLevel::kWarning, "due alerts failed",

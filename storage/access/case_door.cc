@@ -87,11 +87,19 @@ std::string ConsentRecordId(v1::ConsentPurpose purpose) {
   return std::string(1, static_cast<char>(purpose));
 }
 
-absl::StatusOr<bool> CaseScope::HasConsent(v1::ConsentPurpose purpose) {
+absl::StatusOr<CaseScope::ConsentState> CaseScope::ConsentFor(v1::ConsentPurpose purpose) {
   v1::Consent consent;
   absl::StatusOr<bool> found = LoadWhole(RecordKind::kConsent, ConsentRecordId(purpose), &consent);
   if (!found.ok()) return found.status();
-  return *found && consent.given() && !consent.withdrawn();
+  if (!*found) return ConsentState::kNotRecorded;
+  if (consent.withdrawn()) return ConsentState::kWithdrawn;
+  return consent.given() ? ConsentState::kGiven : ConsentState::kRefused;
+}
+
+absl::StatusOr<bool> CaseScope::HasConsent(v1::ConsentPurpose purpose) {
+  absl::StatusOr<ConsentState> state = ConsentFor(purpose);
+  if (!state.ok()) return state.status();
+  return *state == ConsentState::kGiven;
 }
 
 absl::StatusOr<bool> CaseScope::SubjectIsChild() {
@@ -289,31 +297,32 @@ void CaseDoor::AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
 absl::StatusOr<bool> CaseDoor::Open(storage::Txn& txn, const RequestContext& ctx,
                                     const std::string& raw_id, v1::CaseAction action,
                                     CaseScope* scope) {
-  auto decide = [&](const std::optional<std::string>& stored) -> absl::StatusOr<ClassSet> {
-    if (!stored.has_value()) return ClassSet();
+  auto decide = [&](const std::optional<std::string>& stored) -> absl::StatusOr<CaseDecision> {
+    if (!stored.has_value()) return CaseDecision();
     if (!scope->record_.ParseFromString(*stored)) {
       return absl::DataLossError("a case record is unreadable");
     }
     absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_id);
     if (!grants.ok()) return grants.status();
-    return DecideCaseAccess(ctx.principal, action, scope->record_, *grants, clock_->Now()).classes;
+    return DecideCaseAccess(ctx, action, scope->record_, *grants, clock_->Now());
   };
   // Whatever fails before the decision is answered as a denial is: the
   // caller may not learn that the case exists.
   absl::StatusOr<std::optional<std::string>> stored = txn.Get(Cf::kCases, raw_id);
   if (!stored.ok()) return false;
-  absl::StatusOr<ClassSet> classes = decide(*stored);
-  if (!classes.ok() || classes->empty()) return false;
+  absl::StatusOr<CaseDecision> decision = decide(*stored);
+  if (!decision.ok() || !decision->allowed) return false;
   if (action != v1::CASE_ACTION_READ) {
     // Allowed: now wait for the case, and decide again on what it holds
     // then (its grants change only under this lock).
     stored = txn.GetForUpdate(Cf::kCases, raw_id);
     if (!stored.ok()) return stored.status();
-    classes = decide(*stored);
-    if (!classes.ok()) return classes.status();
-    if (classes->empty()) return false;
+    decision = decide(*stored);
+    if (!decision.ok()) return decision.status();
+    if (!decision->allowed) return false;
   }
-  if (absl::Status s = Prepare(txn, ctx, raw_id, *classes, scope); !s.ok()) return s;
+  if (absl::Status s = Prepare(txn, ctx, raw_id, decision->classes, scope); !s.ok()) return s;
+  scope->purpose_ = std::move(decision->purpose);
   return true;
 }
 
@@ -353,6 +362,7 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
   entry.set_case_id(scope.hex_id_);
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
   entry.set_lawful_basis(scope.lawful_basis_);
+  if (!scope.purpose_.empty()) entry.set_purpose(scope.purpose_);
   for (auto c : scope.disclosed_.ToVector()) entry.add_classes(c);
   txn.Audit(std::move(entry));
   return absl::OkStatus();

@@ -142,6 +142,10 @@ class CaseWriter {
   // Names the lawful basis of a disclosure without consent in this
   // passage's audit entry.
   virtual void set_lawful_basis(absl::string_view basis) = 0;
+  // Brings the case's watch of `kind` forward to `due` unless it falls due
+  // sooner already (see CaseScope::SetWatch); for a writer that knows a new
+  // due time but may not read what else is due.
+  virtual void WatchNoLaterThan(haven::v1::WatchKind kind, absl::Time due) = 0;
 };
 
 // A case as one caller may use it, inside one transaction: what a writer
@@ -162,6 +166,7 @@ class CaseScope final : public CaseWriter {
   absl::Status QueueForPartner(haven::v1::PartnerOutboxRecord message) override;
   absl::Status DequeueForPartner(absl::string_view outbox_key) override;
   void set_lawful_basis(absl::string_view basis) override { lawful_basis_ = std::string(basis); }
+  void WatchNoLaterThan(haven::v1::WatchKind kind, absl::Time due) override;
 
   const haven::v1::CaseRecord& record() const { return record_; }
   // The administrative record to change; written and re-indexed on commit.
@@ -203,9 +208,11 @@ class CaseScope final : public CaseWriter {
     return out;
   }
   // Sets (or, with nullopt, clears) the case's watch of `kind`: its
-  // caseworkers are alerted as the time nears (CaseDoor::RaiseDueAlerts) and
-  // the case is listed by queries on that watch.
-  void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due);
+  // caseworkers (or `addressee_user_id`, when given) are alerted as the time
+  // nears (CaseDoor::RaiseDueAlerts) and the case is listed by queries on
+  // that watch.
+  void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due,
+                absl::string_view addressee_user_id = "");
   // Indexes the subject under these name match keys (blind: only keyed
   // hashes of them are stored), replacing the previous ones.
   void SetNameKeys(const std::vector<std::string>& name_keys);
@@ -218,8 +225,11 @@ class CaseScope final : public CaseWriter {
   // the caller cannot see itself.
   absl::StatusOr<haven::v1::Grant> GrantByRule(haven::v1::GrantRecord record,
                                                absl::string_view rule);
-  // Whether the subject has given, and not withdrawn, consent for
-  // `purpose`. Read whole but disclosed to no one: a decision's input.
+  // What the subject decided about `purpose`, and whether the subject has
+  // given, and not withdrawn, that consent. Read whole but disclosed to no
+  // one: a decision's input (what a caller may see of it is its own class).
+  enum class ConsentState { kNotRecorded, kGiven, kRefused, kWithdrawn };
+  absl::StatusOr<ConsentState> ConsentFor(haven::v1::ConsentPurpose purpose);
   absl::StatusOr<bool> HasConsent(haven::v1::ConsentPurpose purpose);
   // Whether the subject is, or is presumed, a child now (presumed by the
   // identification, or under 18 by date of birth or estimated age).
@@ -277,6 +287,8 @@ class CaseScope final : public CaseWriter {
   bool changed_ = false;
   bool shredded_ = false;
   std::string lawful_basis_;
+  // The purpose the passage is audited under (policy.h: CaseDecision).
+  std::string purpose_;
 };
 
 class CaseDoor {

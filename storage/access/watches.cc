@@ -1,5 +1,6 @@
 // CaseDoor's watches: times a case's caseworkers must hear of (a permit's expiry, a plan item
-// due), indexed by kind, organisation and time for due lists, and alerted once per due time.
+// due, a return's follow-up), indexed by kind, organisation and time for due lists, and alerted
+// once per due time.
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,22 +37,33 @@ std::string WatchKey(v1::WatchKind kind, absl::string_view organisation_id, int6
   return absl::StrCat(key, raw_case_id);
 }
 
-void CaseScope::SetWatch(v1::WatchKind kind, std::optional<absl::Time> due) {
+void CaseScope::SetWatch(v1::WatchKind kind, std::optional<absl::Time> due,
+                         absl::string_view addressee_user_id) {
   v1::CaseRecord* record = mutable_record();
   auto* watches = record->mutable_watches();
+  v1::CaseWatch* watch = nullptr;
   for (int i = 0; i < watches->size(); ++i) {
     if (watches->Get(i).kind() != kind) continue;
-    if (due.has_value()) {
-      watches->Mutable(i)->set_due_micros(absl::ToUnixMicros(*due));
-    } else {
+    if (!due.has_value()) {
       watches->DeleteSubrange(i, 1);
+      return;
     }
-    return;
+    watch = watches->Mutable(i);
   }
   if (!due.has_value()) return;
-  v1::CaseWatch* watch = record->add_watches();
-  watch->set_kind(kind);
+  if (watch == nullptr) {
+    watch = record->add_watches();
+    watch->set_kind(kind);
+  }
   watch->set_due_micros(absl::ToUnixMicros(*due));
+  watch->set_addressee_user_id(std::string(addressee_user_id));
+}
+
+void CaseScope::WatchNoLaterThan(v1::WatchKind kind, absl::Time due) {
+  for (const v1::CaseWatch& watch : record().watches()) {
+    if (watch.kind() == kind && absl::FromUnixMicros(watch.due_micros()) <= due) return;
+  }
+  SetWatch(kind, due);
 }
 
 absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration lead,
@@ -93,7 +105,11 @@ absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration 
       continue;
     }
     std::vector<CaseScope::Addressee> addressees;
-    for (const std::string& user : record.assignee_ids()) addressees.push_back({user, ""});
+    if (!watch->addressee_user_id().empty()) {
+      addressees.push_back({watch->addressee_user_id(), ""});
+    } else {
+      for (const std::string& user : record.assignee_ids()) addressees.push_back({user, ""});
+    }
     if (addressees.empty()) addressees.push_back({"", record.owning_organisation_id()});
     for (const CaseScope::Addressee& addressee : addressees) {
       if (absl::Status s = RaiseAlert(*txn, alert, {ToHex(raw_id)}, addressee); !s.ok()) return s;

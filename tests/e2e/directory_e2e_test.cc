@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "haven/v1/protection.grpc.pb.h"
+#include "haven/v1/repatriation.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
 namespace haven::e2e {
@@ -247,6 +248,59 @@ TEST_F(DirectoryE2eTest, HavenctlPlansServicesAndRecordsPermits) {
             1)
       << "a granted permit is not refused";
   EXPECT_NE(out.find("from GRANTED to REFUSED"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryE2eTest, HavenctlWalksAReturnFromAssessmentToCancellation) {
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Return NGO", v1::ORGANISATION_TYPE_NGO,
+                                    {{"return.worker", v1::ROLE_CASEWORKER},
+                                     {"return.super", v1::ROLE_SUPERVISOR}},
+                                    &ngo));
+  const Actor& worker = ngo.users[0];
+  const Actor& supervisor = ngo.users[1];
+  v1::CreateCaseRequest create;
+  create.mutable_subject()->set_given_name("Canary-Ctl-Return");
+  v1::Case created;
+  ASSERT_TRUE(client_->cases->CreateCase(Ctx(worker.token).get(), create, &created).ok());
+  v1::RecordConsentRequest consent;
+  consent.set_case_id(created.id());
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_RETURN);
+  consent.mutable_consent()->set_given(true);
+  consent.mutable_consent()->set_language("en");
+  v1::Consent recorded;
+  ASSERT_TRUE(client_->cases->RecordConsent(Ctx(worker.token).get(), consent, &recorded).ok());
+
+  std::string out;
+  ASSERT_EQ(Havenctl(worker, "return create " + created.id() + " --country NG --region Edo", &out),
+            0)
+      << out;
+  v1::ListReturnPlansRequest list;
+  list.set_case_id(created.id());
+  v1::ListReturnPlansResponse plans;
+  auto returns = v1::RepatriationService::NewStub(havend_.channel());
+  ASSERT_TRUE(returns->ListReturnPlans(Ctx(worker.token).get(), list, &plans).ok());
+  ASSERT_EQ(plans.plans_size(), 1);
+  const std::string on_plan = created.id() + " " + plans.plans(0).id();
+  // What people write comes from a file, not the command line.
+  const std::string risks = WriteFile("risks.textproto",
+                                      "re_trafficking { level: RISK_LEVEL_LOW }\n"
+                                      "retaliation { level: RISK_LEVEL_LOW reasons: "
+                                      "\"Canary-Ctl-Reasons: the recruiter was convicted\" }\n"
+                                      "family_situation { level: RISK_LEVEL_LOW }\n"
+                                      "health_needs { level: RISK_LEVEL_LOW }\n");
+  ASSERT_EQ(Havenctl(worker, "return assess " + on_plan + " " + risks, &out), 0) << out;
+  EXPECT_NE(out.find("assessed"), std::string::npos) << out;
+  EXPECT_EQ(Havenctl(worker, "return assess " + on_plan + " " + havend_.path("missing.textproto"),
+                     &out),
+            1);
+  ASSERT_EQ(Havenctl(supervisor, "return approve " + on_plan, &out), 0) << out;
+  EXPECT_NE(out.find("approved"), std::string::npos) << out;
+  ASSERT_EQ(Havenctl(worker, "return cancel " + on_plan + " --reason changed-her-mind", &out), 0)
+      << out;
+  EXPECT_NE(out.find("cancelled"), std::string::npos) << out;
+  ASSERT_EQ(Havenctl(worker, "case timeline " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("return-moved"), std::string::npos) << out;
+  EXPECT_NE(out.find("return-assessed"), std::string::npos) << out;
 }
 
 }  // namespace

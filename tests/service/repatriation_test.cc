@@ -542,6 +542,33 @@ TEST_F(RepatriationTest, TheReturnOfficerSeesOnlyTheScopeAndOnlyPlansReferredToI
   EXPECT_EQ(other.error_message(), absent.error_message());
 }
 
+TEST_F(RepatriationTest, ACancelledReturnEndsItsReferralAndTheOfficersAccess) {
+  ASSERT_NO_FATAL_FAILURE(PlanApproved());
+  ASSERT_NO_FATAL_FAILURE(ReferToIom());
+  v1::ReturnPlan plan = Plan(officer_);
+  ASSERT_FALSE(plan.return_referral_id().empty());
+  ASSERT_TRUE(
+      Change(caseworker_, &v1::RepatriationService::Stub::CancelReturn, "she chose to stay", &plan)
+          .ok());
+  EXPECT_EQ(plan.status(), v1::RETURN_STATUS_CANCELLED);
+
+  v1::GetReferralRequest get;
+  get.set_referral_id(plan.return_referral_id());
+  v1::Referral referral;
+  ASSERT_TRUE(referrals_->GetReferral(As(caseworker_).get(), get, &referral).ok());
+  EXPECT_EQ(referral.status(), v1::REFERRAL_STATUS_CANCELLED)
+      << "the organisation organising the return is told to stop";
+  grpc::Status officer_read;
+  Plan(officer_, &officer_read);
+  EXPECT_EQ(officer_read.error_code(), grpc::StatusCode::NOT_FOUND)
+      << "the referral's grant ended with the plan";
+  v1::GetCaseRequest read_case;
+  read_case.set_case_id(case_id_);
+  v1::Case seen;
+  EXPECT_EQ(cases_->GetCase(As(iom_intake_).get(), read_case, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(RepatriationTest, BadInputGetsTheSpecificCodeNamesTheFieldAndWritesNothing) {
   v1::ReturnPlan plan;
   ASSERT_TRUE(CreatePlan(&plan).ok());
@@ -629,29 +656,41 @@ TEST_F(RepatriationTest, OverdueFollowUpsAreListedAndAlertedOnce) {
   EXPECT_FALSE(due.follow_ups(0).overdue());
   EXPECT_THAT(Alerts(officer_), SizeIs(0));
 
-  // On 1 March it is overdue, and its officer is alerted, once.
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(officer_), SizeIs(0));
+
+  // On 1 March it is overdue, and the server's due alerts tell its officer,
+  // once, whether or not anyone lists what is due.
   clock_.Set(absl::FromCivil(absl::CivilSecond(2027, 3, 1, 0, 30, 0), absl::UTCTimeZone()));
+  server_->RaiseDueAlerts();
+  server_->RaiseDueAlerts();
+  std::vector<v1::Alert> alerts = Alerts(officer_);
+  ASSERT_THAT(alerts, SizeIs(1));
+  EXPECT_EQ(alerts[0].kind(), v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE);
   due = Due(officer_);
   ASSERT_THAT(due.follow_ups(), SizeIs(1));
   EXPECT_TRUE(due.follow_ups(0).overdue());
   EXPECT_EQ(due.follow_ups(0).case_id(), case_id_);
-  std::vector<v1::Alert> alerts = Alerts(officer_);
-  ASSERT_THAT(alerts, SizeIs(1));
-  EXPECT_EQ(alerts[0].kind(), v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE);
   EXPECT_THAT(Due(caseworker_).follow_ups(), SizeIs(1)) << "the owner sees it too";
-  EXPECT_THAT(Alerts(officer_), SizeIs(1));
-  EXPECT_TRUE(Plan(caseworker_).follow_ups(0).alerted());
 
-  // Paged by case: a second case of the owner makes a second page.
+  // A case with nothing due is not even opened: one case, one page.
   const std::string first_case = case_id_;
   CreateCase(caseworker_, "Canary-Return-Second");
   v1::ListDueFollowUpsResponse page = Due(caseworker_, 1);
-  EXPECT_FALSE(page.next_page_token().empty());
+  EXPECT_THAT(page.follow_ups(), SizeIs(1));
+  EXPECT_TRUE(page.next_page_token().empty());
 
-  // Recorded: no longer due.
+  // Recorded: no longer due; the watch moves to the 3-month follow-up.
   case_id_ = first_case;
   ASSERT_TRUE(FollowUp(officer_, 1, &plan).ok());
   EXPECT_TRUE(Due(officer_).follow_ups().empty());
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2027, 5, 1, 9, 0, 0), absl::UTCTimeZone()));
+  server_->RaiseDueAlerts();
+  alerts = Alerts(officer_);
+  ASSERT_THAT(alerts, SizeIs(2)) << "the 3-month follow-up, due 30 April";
+  due = Due(officer_);
+  ASSERT_THAT(due.follow_ups(), SizeIs(1));
+  EXPECT_EQ(due.follow_ups(0).months(), 3);
 }
 
 }  // namespace
