@@ -382,6 +382,25 @@ absl::StatusOr<v1::Identification> IdentificationDesk::RecordBestInterestsAssess
   });
 }
 
+absl::StatusOr<v1::ListProceedingsResponse> IdentificationDesk::ListProceedings(
+    const access::RequestContext& ctx, const v1::ListProceedingsRequest& request) {
+  v1::ListProceedingsResponse out;
+  absl::Status s = door_->WithCase(
+      ctx, request.case_id(), v1::CASE_ACTION_READ, "identification.list_proceedings",
+      [&](CaseScope& scope) -> absl::Status {
+        absl::StatusOr<std::vector<v1::Proceeding>> all =
+            scope.LoadAll<v1::Proceeding>(RecordKind::kProceeding);
+        if (!all.ok()) return all.status();
+        std::stable_sort(all->begin(), all->end(), [](const auto& a, const auto& b) {
+          return a.record_time().seconds() < b.record_time().seconds();
+        });
+        for (v1::Proceeding& p : *all) *out.add_proceedings() = std::move(p);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<v1::Identification> IdentificationDesk::RecordProceeding(
     const access::RequestContext& ctx, const v1::RecordProceedingRequest& request) {
   v1::Proceeding proceeding = request.proceeding();
@@ -400,7 +419,10 @@ absl::StatusOr<v1::Identification> IdentificationDesk::RecordProceeding(
     proceeding.set_id(ToHex(raw_id));
     *proceeding.mutable_record_time() = ToTimestamp(scope.now());
     if (absl::Status s = scope.Save(RecordKind::kProceeding, raw_id, proceeding); !s.ok()) return s;
-    if (proceeding.pending()) ident.set_proceedings_pending(true);
+    // Only proceedings against the subject are a matter of non-punishment.
+    if (proceeding.pending() && proceeding.kind() != v1::PROCEEDING_KIND_AGAINST_TRAFFICKERS) {
+      ident.set_proceedings_pending(true);
+    }
     if (absl::Status t = scope.AppendTimeline(
             v1::TIMELINE_EVENT_PROCEEDING_RECORDED,
             absl::StrCat(v1::ProceedingKind_Name(proceeding.kind()), " proceeding recorded",

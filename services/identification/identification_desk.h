@@ -52,6 +52,8 @@ class IdentificationDesk {
       const haven::v1::RecordBestInterestsAssessmentRequest& request);
   absl::StatusOr<haven::v1::Identification> RecordProceeding(
       const access::RequestContext& ctx, const haven::v1::RecordProceedingRequest& request);
+  absl::StatusOr<haven::v1::ListProceedingsResponse> ListProceedings(
+      const access::RequestContext& ctx, const haven::v1::ListProceedingsRequest& request);
   absl::StatusOr<haven::v1::ListDueDecisionsResponse> ListDueDecisions(
       const access::RequestContext& ctx, const haven::v1::ListDueDecisionsRequest& request);
 

@@ -21,6 +21,7 @@ HAVEN_RPC_HANDLER(IdentificationServiceImpl, RequestReconsideration, RequestReco
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordGuardian, RecordGuardianRequest, Identification, desk_->RecordGuardian(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification, desk_->RecordBestInterestsAssessment(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordProceeding, RecordProceedingRequest, Identification, desk_->RecordProceeding(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListProceedings, ListProceedingsRequest, ListProceedingsResponse, desk_->ListProceedings(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse, desk_->ListDueDecisions(ctx, *request))
 
 grpc::Status IdentificationServiceImpl::ListIndicatorSets(grpc::ServerContext* context,

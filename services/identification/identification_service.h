@@ -28,6 +28,7 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
   HAVEN_RPC(RecordGuardian, RecordGuardianRequest, Identification)
   HAVEN_RPC(RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification)
   HAVEN_RPC(RecordProceeding, RecordProceedingRequest, Identification)
+  HAVEN_RPC(ListProceedings, ListProceedingsRequest, ListProceedingsResponse)
   HAVEN_RPC(ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse)
 
  private:

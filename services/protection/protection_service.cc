@@ -38,6 +38,25 @@ HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListResidencePermits, ListResidencePerm
                   ListResidencePermitsResponse, permits_->List(ctx, *request))
 HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListExpiringPermits, ListExpiringPermitsRequest,
                   ListExpiringPermitsResponse, permits_->ListExpiring(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, GetReflectionPeriod, GetReflectionPeriodRequest,
+                  ReflectionPeriod, measures_->GetReflectionPeriod(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordCompensationClaim, RecordCompensationClaimRequest,
+                  CompensationClaim, measures_->RecordClaim(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListCompensationClaims, ListCompensationClaimsRequest,
+                  ListCompensationClaimsResponse, measures_->ListClaims(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordProtectiveMeasure, RecordProtectiveMeasureRequest,
+                  ProtectiveMeasure, measures_->RecordMeasure(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, ListProtectiveMeasures, ListProtectiveMeasuresRequest,
+                  ListProtectiveMeasuresResponse, measures_->ListMeasures(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, GetInterpretation, GetInterpretationRequest,
+                  Interpretation, measures_->GetInterpretation(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, SetLanguageNeeds, SetLanguageNeedsRequest,
+                  Interpretation, measures_->SetLanguageNeeds(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, AssignInterpreter, AssignInterpreterRequest,
+                  Interpretation, measures_->AssignInterpreter(ctx, *request))
+HAVEN_RPC_HANDLER(ProtectionServiceImpl, RecordInterpretationSession,
+                  RecordInterpretationSessionRequest, Interpretation,
+                  measures_->RecordSession(ctx, *request))
 
 namespace {
 

@@ -1,5 +1,6 @@
 // ProtectionServiceImpl: the gRPC face of ProtectionService; thin handlers over the directory's
-// ProtectionDesk, the service plans' PlanDesk and the residence permits' PermitDesk.
+// ProtectionDesk, the service plans' PlanDesk, the residence permits' PermitDesk and the
+// MeasuresDesk (reflection period, compensation, protective measures, interpretation).
 #ifndef HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 #define HAVEN_SERVICES_PROTECTION_PROTECTION_SERVICE_H_
 
@@ -9,6 +10,7 @@
 #include "haven/v1/protection.grpc.pb.h"
 #include "services/common/authenticator.h"
 #include "services/common/handler.h"
+#include "services/protection/measures_desk.h"
 #include "services/protection/permit_desk.h"
 #include "services/protection/plan_desk.h"
 #include "services/protection/protection_desk.h"
@@ -18,11 +20,13 @@ namespace haven::protection {
 class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service {
  public:
   ProtectionServiceImpl(const services::Authenticator* auth, std::unique_ptr<ProtectionDesk> desk,
-                        std::unique_ptr<PlanDesk> plans, std::unique_ptr<PermitDesk> permits)
+                        std::unique_ptr<PlanDesk> plans, std::unique_ptr<PermitDesk> permits,
+                        std::unique_ptr<MeasuresDesk> measures)
       : auth_(auth),
         desk_(std::move(desk)),
         plans_(std::move(plans)),
-        permits_(std::move(permits)) {}
+        permits_(std::move(permits)),
+        measures_(std::move(measures)) {}
 
   HAVEN_RPC(PutProviderProfile, PutProviderProfileRequest, ProviderProfile)
   HAVEN_RPC(PutProviderLocation, PutProviderLocationRequest, ProviderLocation)
@@ -40,6 +44,15 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
   HAVEN_RPC(RecordResidencePermit, RecordResidencePermitRequest, ResidencePermit)
   HAVEN_RPC(ListResidencePermits, ListResidencePermitsRequest, ListResidencePermitsResponse)
   HAVEN_RPC(ListExpiringPermits, ListExpiringPermitsRequest, ListExpiringPermitsResponse)
+  HAVEN_RPC(GetReflectionPeriod, GetReflectionPeriodRequest, ReflectionPeriod)
+  HAVEN_RPC(RecordCompensationClaim, RecordCompensationClaimRequest, CompensationClaim)
+  HAVEN_RPC(ListCompensationClaims, ListCompensationClaimsRequest, ListCompensationClaimsResponse)
+  HAVEN_RPC(RecordProtectiveMeasure, RecordProtectiveMeasureRequest, ProtectiveMeasure)
+  HAVEN_RPC(ListProtectiveMeasures, ListProtectiveMeasuresRequest, ListProtectiveMeasuresResponse)
+  HAVEN_RPC(GetInterpretation, GetInterpretationRequest, Interpretation)
+  HAVEN_RPC(SetLanguageNeeds, SetLanguageNeedsRequest, Interpretation)
+  HAVEN_RPC(AssignInterpreter, AssignInterpreterRequest, Interpretation)
+  HAVEN_RPC(RecordInterpretationSession, RecordInterpretationSessionRequest, Interpretation)
   // The HSDS document in pieces (DirectoryChunk), gathered after the caller
   // is authenticated, up to kMaxDirectoryBytes.
   grpc::Status ImportDirectory(grpc::ServerContext* context,
@@ -54,6 +67,7 @@ class ProtectionServiceImpl final : public haven::v1::ProtectionService::Service
   std::unique_ptr<ProtectionDesk> desk_;
   std::unique_ptr<PlanDesk> plans_;
   std::unique_ptr<PermitDesk> permits_;
+  std::unique_ptr<MeasuresDesk> measures_;
 };
 
 }  // namespace haven::protection

@@ -180,7 +180,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
       a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options),
       std::make_unique<protection::PlanDesk>(&v.case_door(), referral_desk, &v.accounts(),
                                              &v.provider_directory(), clock),
-      std::make_unique<protection::PermitDesk>(&v.case_door(), clock)));
+      std::make_unique<protection::PermitDesk>(&v.case_door(), clock),
+      std::make_unique<protection::MeasuresDesk>(
+          &v.case_door(), clock, protection::MeasuresDesk::Options{local_zone})));
   server->permit_alert_lead_ = absl::Hours(24) * config.permit_expiry_alert_days();
   repatriation::ReturnDesk::Options return_options;
   return_options.time_zone = local_zone;

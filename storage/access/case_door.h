@@ -57,7 +57,11 @@ enum class RecordKind : uint8_t {
   kServicePlan = 11,    // id: empty; the plan's version and approval
   kPlanItem = 12,       // id: raw record id
   kResidencePermit = 13,  // id: raw record id
-  // 14-19: protection (services/protection/); 20-29: repatriation
+  kCompensationClaim = 14,     // id: raw record id
+  kProtectiveMeasure = 15,     // id: raw record id
+  kLanguageNeeds = 16,         // id: empty
+  kInterpreterAssignment = 17, // id: raw record id
+  // 18-19: protection (services/protection/); 20-29: repatriation
   // (services/repatriation/).
   kReturnPlan = 20,      // id: raw record id
   kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)

@@ -24,6 +24,7 @@ v1::ConfidentialityClass ClassOfKind(v1::TimelineEventKind kind) {
     case v1::TIMELINE_EVENT_PROCEEDING_RECORDED:
     case v1::TIMELINE_EVENT_BEST_INTERESTS_ASSESSED:
     case v1::TIMELINE_EVENT_PERMIT_RECORDED:  // immigration status
+    case v1::TIMELINE_EVENT_PROTECTION_RECORDED:  // claims, measures, interpreters
       return v1::CONFIDENTIALITY_PSEUDONYMOUS;
     case v1::TIMELINE_EVENT_SERVICE_DELIVERED:
     case v1::TIMELINE_EVENT_PLAN_CHANGED:  // names the kind of help planned

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
@@ -217,6 +218,19 @@ TEST_F(HavendTest, CanaryNameNeverReachesDiskOrLog) {
     EXPECT_EQ(read.subject().family_name(), canary + "Family");
     ASSERT_EQ(read.subject().other_names_size(), 1);
     EXPECT_EQ(read.subject().other_names(0), canary + "Alias2");
+
+    // An interpreter's identity is sealed like the subject's.
+    auto protection = v1::ProtectionService::NewStub(havend_->channel());
+    v1::AssignInterpreterRequest interpreter;
+    interpreter.set_case_id(created.id());
+    interpreter.mutable_interpreter()->set_language("ti");
+    interpreter.mutable_interpreter()->set_interpreter_name(canary + "Interpreter");
+    interpreter.mutable_interpreter()->set_interpreter_contact(canary + "Phone");
+    v1::Interpretation interpretation;
+    s = protection->AssignInterpreter(Ctx(worker.token).get(), interpreter, &interpretation);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+    ASSERT_EQ(interpretation.interpreters_size(), 1);
+    EXPECT_EQ(interpretation.interpreters(0).interpreter_name(), canary + "Interpreter");
 
     // Failing calls that carry the canary: none may echo it.
     std::vector<grpc::Status> failures;

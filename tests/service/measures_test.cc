@@ -1,0 +1,312 @@
+// Protection around the proceedings, over an in-process channel on a manual clock: the
+// reflection period read from identification; compensation claims and protective measures
+// moving by their rules and refusing illegal moves without writing; an interpreter whose
+// identity only those who may see identifying data see.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
+#include "tests/service/service_fixture.h"
+
+namespace haven::testing {
+namespace {
+
+namespace v1 = haven::v1;
+using ::testing::HasSubstr;
+
+class MeasuresTest : public ServiceTest {
+ protected:
+  void Configure(v1::ServerConfig* config) override {
+    clock_.Set(absl::FromCivil(absl::CivilHour(2027, 3, 1, 9), absl::UTCTimeZone()));
+    config->set_session_minutes(60 * 24 * 90);
+    config->mutable_jurisdiction()->set_reflection_period_days(30);
+  }
+
+  void SetUp() override {
+    ServiceTest::SetUp();
+    protection_ = v1::ProtectionService::NewStub(channel_);
+    ident_ = v1::IdentificationService::NewStub(channel_);
+    ngo_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
+    caseworker_ = NewUser(ngo_, v1::ROLE_CASEWORKER);
+    operator_ = NewUser(ngo_, v1::ROLE_HOTLINE_OPERATOR);
+    case_id_ = CreateCase(caseworker_, "Canary-Measures-Amina").id();
+  }
+
+  void TearDown() override {
+    protection_.reset();
+    ident_.reset();
+    ServiceTest::TearDown();
+  }
+
+  std::string RecordProceeding() {
+    v1::RecordProceedingRequest request;
+    request.set_case_id(case_id_);
+    request.mutable_proceeding()->set_kind(v1::PROCEEDING_KIND_AGAINST_TRAFFICKERS);
+    request.mutable_proceeding()->set_pending(true);
+    v1::Identification ident;
+    EXPECT_TRUE(ident_->RecordProceeding(As(caseworker_).get(), request, &ident).ok());
+    v1::ListProceedingsRequest list;
+    list.set_case_id(case_id_);
+    v1::ListProceedingsResponse proceedings;
+    EXPECT_TRUE(ident_->ListProceedings(As(caseworker_).get(), list, &proceedings).ok());
+    return proceedings.proceedings_size() == 0 ? "" : proceedings.proceedings(0).id();
+  }
+
+  grpc::Status Claim(const v1::CompensationClaim& claim, v1::CompensationClaim* out,
+                     std::initializer_list<const char*> mask = {}) {
+    v1::RecordCompensationClaimRequest request;
+    request.set_case_id(case_id_);
+    *request.mutable_claim() = claim;
+    for (const char* path : mask) request.mutable_update_mask()->add_paths(path);
+    return protection_->RecordCompensationClaim(As(caseworker_).get(), request, out);
+  }
+
+  std::vector<v1::CompensationClaim> Claims(const Actor& as) {
+    v1::ListCompensationClaimsRequest request;
+    request.set_case_id(case_id_);
+    v1::ListCompensationClaimsResponse out;
+    EXPECT_TRUE(protection_->ListCompensationClaims(As(as).get(), request, &out).ok());
+    return {out.claims().begin(), out.claims().end()};
+  }
+
+  std::unique_ptr<v1::ProtectionService::Stub> protection_;
+  std::unique_ptr<v1::IdentificationService::Stub> ident_;
+  std::string ngo_, case_id_;
+  Actor caseworker_, operator_;
+};
+
+TEST_F(MeasuresTest, TheReflectionPeriodIsIdentificationsNotACopy) {
+  v1::GetReflectionPeriodRequest request;
+  request.set_case_id(case_id_);
+  v1::ReflectionPeriod period;
+  ASSERT_TRUE(protection_->GetReflectionPeriod(As(caseworker_).get(), request, &period).ok());
+  EXPECT_FALSE(period.granted()) << "no reasonable-grounds decision yet";
+  EXPECT_THAT(period.rights(), HasSubstr("may not be removed"));
+
+  const std::string authority = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+  const Actor decision_maker = NewUser(authority, v1::ROLE_DECISION_MAKER);
+  v1::ReferPresumedVictimRequest refer;
+  refer.set_case_id(case_id_);
+  refer.set_competent_authority_organisation_id(authority);
+  v1::Identification ident;
+  ASSERT_TRUE(ident_->ReferPresumedVictim(As(caseworker_).get(), refer, &ident).ok());
+  v1::DecideRequest decide;
+  decide.set_case_id(case_id_);
+  decide.set_positive(true);
+  decide.set_reasons("Consistent account; indicators of deception and debt bondage");
+  grpc::Status s = ident_->DecideReasonableGrounds(As(decision_maker).get(), decide, &ident);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  clock_.Advance(absl::Hours(24 * 10));
+  ASSERT_TRUE(protection_->GetReflectionPeriod(As(caseworker_).get(), request, &period).ok());
+  EXPECT_TRUE(period.granted());
+  EXPECT_EQ(period.end_time().seconds(), ident.reflection_period_end().seconds())
+      << "read from identification";
+  EXPECT_EQ(period.days_left(), 20);
+  EXPECT_FALSE(period.waived());
+
+  // Another organisation: exactly a missing case.
+  const Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
+  grpc::Status other = protection_->GetReflectionPeriod(As(stranger).get(), request, &period);
+  request.set_case_id(std::string(32, 'b'));
+  grpc::Status missing = protection_->GetReflectionPeriod(As(stranger).get(), request, &period);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(other.error_message(), missing.error_message());
+}
+
+TEST_F(MeasuresTest, AClaimMovesByItsRulesAndAnIllegalMoveWritesNothing) {
+  v1::CompensationClaim claim;
+  claim.set_route(v1::COMPENSATION_ROUTE_STATE_FUND);
+  claim.set_status(v1::COMPENSATION_STATUS_FILED);
+  claim.set_currency("EUR");
+  claim.set_claimed_minor(1'200'000);
+  claim.set_reference("Canary-Claim-Ref 2027/77");
+  v1::CompensationClaim filed;
+  grpc::Status s = Claim(claim, &filed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(filed.id().empty());
+  EXPECT_EQ(filed.file_time().seconds(), absl::ToUnixSeconds(clock_.Now())) << "filed now";
+
+  v1::CompensationClaim award;
+  award.set_id(filed.id());
+  award.set_status(v1::COMPENSATION_STATUS_AWARDED);
+  award.set_awarded_minor(800'000);
+  v1::CompensationClaim awarded;
+  ASSERT_TRUE(Claim(award, &awarded, {"status", "awarded_minor"}).ok());
+  EXPECT_EQ(awarded.status(), v1::COMPENSATION_STATUS_AWARDED);
+  EXPECT_EQ(awarded.claimed_minor(), 1'200'000) << "fields not named are kept";
+  EXPECT_TRUE(awarded.has_decide_time());
+
+  // More paid than awarded, and a move back: refused, nothing written.
+  v1::CompensationClaim overpaid;
+  overpaid.set_id(filed.id());
+  overpaid.set_status(v1::COMPENSATION_STATUS_PAID);
+  overpaid.set_paid_minor(900'000);
+  v1::CompensationClaim out;
+  s = Claim(overpaid, &out, {"status", "paid_minor"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("paid_minor"));
+  v1::CompensationClaim back;
+  back.set_id(filed.id());
+  back.set_status(v1::COMPENSATION_STATUS_PREPARING);
+  s = Claim(back, &out, {"status"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("COMPENSATION_STATUS_AWARDED"));
+  std::vector<v1::CompensationClaim> stored = Claims(caseworker_);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].SerializeAsString(), awarded.SerializeAsString());
+
+  v1::CompensationClaim paid = overpaid;
+  paid.set_paid_minor(800'000);
+  ASSERT_TRUE(Claim(paid, &out, {"status", "paid_minor"}).ok());
+  EXPECT_EQ(out.status(), v1::COMPENSATION_STATUS_PAID);
+  EXPECT_TRUE(out.has_pay_time());
+
+  // Bad input names the field; an unknown claim is NOT_FOUND.
+  v1::CompensationClaim no_route;
+  no_route.set_status(v1::COMPENSATION_STATUS_FILED);
+  EXPECT_EQ(Claim(no_route, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::CompensationClaim bad_currency = claim;
+  bad_currency.set_currency("euro");
+  s = Claim(bad_currency, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("currency"));
+  v1::CompensationClaim unknown = award;
+  unknown.set_id(std::string(32, 'c'));
+  EXPECT_EQ(Claim(unknown, &out, {"status"}).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Claims(caseworker_).size(), 1u);
+
+  // A hotline operator of the same organisation reads within its classes
+  // (no narrative, so no notes) but does not record claims.
+  v1::RecordCompensationClaimRequest by_operator;
+  by_operator.set_case_id(case_id_);
+  *by_operator.mutable_claim() = claim;
+  EXPECT_EQ(protection_->RecordCompensationClaim(As(operator_).get(), by_operator, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(MeasuresTest, AProtectiveMeasureBelongsToAProceedingAndItsPlaceIsLocationData) {
+  const std::string proceeding = RecordProceeding();
+  ASSERT_FALSE(proceeding.empty());
+  v1::RecordProtectiveMeasureRequest request;
+  request.set_case_id(case_id_);
+  request.mutable_measure()->set_kind(v1::PROTECTIVE_MEASURE_KIND_RELOCATION);
+  request.mutable_measure()->set_status(v1::PROTECTIVE_MEASURE_STATUS_REQUESTED);
+  request.mutable_measure()->set_relocation_place("Canary-Measures-Place, 12 Harbour Road");
+  v1::ProtectiveMeasure measure;
+  grpc::Status s = protection_->RecordProtectiveMeasure(As(caseworker_).get(), request, &measure);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "no proceeding named";
+  EXPECT_THAT(s.error_message(), HasSubstr("proceeding_id"));
+  request.mutable_measure()->set_proceeding_id(std::string(32, 'd'));
+  s = protection_->RecordProtectiveMeasure(As(caseworker_).get(), request, &measure);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "not this case's";
+  request.mutable_measure()->set_proceeding_id(proceeding);
+  s = protection_->RecordProtectiveMeasure(As(caseworker_).get(), request, &measure);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  v1::RecordProtectiveMeasureRequest grant;
+  grant.set_case_id(case_id_);
+  grant.mutable_measure()->set_id(measure.id());
+  grant.mutable_measure()->set_status(v1::PROTECTIVE_MEASURE_STATUS_GRANTED);
+  grant.mutable_measure()->set_decided_by("Regional Court, 3rd chamber");
+  grant.mutable_update_mask()->add_paths("status");
+  grant.mutable_update_mask()->add_paths("decided_by");
+  ASSERT_TRUE(protection_->RecordProtectiveMeasure(As(caseworker_).get(), grant, &measure).ok());
+  EXPECT_EQ(measure.status(), v1::PROTECTIVE_MEASURE_STATUS_GRANTED);
+  EXPECT_TRUE(measure.has_decide_time());
+  grant.mutable_measure()->set_status(v1::PROTECTIVE_MEASURE_STATUS_REQUESTED);
+  EXPECT_EQ(protection_->RecordProtectiveMeasure(As(caseworker_).get(), grant, &measure)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A shelter granted pseudonymous data knows there is a relocation, not where.
+  const std::string shelter = NewOrganisation(v1::ORGANISATION_TYPE_SERVICE_PROVIDER);
+  const Actor shelter_worker = NewUser(shelter, v1::ROLE_CASEWORKER);
+  ASSERT_TRUE(GrantRead(caseworker_, case_id_, shelter, "referral",
+                        {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS})
+                  .ok());
+  v1::ListProtectiveMeasuresRequest list;
+  list.set_case_id(case_id_);
+  v1::ListProtectiveMeasuresResponse owner_view, shelter_view;
+  ASSERT_TRUE(protection_->ListProtectiveMeasures(As(caseworker_).get(), list, &owner_view).ok());
+  ASSERT_TRUE(protection_->ListProtectiveMeasures(As(shelter_worker).get(), list, &shelter_view).ok());
+  ASSERT_EQ(shelter_view.measures_size(), 1);
+  EXPECT_EQ(owner_view.measures(0).relocation_place(), "Canary-Measures-Place, 12 Harbour Road");
+  EXPECT_EQ(shelter_view.measures(0).kind(), v1::PROTECTIVE_MEASURE_KIND_RELOCATION);
+  EXPECT_EQ(shelter_view.measures(0).relocation_place(), "");
+}
+
+TEST_F(MeasuresTest, TheInterpretersIdentityReachesOnlyThoseWhoMaySeeIdentifyingData) {
+  v1::SetLanguageNeedsRequest needs;
+  needs.set_case_id(case_id_);
+  needs.add_languages("ti");
+  needs.add_languages("ar");
+  needs.set_preferences("a woman interpreter, not from her home region");
+  v1::Interpretation interpretation;
+  ASSERT_TRUE(protection_->SetLanguageNeeds(As(caseworker_).get(), needs, &interpretation).ok());
+  needs.add_languages("not a tag!");
+  EXPECT_EQ(protection_->SetLanguageNeeds(As(caseworker_).get(), needs, &interpretation)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::AssignInterpreterRequest assign;
+  assign.set_case_id(case_id_);
+  assign.mutable_interpreter()->set_language("ti");
+  assign.mutable_interpreter()->set_interpreter_name("Canary-Interpreter-Selam");
+  assign.mutable_interpreter()->set_interpreter_contact("+31 6 0000 0000");
+  ASSERT_TRUE(protection_->AssignInterpreter(As(caseworker_).get(), assign, &interpretation).ok());
+  ASSERT_EQ(interpretation.interpreters_size(), 1);
+  const std::string interpreter_id = interpretation.interpreters(0).id();
+  EXPECT_EQ(interpretation.languages_size(), 2) << "the refused change wrote nothing";
+
+  v1::RecordInterpretationSessionRequest session;
+  session.set_case_id(case_id_);
+  session.set_interpreter_id(interpreter_id);
+  session.mutable_session()->set_minutes(90);
+  session.mutable_session()->set_purpose("interview with the police");
+  ASSERT_TRUE(
+      protection_->RecordInterpretationSession(As(caseworker_).get(), session, &interpretation)
+          .ok());
+  session.mutable_session()->set_minutes(0);
+  EXPECT_EQ(protection_->RecordInterpretationSession(As(caseworker_).get(), session,
+                                                      &interpretation)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The police, granted pseudonymous data, see the language and the sessions,
+  // never who interprets; the timeline never names the interpreter.
+  const std::string police = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+  const Actor officer = NewUser(police, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+  ASSERT_TRUE(GrantRead(caseworker_, case_id_, police, "investigation",
+                        {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS})
+                  .ok());
+  v1::GetInterpretationRequest get;
+  get.set_case_id(case_id_);
+  v1::Interpretation seen;
+  ASSERT_TRUE(protection_->GetInterpretation(As(officer).get(), get, &seen).ok());
+  ASSERT_EQ(seen.interpreters_size(), 1);
+  EXPECT_EQ(seen.interpreters(0).language(), "ti");
+  EXPECT_EQ(seen.interpreters(0).interpreter_name(), "");
+  EXPECT_EQ(seen.interpreters(0).interpreter_contact(), "");
+  EXPECT_EQ(seen.interpreters(0).sessions_size(), 1);
+  EXPECT_EQ(seen.preferences(), "") << "narrative";
+  ASSERT_TRUE(protection_->GetInterpretation(As(caseworker_).get(), get, &seen).ok());
+  EXPECT_EQ(seen.interpreters(0).interpreter_name(), "Canary-Interpreter-Selam");
+
+  v1::ListTimelineRequest timeline;
+  timeline.set_case_id(case_id_);
+  v1::ListTimelineResponse events;
+  ASSERT_TRUE(cases_->ListTimeline(As(caseworker_).get(), timeline, &events).ok());
+  for (const v1::TimelineEvent& e : events.events()) {
+    EXPECT_EQ(e.summary().find("Canary-Interpreter"), std::string::npos) << e.summary();
+    EXPECT_EQ(e.detail().find("Canary-Interpreter"), std::string::npos) << e.detail();
+  }
+  const v1::AuditEntry audit = LastAudit();
+  EXPECT_EQ(audit.SerializeAsString().find("Canary-Interpreter"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace haven::testing
