@@ -191,6 +191,7 @@ constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"access-approval-needed", v1::ALERT_KIND_ACCESS_APPROVAL_NEEDED},
     {"permit-expiring", v1::ALERT_KIND_PERMIT_EXPIRING},
     {"plan-item-overdue", v1::ALERT_KIND_PLAN_ITEM_OVERDUE},
+    {"reflection-ending", v1::ALERT_KIND_REFLECTION_ENDING},
     {"return-suspended", v1::ALERT_KIND_RETURN_SUSPENDED},
     {"return-follow-up-overdue", v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
 };

@@ -2,6 +2,7 @@
 #include "services/identification/identification_desk.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -278,12 +279,15 @@ absl::StatusOr<v1::Identification> IdentificationDesk::Decide(const access::Requ
     ident.set_status(next->status);
     ident.set_reconsidering(next->reconsidering);
     int64_t deadline = 0;
+    std::optional<absl::Time> reflection_end;
     if (next->status == v1::IDENTIFICATION_STATUS_REASONABLE_GROUNDS) {
-      absl::Time end = calendar_.ReflectionPeriodEnd(scope.now());
-      *ident.mutable_reflection_period_end() = ToTimestamp(end);
-      deadline = absl::ToUnixMicros(end);  // a conclusive decision is due from then
+      reflection_end = calendar_.ReflectionPeriodEnd(scope.now());
+      *ident.mutable_reflection_period_end() = ToTimestamp(*reflection_end);
+      deadline = absl::ToUnixMicros(*reflection_end);  // a conclusive decision is due from then
     }
     scope.mutable_record()->set_next_deadline_micros(deadline);
+    // The caseworkers hear before the period ends (HavenServer::RaiseDueAlerts).
+    scope.SetWatch(v1::WATCH_KIND_REFLECTION_ENDING, reflection_end);
 
     v1::Decision decision;
     decision.set_id(NewId());

@@ -116,6 +116,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.emergency_access_max_hours() <= 0) config.set_emergency_access_max_hours(72);
   if (config.permit_expiry_alert_days() <= 0) config.set_permit_expiry_alert_days(30);
   if (config.due_alert_interval_minutes() <= 0) config.set_due_alert_interval_minutes(60);
+  if (config.reflection_end_alert_days() <= 0) config.set_reflection_end_alert_days(7);
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;
 }

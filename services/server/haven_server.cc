@@ -184,6 +184,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
       std::make_unique<protection::MeasuresDesk>(
           &v.case_door(), clock, protection::MeasuresDesk::Options{local_zone})));
   server->permit_alert_lead_ = absl::Hours(24) * config.permit_expiry_alert_days();
+  server->reflection_alert_lead_ = absl::Hours(24) * config.reflection_end_alert_days();
   repatriation::ReturnDesk::Options return_options;
   return_options.time_zone = local_zone;
   auto returns = std::make_unique<repatriation::ReturnDesk>(&v.case_door(), referral_desk,
@@ -316,7 +317,9 @@ void HavenServer::RaiseDueAlerts() {
         Due{haven::v1::WATCH_KIND_PLAN_ITEM_DUE, absl::ZeroDuration(),
             haven::v1::ALERT_KIND_PLAN_ITEM_OVERDUE},
         Due{haven::v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE, absl::ZeroDuration(),
-            haven::v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE}}) {
+            haven::v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
+        Due{haven::v1::WATCH_KIND_REFLECTION_ENDING, reflection_alert_lead_,
+            haven::v1::ALERT_KIND_REFLECTION_ENDING}}) {
     absl::StatusOr<int> raised = vault_->case_door().RaiseDueAlerts(due.watch, due.lead, due.alert);
     if (!raised.ok()) {
       services::Log(services::LogLevel::kWarning, "due alerts failed",

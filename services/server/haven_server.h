@@ -85,6 +85,7 @@ class HavenServer {
   services::Periodic session_purger_;
   services::Periodic due_alerter_;
   absl::Duration permit_alert_lead_;
+  absl::Duration reflection_alert_lead_;
   services::Periodic head_witness_;
   uint64_t witnessed_sequence_ = 0;  // of the last head logged
   std::unique_ptr<grpc::Server> server_;

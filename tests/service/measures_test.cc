@@ -31,6 +31,7 @@ class MeasuresTest : public ServiceTest {
     ident_ = v1::IdentificationService::NewStub(channel_);
     ngo_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
     caseworker_ = NewUser(ngo_, v1::ROLE_CASEWORKER);
+    supervisor_ = NewUser(ngo_, v1::ROLE_SUPERVISOR);
     operator_ = NewUser(ngo_, v1::ROLE_HOTLINE_OPERATOR);
     case_id_ = CreateCase(caseworker_, "Canary-Measures-Amina").id();
   }
@@ -75,7 +76,7 @@ class MeasuresTest : public ServiceTest {
   std::unique_ptr<v1::ProtectionService::Stub> protection_;
   std::unique_ptr<v1::IdentificationService::Stub> ident_;
   std::string ngo_, case_id_;
-  Actor caseworker_, operator_;
+  Actor caseworker_, supervisor_, operator_;
 };
 
 TEST_F(MeasuresTest, TheReflectionPeriodIsIdentificationsNotACopy) {
@@ -107,6 +108,22 @@ TEST_F(MeasuresTest, TheReflectionPeriodIsIdentificationsNotACopy) {
       << "read from identification";
   EXPECT_EQ(period.days_left(), 20);
   EXPECT_FALSE(period.waived());
+
+  // A week before it ends, the organisation's supervisors (no one is
+  // assigned) are told, once.
+  auto reflection_alerts = [&] {
+    v1::ListAlertsResponse alerts;
+    EXPECT_TRUE(cases_->ListAlerts(As(supervisor_).get(), v1::ListAlertsRequest(), &alerts).ok());
+    int n = 0;
+    for (const v1::Alert& a : alerts.alerts()) n += a.kind() == v1::ALERT_KIND_REFLECTION_ENDING;
+    return n;
+  };
+  server_->RaiseDueAlerts();
+  EXPECT_EQ(reflection_alerts(), 0) << "20 days left";
+  clock_.Advance(absl::Hours(24 * 14));
+  server_->RaiseDueAlerts();
+  server_->RaiseDueAlerts();
+  EXPECT_EQ(reflection_alerts(), 1) << "6 days left";
 
   // Another organisation: exactly a missing case.
   const Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
