@@ -29,6 +29,8 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
   HAVEN_RPC(RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification)
   HAVEN_RPC(RecordProceeding, RecordProceedingRequest, Identification)
   HAVEN_RPC(ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse)
+  HAVEN_RPC(SetExploitationProfile, SetExploitationProfileRequest, ExploitationProfile)
+  HAVEN_RPC(GetExploitationProfile, GetExploitationProfileRequest, ExploitationProfile)
 
  private:
   const services::Authenticator* auth_;
