@@ -64,6 +64,21 @@ absl::StatusOr<std::map<size_t, std::vector<std::string>>> ParseSlices(
   return out;
 }
 
+// Tables larger than this are refused: protecting one (a linear system over
+// its suppressed cells) costs more than a query may.
+constexpr int64_t kMaxCells = 20000;
+
+absl::StatusOr<v1::GetCountsResponse> Protected(const std::vector<Dimension>& dims,
+                                                const Interior& interior, int64_t threshold,
+                                                const std::map<size_t, std::vector<std::string>>& slices) {
+  if (PublishedCells(dims, interior) > kMaxCells) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the table would have more than ", kMaxCells,
+        " cells: group by fewer dimensions, or by coarser ones (year, not month)"));
+  }
+  return ToResponse(Protect(dims, interior, threshold), threshold, slices);
+}
+
 std::string Names(const std::vector<Dimension>& dims) {
   std::vector<std::string> names;
   for (Dimension d : dims) names.push_back(DimensionName(d));
@@ -135,8 +150,7 @@ absl::StatusOr<v1::GetCountsResponse> StatisticsDesk::GetCounts(
   absl::StatusOr<std::vector<Interior>> counted =
       Count(ctx, "statistics.counts", Names(*dims), {*dims});
   if (!counted.ok()) return counted.status();
-  return ToResponse(Protect(*dims, (*counted)[0], options_.threshold), options_.threshold,
-                    *slices);
+  return Protected(*dims, (*counted)[0], options_.threshold, *slices);
 }
 
 absl::StatusOr<v1::GetCountsResponse> StatisticsDesk::GetTimeSeries(
@@ -152,8 +166,7 @@ absl::StatusOr<v1::GetCountsResponse> StatisticsDesk::GetTimeSeries(
   absl::StatusOr<std::vector<Interior>> counted =
       Count(ctx, "statistics.time_series", Names(*dims), {*dims});
   if (!counted.ok()) return counted.status();
-  return ToResponse(Protect(*dims, (*counted)[0], options_.threshold), options_.threshold,
-                    *slices);
+  return Protected(*dims, (*counted)[0], options_.threshold, *slices);
 }
 
 absl::StatusOr<v1::GetReportResponse> StatisticsDesk::GetReport(
@@ -177,9 +190,10 @@ absl::StatusOr<v1::GetReportResponse> StatisticsDesk::GetReport(
     v1::StatisticsTable* table = out.add_tables();
     table->set_title(tables[i].title);
     // The whole table over every year is protected; the year is a slice.
-    *table->mutable_counts() =
-        ToResponse(Protect(tables[i].dims, (*counted)[i], options_.threshold), options_.threshold,
-                   year);
+    absl::StatusOr<v1::GetCountsResponse> counts =
+        Protected(tables[i].dims, (*counted)[i], options_.threshold, year);
+    if (!counts.ok()) return counts.status();
+    *table->mutable_counts() = *std::move(counts);
   }
   return out;
 }

@@ -362,21 +362,85 @@ class Protector {
 }  // namespace
 
 Counter::Counter(std::vector<Dimension> dims)
-    : dims_(std::move(dims)), ids_(dims_.size()), names_(dims_.size()) {}
+    : dims_(std::move(dims)), interned_(dims_.size()), names_(dims_.size()) {}
 
-uint32_t Counter::Intern(size_t position, std::string category) {
-  auto [it, added] = ids_[position].try_emplace(std::move(category), 0);
-  if (added) {
-    it->second = static_cast<uint32_t>(names_[position].size());
-    names_[position].push_back(it->first);
+namespace {
+
+bool IsStringDimension(Dimension d) {
+  return d == Dimension::kCitizenship || d == Dimension::kExploitationCountry ||
+         d == Dimension::kRegion;
+}
+
+// 0 none, 1 several different values, else 2 + the one value.
+template <typename Repeated>
+uint32_t OneCode(const Repeated& values) {
+  if (values.empty()) return 0;
+  const int first = *values.begin();
+  for (int v : values) {
+    if (v != first) return 1;
   }
-  return it->second;
+  return 2 + static_cast<uint32_t>(first);
+}
+
+}  // namespace
+
+uint32_t Counter::Intern(size_t i, absl::string_view category) {
+  auto it = interned_[i].find(category);
+  if (it != interned_[i].end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(interned_[i].size());
+  interned_[i].emplace(std::string(category), id);
+  return id;
+}
+
+uint32_t Counter::Code(size_t i, const v1::CaseStatistics& r) {
+  switch (dims_[i]) {
+    case Dimension::kSex: return static_cast<uint32_t>(r.sex());
+    case Dimension::kAge: return static_cast<uint32_t>(r.age_band_ctdc() + 1);
+    case Dimension::kMajority: return r.child() ? 1 : r.age_band_ctdc() >= 18 ? 2 : 0;
+    case Dimension::kForm: return OneCode(r.forms_suspected());
+    case Dimension::kMeans: return OneCode(r.means_of_control());
+    case Dimension::kLabour: return OneCode(r.labour_types());
+    case Dimension::kSexual: return OneCode(r.sexual_exploitation_types());
+    case Dimension::kRecruiter: return OneCode(r.recruiter_relations());
+    case Dimension::kYear: return static_cast<uint32_t>(std::max(0, r.opened_year()));
+    case Dimension::kMonth:
+      return r.opened_year() <= 0
+                 ? 0
+                 : static_cast<uint32_t>(r.opened_year() * 13 + std::max(1, r.opened_month()));
+    case Dimension::kReferrer: return static_cast<uint32_t>(r.referrer_type());
+    case Dimension::kDecision: return static_cast<uint32_t>(r.identification_status());
+    case Dimension::kService: return OneCode(r.services_delivered());
+    case Dimension::kReturn: return static_cast<uint32_t>(r.return_status());
+    case Dimension::kCitizenship:
+      return Intern(i, r.citizenships().empty() ? absl::string_view("none")
+                                                : absl::string_view(r.citizenships(0)));
+    case Dimension::kRegion:
+      return Intern(i, r.region().empty() ? absl::string_view("none") : absl::string_view(r.region()));
+    case Dimension::kExploitationCountry: {
+      const auto& c = r.countries_of_exploitation();
+      if (c.empty()) return Intern(i, "none");
+      for (const std::string& v : c) {
+        if (v != c[0]) return Intern(i, "multiple");
+      }
+      return Intern(i, c[0]);
+    }
+  }
+  return 0;
+}
+
+void Counter::Name(size_t i, uint32_t code, const v1::CaseStatistics& record) {
+  std::vector<std::string>& names = names_[i];
+  if (code < names.size() && !names[code].empty()) return;
+  if (code >= names.size()) names.resize(code + 1);
+  names[code] = Category(dims_[i], record);
 }
 
 void Counter::Add(const v1::CaseStatistics& record) {
   uint64_t key = 0;
   for (size_t i = 0; i < dims_.size(); ++i) {
-    key |= static_cast<uint64_t>(Intern(i, Category(dims_[i], record))) << (kBits * i);
+    const uint32_t code = Code(i, record);
+    if (code >= names_[i].size() || names_[i][code].empty()) Name(i, code, record);
+    key |= static_cast<uint64_t>(code) << (kBits * i);
   }
   ++counts_[key];
   ++records_;
@@ -386,8 +450,12 @@ void Counter::Merge(const Counter& other) {
   for (const auto& [packed, count] : other.counts_) {
     uint64_t key = 0;
     for (size_t i = 0; i < dims_.size(); ++i) {
-      const uint64_t id = (packed >> (kBits * i)) & ((1u << kBits) - 1);
-      key |= static_cast<uint64_t>(Intern(i, other.names_[i][id])) << (kBits * i);
+      uint32_t code = static_cast<uint32_t>((packed >> (kBits * i)) & ((1u << kBits) - 1));
+      const std::string& name = other.names_[i][code];
+      if (IsStringDimension(dims_[i])) code = Intern(i, name);
+      if (code >= names_[i].size()) names_[i].resize(code + 1);
+      if (names_[i][code].empty()) names_[i][code] = name;
+      key |= static_cast<uint64_t>(code) << (kBits * i);
     }
     counts_[key] += count;
   }
@@ -404,6 +472,21 @@ Interior Counter::Cells() const {
     out[key] += count;
   }
   return out;
+}
+
+int64_t PublishedCells(const std::vector<Dimension>& dims, const Interior& interior) {
+  std::vector<std::set<std::string>> categories(dims.size()), years(dims.size());
+  for (const auto& [key, count] : interior) {
+    for (size_t i = 0; i < dims.size(); ++i) {
+      categories[i].insert(key[i]);
+      if (dims[i] == Dimension::kMonth) years[i].insert(YearOfMonth(key[i]));
+    }
+  }
+  int64_t cells = 1;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    cells *= static_cast<int64_t>(categories[i].size() + years[i].size() + 1);
+  }
+  return cells;
 }
 
 ProtectedTable Protect(const std::vector<Dimension>& dims, const Interior& interior,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "haven/v1/records.pb.h"
 #include "haven/v1/statistics.pb.h"
 #include "services/statistics/dimensions.h"
@@ -33,10 +34,15 @@ class Counter {
   int64_t records() const { return records_; }
 
  private:
-  uint32_t Intern(size_t position, std::string category);
+  // The record's category on position i as a small number: an enum's own
+  // value (0 none, 1 multiple), a year and month, or an interned code; its
+  // name is recorded the first time it is seen. No allocation per record.
+  uint32_t Code(size_t i, const haven::v1::CaseStatistics& record);
+  uint32_t Intern(size_t i, absl::string_view category);
+  void Name(size_t i, uint32_t code, const haven::v1::CaseStatistics& record);
   std::vector<Dimension> dims_;
-  std::vector<absl::flat_hash_map<std::string, uint32_t>> ids_;
-  std::vector<std::vector<std::string>> names_;
+  std::vector<absl::flat_hash_map<std::string, uint32_t>> interned_;  // string dimensions
+  std::vector<std::vector<std::string>> names_;                      // by code
   absl::flat_hash_map<uint64_t, int64_t> counts_;
   int64_t records_ = 0;
 };
@@ -67,6 +73,10 @@ struct ProtectedTable {
 // published by another. Deterministic.
 ProtectedTable Protect(const std::vector<Dimension>& dims, const Interior& interior,
                        int64_t threshold);
+
+// How many cells (interior and margins) the protected table over `dims`
+// would publish: protection's cost grows with it.
+int64_t PublishedCells(const std::vector<Dimension>& dims, const Interior& interior);
 
 // The response of a protected table: suppressed cells' counts are zeroed;
 // `slices` (dimension position -> values) choose the rows returned, after
