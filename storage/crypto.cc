@@ -21,6 +21,10 @@ namespace {
 constexpr unsigned char kSealVersion = 1;
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+// Statistics sealed with AES-256-GCM (KeyRing::SealStatistics).
+constexpr unsigned char kGcmSealVersion = 2;
+constexpr size_t kGcmNonceBytes = crypto_aead_aes256gcm_NPUBBYTES;
+constexpr size_t kGcmTagBytes = crypto_aead_aes256gcm_ABYTES;
 
 const unsigned char* U(absl::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -181,6 +185,17 @@ std::unique_ptr<KeyRing> KeyRing::FromKey(const SecretKey& master) {
   crypto_kdf_derive_from_key(ring->wrap_key_.data(), kKeyBytes, 1, "hvn-wrap", master.data());
   crypto_kdf_derive_from_key(ring->index_key_.data(), kKeyBytes, 1, "hvn-bidx", master.data());
   crypto_kdf_derive_from_key(ring->statistics_key_.data(), kKeyBytes, 1, "hvn-stat", master.data());
+  if (crypto_aead_aes256gcm_is_available()) {
+    SecretKey gcm_key;
+    crypto_kdf_derive_from_key(gcm_key.data(), kKeyBytes, 2, "hvn-stat", master.data());
+    auto* state = new crypto_aead_aes256gcm_state;
+    crypto_aead_aes256gcm_beforenm(state, gcm_key.data());
+    ring->statistics_gcm_ = std::shared_ptr<const void>(state, [](const void* p) {
+      auto* st = static_cast<crypto_aead_aes256gcm_state*>(const_cast<void*>(p));
+      sodium_memzero(st, sizeof *st);
+      delete st;
+    });
+  }
   SecretKey seed;
   crypto_kdf_derive_from_key(seed.data(), kKeyBytes, 1, "hvn-sign", master.data());
   crypto_sign_seed_keypair(ring->sign_public_.data(), ring->sign_secret_.data(), seed.data());
@@ -219,12 +234,67 @@ std::string KeyRing::BlindIndex(absl::string_view domain, absl::string_view toke
 
 std::string KeyRing::SealStatistics(absl::string_view plaintext,
                                     absl::string_view associated_data) const {
-  return Seal(statistics_key_, plaintext, associated_data);
+  if (statistics_gcm_ == nullptr) return Seal(statistics_key_, plaintext, associated_data);
+  const auto* state = static_cast<const crypto_aead_aes256gcm_state*>(statistics_gcm_.get());
+  std::string out(1 + kGcmNonceBytes + plaintext.size() + kGcmTagBytes, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  p[0] = kGcmSealVersion;
+  randombytes_buf(p + 1, kGcmNonceBytes);
+  unsigned long long written = 0;
+  crypto_aead_aes256gcm_encrypt_afternm(p + 1 + kGcmNonceBytes, &written, U(plaintext),
+                                        plaintext.size(), U(associated_data),
+                                        associated_data.size(), nullptr, p + 1, state);
+  out.resize(1 + kGcmNonceBytes + written);
+  return out;
+}
+
+absl::Status KeyRing::OpenStatisticsInto(absl::string_view sealed,
+                                         absl::string_view associated_data,
+                                         std::string* out) const {
+  if (!sealed.empty() && static_cast<unsigned char>(sealed[0]) == kGcmSealVersion) {
+    if (statistics_gcm_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "statistics sealed with AES-256-GCM need a CPU with AES instructions");
+    }
+    if (sealed.size() < 1 + kGcmNonceBytes + kGcmTagBytes) {
+      return absl::DataLossError("sealed value is malformed");
+    }
+    const auto* state = static_cast<const crypto_aead_aes256gcm_state*>(statistics_gcm_.get());
+    absl::string_view ciphertext = sealed.substr(1 + kGcmNonceBytes);
+    out->resize(ciphertext.size() - kGcmTagBytes);
+    unsigned long long written = 0;
+    if (crypto_aead_aes256gcm_decrypt_afternm(
+            reinterpret_cast<unsigned char*>(out->data()), &written, nullptr, U(ciphertext),
+            ciphertext.size(), U(associated_data), associated_data.size(), U(sealed) + 1,
+            state) != 0) {
+      return absl::DataLossError("sealed value failed authentication");
+    }
+    out->resize(written);
+    return absl::OkStatus();
+  }
+  if (sealed.size() < 1 + kNonceBytes + kTagBytes ||
+      static_cast<unsigned char>(sealed[0]) != kSealVersion) {
+    return absl::DataLossError("sealed value is malformed");
+  }
+  const unsigned char* nonce = U(sealed) + 1;
+  absl::string_view ciphertext = sealed.substr(1 + kNonceBytes);
+  out->resize(ciphertext.size() - kTagBytes);
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out->data()), &written, nullptr, U(ciphertext),
+          ciphertext.size(), U(associated_data), associated_data.size(), nonce,
+          statistics_key_.data()) != 0) {
+    return absl::DataLossError("sealed value failed authentication");
+  }
+  out->resize(written);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> KeyRing::OpenStatistics(absl::string_view sealed,
                                                     absl::string_view associated_data) const {
-  return Open(statistics_key_, sealed, associated_data);
+  std::string out;
+  if (absl::Status s = OpenStatisticsInto(sealed, associated_data, &out); !s.ok()) return s;
+  return out;
 }
 
 std::string KeyRing::Sign(absl::string_view message) const {

@@ -82,9 +82,16 @@ class KeyRing {
   std::string BlindIndex(absl::string_view domain, absl::string_view token) const;
 
   // Sealing with the statistics key: for what outlives a case's erasure.
+  // Where the CPU has AES instructions, AES-256-GCM under a key derived for
+  // it (version byte 2: statistics are read a million at a time, and this
+  // opens several times faster); otherwise, and for values sealed before,
+  // XChaCha20-Poly1305 (version byte 1). Both are opened.
   std::string SealStatistics(absl::string_view plaintext, absl::string_view associated_data) const;
   absl::StatusOr<std::string> OpenStatistics(absl::string_view sealed,
                                              absl::string_view associated_data) const;
+  // As OpenStatistics, into *out (reusing its buffer): for scans of many.
+  absl::Status OpenStatisticsInto(absl::string_view sealed, absl::string_view associated_data,
+                                  std::string* out) const;
 
   // Ed25519 signature with the audit signing key.
   std::string Sign(absl::string_view message) const;
@@ -95,6 +102,8 @@ class KeyRing {
   SecretKey wrap_key_;
   SecretKey index_key_;
   SecretKey statistics_key_;
+  // AES-256-GCM's expanded statistics key; null without AES instructions.
+  std::shared_ptr<const void> statistics_gcm_;
   std::array<unsigned char, 64> sign_secret_{};
   std::array<unsigned char, 32> sign_public_{};
 };

@@ -56,7 +56,7 @@ enum class Cf : int {
   kNameIndex,               // blind-index key + raw case id -> ""
   kAlerts,                  // addressee + time (u64) + raw alert id -> Alert; 'i' + raw id -> that key
   kIndicatorSets,           // short string set id + version (u32) -> IndicatorSet
-  kCaseStatistics,          // raw case id -> CaseStatistics sealed with the statistics key
+  kCaseStatistics,          // raw statistics id (random; schema < 3: raw case id) -> CaseStatistics sealed with the statistics key
   kReferrals,               // raw referral id -> ReferralRecord (administrative, no personal data)
   kContacts,                // raw contact id -> ContactRecord (hotline; details sealed inside)
   kContactIndex,            // tag byte + key + raw contact id -> "" (no personal data)
@@ -70,7 +70,8 @@ const char* CfName(Cf cf);
 
 // 2: alerts kept by addressee, deadlines and names indexed per organisation,
 // users indexed by organisation.
-inline constexpr uint32_t kSchemaVersion = 2;
+// 3: statistics records kept for every case, keyed by a random statistics id.
+inline constexpr uint32_t kSchemaVersion = 3;
 
 class Store;
 

@@ -41,6 +41,7 @@
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
+#include "haven/v1/statistics.grpc.pb.h"
 
 namespace havenctl {
 namespace {
@@ -2899,6 +2900,208 @@ int ReturnDue(const GlobalOptions& options, const Flags& flags) {
                 return uint64_t{0};
               });
   table.Print();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// The exploitation profile and statistics.
+
+namespace {
+
+using StatisticsStub = v1::StatisticsService::Stub;
+
+// "debt-bondage" -> MEANS_OF_CONTROL_DEBT_BONDAGE, by the enum's prefix.
+template <typename Enum>
+Enum ParseCode(const google::protobuf::EnumDescriptor* descriptor, absl::string_view prefix,
+               absl::string_view flag, const std::string& value) {
+  std::string name = absl::StrCat(prefix, absl::AsciiStrToUpper(value));
+  std::replace(name.begin(), name.end(), '-', '_');
+  const google::protobuf::EnumValueDescriptor* v = descriptor->FindValueByName(name);
+  if (v == nullptr || v->number() == 0) {
+    std::vector<std::string> known;
+    for (int i = 1; i < descriptor->value_count(); ++i) {
+      std::string code = absl::AsciiStrToLower(descriptor->value(i)->name().substr(prefix.size()));
+      std::replace(code.begin(), code.end(), '_', '-');
+      known.push_back(code);
+    }
+    throw UsageError(absl::StrCat("--", flag, " must be one of: ", absl::StrJoin(known, ", ")));
+  }
+  return static_cast<Enum>(v->number());
+}
+
+std::string CodeOf(const google::protobuf::EnumDescriptor* descriptor, size_t prefix, int value) {
+  const google::protobuf::EnumValueDescriptor* v = descriptor->FindValueByNumber(value);
+  if (v == nullptr) return std::to_string(value);
+  std::string code = absl::AsciiStrToLower(v->name().substr(prefix));
+  std::replace(code.begin(), code.end(), '_', '-');
+  return code;
+}
+
+template <typename Repeated>
+std::string Codes(const google::protobuf::EnumDescriptor* descriptor, size_t prefix,
+                  const Repeated& values) {
+  std::vector<std::string> out;
+  for (int v : values) out.push_back(CodeOf(descriptor, prefix, v));
+  return absl::StrJoin(out, ", ");
+}
+
+void PrintProfile(const v1::ExploitationProfile& p) {
+  Table table({"FIELD", "VALUE"});
+  table.Add({"forms", Codes(v1::ExploitationForm_descriptor(), 18, p.forms())});
+  table.Add({"means of control", Codes(v1::MeansOfControl_descriptor(), 17, p.means_of_control())});
+  table.Add({"labour", Codes(v1::LabourType_descriptor(), 12, p.labour_types())});
+  table.Add({"sexual exploitation",
+             Codes(v1::SexualExploitationType_descriptor(), 25, p.sexual_exploitation_types())});
+  table.Add({"recruiter", Codes(v1::RecruiterRelation_descriptor(), 19, p.recruiter_relations())});
+  table.Add({"recruited in", absl::StrJoin(p.countries_of_recruitment(), ", ")});
+  table.Add({"exploited in", absl::StrJoin(p.countries_of_exploitation(), ", ")});
+  table.Add({"region", p.region_of_identification()});
+  table.Print();
+}
+
+void PrintCounts(const v1::GetCountsResponse& counts) {
+  std::vector<std::string> header(counts.dimensions().begin(), counts.dimensions().end());
+  for (std::string& h : header) h = absl::AsciiStrToUpper(h);
+  header.push_back("COUNT");
+  header.push_back("NOTE");
+  Table table(header);
+  for (const v1::CountRow& row : counts.rows()) {
+    std::vector<std::string> cells(row.keys().begin(), row.keys().end());
+    cells.push_back(row.suppressed() ? "x" : std::to_string(row.count()));
+    std::string note;
+    if (row.reason() == v1::SUPPRESSION_REASON_BELOW_THRESHOLD) note = "below threshold";
+    if (row.reason() == v1::SUPPRESSION_REASON_COMPLEMENTARY) note = "complementary";
+    cells.push_back(note);
+    table.Add(cells);
+  }
+  table.Print();
+  std::cout << counts.suppressed_cells() << " cells suppressed; threshold "
+            << counts.threshold() << "; * is a total\n";
+}
+
+void AddSlices(const Flags& flags, google::protobuf::RepeatedPtrField<v1::CountsSlice>* out) {
+  std::map<std::string, std::vector<std::string>> slices;
+  for (const std::string& s : flags.All("slice")) {
+    std::vector<std::string> parts = absl::StrSplit(s, absl::MaxSplits('=', 1));
+    if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+      throw UsageError("--slice takes DIMENSION=VALUE");
+    }
+    slices[parts[0]].push_back(parts[1]);
+  }
+  for (const auto& [dim, values] : slices) {
+    v1::CountsSlice* slice = out->Add();
+    slice->set_dimension(dim);
+    for (const std::string& v : values) slice->add_values(v);
+  }
+}
+
+}  // namespace
+
+int ProfileSet(const GlobalOptions& options, const Flags& flags) {
+  v1::SetExploitationProfileRequest request;
+  request.set_case_id(flags.args[0]);
+  v1::ExploitationProfile* p = request.mutable_profile();
+  for (const std::string& v : flags.All("form")) {
+    p->add_forms(ParseCode<v1::ExploitationForm>(v1::ExploitationForm_descriptor(),
+                                                 "EXPLOITATION_FORM_", "form", v));
+  }
+  for (const std::string& v : flags.All("means")) {
+    p->add_means_of_control(ParseCode<v1::MeansOfControl>(v1::MeansOfControl_descriptor(),
+                                                          "MEANS_OF_CONTROL_", "means", v));
+  }
+  for (const std::string& v : flags.All("labour")) {
+    p->add_labour_types(
+        ParseCode<v1::LabourType>(v1::LabourType_descriptor(), "LABOUR_TYPE_", "labour", v));
+  }
+  for (const std::string& v : flags.All("sexual")) {
+    p->add_sexual_exploitation_types(ParseCode<v1::SexualExploitationType>(
+        v1::SexualExploitationType_descriptor(), "SEXUAL_EXPLOITATION_TYPE_", "sexual", v));
+  }
+  for (const std::string& v : flags.All("recruiter")) {
+    p->add_recruiter_relations(ParseCode<v1::RecruiterRelation>(
+        v1::RecruiterRelation_descriptor(), "RECRUITER_RELATION_", "recruiter", v));
+  }
+  for (const std::string& v : flags.All("recruited-in")) {
+    p->add_countries_of_recruitment(absl::AsciiStrToUpper(v));
+  }
+  for (const std::string& v : flags.All("exploited-in")) {
+    p->add_countries_of_exploitation(absl::AsciiStrToUpper(v));
+  }
+  p->set_region_of_identification(absl::AsciiStrToUpper(flags.Get("region")));
+  Session session(options);
+  v1::ExploitationProfile stored;
+  session.Call(session.ident(), &IdentStub::SetExploitationProfile, request, &stored);
+  PrintProfile(stored);
+  return 0;
+}
+
+int ProfileShow(const GlobalOptions& options, const Flags& flags) {
+  v1::GetExploitationProfileRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ExploitationProfile stored;
+  session.Call(session.ident(), &IdentStub::GetExploitationProfile, request, &stored);
+  PrintProfile(stored);
+  return 0;
+}
+
+int StatsCounts(const GlobalOptions& options, const Flags& flags) {
+  v1::GetCountsRequest request;
+  for (const std::string& d : flags.All("by")) request.add_group_by(d);
+  if (request.group_by().empty()) throw UsageError("--by names one to three dimensions");
+  AddSlices(flags, request.mutable_slices());
+  Session session(options);
+  StatisticsStub stub(session.channel());
+  v1::GetCountsResponse counts;
+  session.Call(&stub, &StatisticsStub::GetCounts, request, &counts);
+  PrintCounts(counts);
+  return 0;
+}
+
+int StatsSeries(const GlobalOptions& options, const Flags& flags) {
+  v1::GetTimeSeriesRequest request;
+  request.set_by(flags.Get("by"));
+  AddSlices(flags, request.mutable_slices());
+  Session session(options);
+  StatisticsStub stub(session.channel());
+  v1::GetCountsResponse counts;
+  session.Call(&stub, &StatisticsStub::GetTimeSeries, request, &counts);
+  PrintCounts(counts);
+  return 0;
+}
+
+int StatsReport(const GlobalOptions& options, const Flags& flags) {
+  v1::GetReportRequest request;
+  request.set_report(flags.args[0]);
+  request.set_year(static_cast<int>(ParseUnsigned("year", flags.Required("year"), 9999)));
+  Session session(options);
+  StatisticsStub stub(session.channel());
+  v1::GetReportResponse report;
+  session.Call(&stub, &StatisticsStub::GetReport, request, &report);
+  for (const v1::StatisticsTable& table : report.tables()) {
+    std::cout << "\n" << table.title() << "\n";
+    PrintCounts(table.counts());
+  }
+  return 0;
+}
+
+int StatsExport(const GlobalOptions& options, const Flags& flags) {
+  v1::ExportDatasetRequest request;
+  request.set_format(flags.args[0]);
+  Session session(options);
+  StatisticsStub stub(session.channel());
+  v1::ExportDatasetResponse out;
+  session.Call(&stub, &StatisticsStub::ExportDataset, request, &out);
+  if (flags.Has("out")) {
+    std::ofstream file(flags.Get("out"), std::ios::trunc);
+    file << out.csv();
+    if (!file) throw Failure(absl::StrCat("cannot write ", flags.Get("out")));
+  } else {
+    std::cout << out.csv();
+  }
+  std::cerr << out.format() << ": " << out.rows() << " rows, k = " << out.k() << ", "
+            << out.rows_suppressed() << " rows left out\n";
+  for (const std::string& g : out.generalisations()) std::cerr << "  generalised: " << g << "\n";
   return 0;
 }
 

@@ -180,6 +180,14 @@ int ReturnResume(const GlobalOptions& options, const Flags& flags);
 int ReturnCancel(const GlobalOptions& options, const Flags& flags);
 int ReturnDue(const GlobalOptions& options, const Flags& flags);
 
+// The exploitation profile and statistics.
+int ProfileSet(const GlobalOptions& options, const Flags& flags);
+int ProfileShow(const GlobalOptions& options, const Flags& flags);
+int StatsCounts(const GlobalOptions& options, const Flags& flags);
+int StatsSeries(const GlobalOptions& options, const Flags& flags);
+int StatsReport(const GlobalOptions& options, const Flags& flags);
+int StatsExport(const GlobalOptions& options, const Flags& flags);
+
 }  // namespace havenctl
 
 #endif  // HAVEN_CLIENTS_HAVENCTL_COMMANDS_H_

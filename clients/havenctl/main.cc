@@ -302,6 +302,33 @@ const std::vector<Command>& Commands() {
        "List permits in force expiring within DAYS (default 30), or expired unrenewed.",
        {{"within", true, false}}, 0, PermitExpiring},
 
+      {"profile set",
+       "profile set CASE_ID [--form F...] [--means M...] [--labour L...] [--sexual S...] "
+       "[--recruiter R...] [--recruited-in CC...] [--exploited-in CC...] [--region NL-NH]",
+       "Replace a case's exploitation profile (codes such as forced-labour, debt-bondage).",
+       {{"form", true, true},
+        {"means", true, true},
+        {"labour", true, true},
+        {"sexual", true, true},
+        {"recruiter", true, true},
+        {"recruited-in", true, true},
+        {"exploited-in", true, true},
+        {"region", true, false}},
+       1, ProfileSet},
+      {"profile show", "profile show CASE_ID", "Show a case's exploitation profile.", {}, 1,
+       ProfileShow},
+      {"stats counts", "stats counts --by DIMENSION... [--slice DIMENSION=VALUE...]",
+       "Counts by one to three dimensions, with totals; small cells suppressed (analysts).",
+       {{"by", true, true}, {"slice", true, true}}, 0, StatsCounts},
+      {"stats series", "stats series [--by DIMENSION] [--slice DIMENSION=VALUE...]",
+       "Counts by month of registration (analysts).",
+       {{"by", true, false}, {"slice", true, true}}, 0, StatsSeries},
+      {"stats report", "stats report unodc-glotip|national-annual --year YEAR",
+       "The ready-made tables of a report (analysts).", {{"year", true, false}}, 1, StatsReport},
+      {"stats export", "stats export ctdc|htcds [--out FILE]",
+       "A k-anonymised dataset as CSV; says its k and what it generalised (analysts).",
+       {{"out", true, false}}, 1, StatsExport},
+
       {"directory search",
        "directory search [--kind KIND] [--region R] [--language L] [--sex SEX] [--age N] "
        "[--children N] [--free] [--open-now | --open-at TIME] [--access FEATURE...] "

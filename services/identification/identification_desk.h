@@ -56,6 +56,12 @@ class IdentificationDesk {
       const access::RequestContext& ctx, const haven::v1::ListProceedingsRequest& request);
   absl::StatusOr<haven::v1::ListDueDecisionsResponse> ListDueDecisions(
       const access::RequestContext& ctx, const haven::v1::ListDueDecisionsRequest& request);
+  // The exploitation profile (exploitation_profile.cc): replaced whole by
+  // those who may update the case; read by those who may read it.
+  absl::StatusOr<haven::v1::ExploitationProfile> SetExploitationProfile(
+      const access::RequestContext& ctx, const haven::v1::SetExploitationProfileRequest& request);
+  absl::StatusOr<haven::v1::ExploitationProfile> GetExploitationProfile(
+      const access::RequestContext& ctx, const haven::v1::GetExploitationProfileRequest& request);
 
  private:
   using Step = std::function<absl::Status(access::CaseScope&, haven::v1::Identification&)>;

@@ -23,6 +23,8 @@ HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordBestInterestsAssessment, Reco
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordProceeding, RecordProceedingRequest, Identification, desk_->RecordProceeding(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListProceedings, ListProceedingsRequest, ListProceedingsResponse, desk_->ListProceedings(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse, desk_->ListDueDecisions(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, SetExploitationProfile, SetExploitationProfileRequest, ExploitationProfile, desk_->SetExploitationProfile(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, GetExploitationProfile, GetExploitationProfileRequest, ExploitationProfile, desk_->GetExploitationProfile(ctx, *request))
 
 grpc::Status IdentificationServiceImpl::ListIndicatorSets(grpc::ServerContext* context,
                                                           const v1::ListIndicatorSetsRequest*,

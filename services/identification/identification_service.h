@@ -30,6 +30,8 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
   HAVEN_RPC(RecordProceeding, RecordProceedingRequest, Identification)
   HAVEN_RPC(ListProceedings, ListProceedingsRequest, ListProceedingsResponse)
   HAVEN_RPC(ListDueDecisions, ListDueDecisionsRequest, ListDueDecisionsResponse)
+  HAVEN_RPC(SetExploitationProfile, SetExploitationProfileRequest, ExploitationProfile)
+  HAVEN_RPC(GetExploitationProfile, GetExploitationProfileRequest, ExploitationProfile)
 
  private:
   const services::Authenticator* auth_;

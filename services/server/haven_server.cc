@@ -26,6 +26,7 @@
 #include "services/referral/partner_service.h"
 #include "services/referral/referral_service.h"
 #include "services/repatriation/repatriation_service.h"
+#include "services/statistics/statistics_service.h"
 #include "storage/access/provider_directory.h"
 #include "storage/ids.h"
 
@@ -167,8 +168,12 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     referral::PartnerLink* partner_link = server->partner_link_.get();
     referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
   }
-  AddDeclaredServices<haven::v1::LiaisonService::Service, haven::v1::StatisticsService::Service>(
-      &svc);
+  AddDeclaredServices<haven::v1::LiaisonService::Service>(&svc);
+  statistics::StatisticsDesk::Options statistics_options;
+  statistics_options.threshold = config.statistics_suppression_threshold();
+  statistics_options.export_k = config.statistics_export_k();
+  svc.push_back(std::make_unique<statistics::StatisticsServiceImpl>(
+      a, std::make_unique<statistics::StatisticsDesk>(&v.statistics_shelf(), statistics_options)));
   absl::TimeZone local_zone = absl::UTCTimeZone();
   if (!config.jurisdiction().time_zone().empty() &&
       !absl::LoadTimeZone(config.jurisdiction().time_zone(), &local_zone)) {

@@ -126,6 +126,18 @@ absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
   if (shredded_) return absl::FailedPreconditionError("the case has been erased");
   std::string key = DataKey(kind, record_id);
   MarkChanged();
+  switch (kind) {
+    case RecordKind::kSubject:
+    case RecordKind::kIdentification:
+    case RecordKind::kScreening:
+    case RecordKind::kPlanItem:
+    case RecordKind::kReturnPlan:
+    case RecordKind::kExploitationProfile:
+      statistics_moved_ = true;
+      break;
+    default:
+      break;
+  }
   if (kind == RecordKind::kSubject && record.GetDescriptor() == v1::Subject::descriptor()) {
     if (absl::Status s = IndexSubject(static_cast<const v1::Subject&>(record)); !s.ok()) return s;
   }
@@ -350,6 +362,10 @@ absl::Status CaseDoor::Prepare(storage::Txn& txn, const RequestContext& ctx,
 }
 
 absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_view audit_action) {
+  // The statistics record moves with the case, in this transaction.
+  if (scope.MovesStatistics()) {
+    if (absl::Status s = scope.KeepStatistics(); !s.ok()) return s;
+  }
   if (scope.changed_) {
     if (absl::Status s = txn.Put(Cf::kCases, scope.raw_id_, scope.record_.SerializeAsString());
         !s.ok()) {

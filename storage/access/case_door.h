@@ -65,6 +65,9 @@ enum class RecordKind : uint8_t {
   // (services/repatriation/).
   kReturnPlan = 20,      // id: raw record id
   kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)
+  // 30-34: statistics (docs/statistics.md).
+  kStatisticsLink = 30,       // id: empty; the case's statistics id (door only)
+  kExploitationProfile = 31,  // id: empty
 };
 
 class CaseDoor;
@@ -271,9 +274,12 @@ class CaseScope final : public CaseWriter {
   // Marks grant `key` ended and drops its grantee's index entry when no
   // other live grant of this case names the grantee.
   absl::Status EndGrantAt(const std::string& key, haven::v1::GrantRecord record);
-  // Seals, with the statistics key, the non-identifying attributes that
-  // outlive an erasure.
+  // Seals, with the statistics key, the non-identifying attributes of the
+  // case (its statistics record, under a random statistics id that only
+  // the case's sealed link names), recomputed from what the case holds.
   absl::Status KeepStatistics();
+  // Whether this passage changed something a statistic counts.
+  bool MovesStatistics() const;
   // Re-indexes the subject's names and looks for possible duplicates.
   absl::Status IndexSubject(const haven::v1::Subject& subject);
 
@@ -290,6 +296,7 @@ class CaseScope final : public CaseWriter {
   int64_t now_micros_ = 0;
   bool changed_ = false;
   bool shredded_ = false;
+  bool statistics_moved_ = false;  // a record that statistics count was written
   std::string lawful_basis_;
   // The purpose the passage is audited under (policy.h: CaseDecision).
   std::string purpose_;
@@ -399,11 +406,10 @@ class CaseDoor {
                                                 absl::string_view alert_id,
                                                 haven::v1::AlertResolution resolution);
 
-  // What an erased case left for statistics; nullopt for a case that was
-  // not erased. Holds nothing that identifies the subject; for the
-  // statistics service, which decides who may read it.
-  absl::StatusOr<std::optional<haven::v1::CaseStatistics>> ErasedCaseStatistics(
-      absl::string_view case_id);
+  // Writes the statistics record of case `case_id` again from what the case
+  // holds now, as a system job (audited "statistics.recount"); for the
+  // migration to schema 3, which gives every case a statistics record.
+  absl::Status RecountStatistics(absl::string_view raw_case_id);
 
   // Alerts the caseworkers assigned to each open case (its organisation's
   // supervisors when none is) whose watch of `kind` is due within `lead`

@@ -1,10 +1,14 @@
-// CaseDoor's erasure: crypto-shredding, and the statistics that outlive it.
+// CaseDoor's erasure and statistics: crypto-shredding, and the statistics record that
+// moves with every case and outlives its erasure.
 #include "storage/access/case_door.h"
 
 #include <set>
 
 #include "absl/time/civil_time.h"
+#include "haven/v1/admin.pb.h"
 #include "haven/v1/identification.pb.h"
+#include "haven/v1/protection.pb.h"
+#include "haven/v1/repatriation.pb.h"
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door_parts.h"
 #include "storage/ids.h"
@@ -26,6 +30,16 @@ int32_t AgeBand(const v1::Subject& subject, absl::Time now) {
   return 0;
 }
 
+// The lower bound of the CTDC age band ("0--8", "9--17", "18--20", ...,
+// "48+"); -1 unknown.
+int32_t CtdcBand(int age) {
+  if (age < 0) return -1;
+  for (int32_t band : {48, 39, 30, 27, 24, 21, 18, 9}) {
+    if (age >= band) return band;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int AgeOf(const v1::Subject& subject, absl::Time now) {
@@ -39,41 +53,132 @@ int AgeOf(const v1::Subject& subject, absl::Time now) {
   return subject.estimated_age() > 0 ? static_cast<int>(subject.estimated_age()) : -1;
 }
 
+bool CaseScope::MovesStatistics() const {
+  if (shredded_) return false;  // Shred kept them, and nothing is left to read
+  return statistics_moved_ || original_.status() != record_.status() ||
+         original_.identification_status() != record_.identification_status() ||
+         original_.closure_reason() != record_.closure_reason();
+}
+
 absl::Status CaseScope::KeepStatistics() {
+  // The case's statistics id: random, named only by the case's sealed link
+  // (destroyed with the case's key), so that the record cannot be tied back.
+  v1::StatisticsLink link;
+  absl::StatusOr<bool> found = LoadWhole(RecordKind::kStatisticsLink, "", &link);
+  if (!found.ok()) return found.status();
+  if (!*found || link.statistics_id().size() != 16) {
+    link.set_statistics_id(NewRawId());
+    const std::string key = DataKey(RecordKind::kStatisticsLink, "");
+    if (absl::Status s = txn_->Put(Cf::kCaseData, key,
+                                   crypto::Seal(data_key_, link.SerializeAsString(), key));
+        !s.ok()) {
+      return s;
+    }
+  }
   v1::CaseStatistics stats;
   v1::Subject subject;
-  absl::StatusOr<bool> found = LoadWhole(RecordKind::kSubject, "", &subject);
+  found = LoadWhole(RecordKind::kSubject, "", &subject);
   if (!found.ok()) return found.status();
+  const absl::Time registered = absl::FromUnixMicros(record_.create_time_micros());
   stats.set_sex(subject.sex());
   stats.set_age_band(AgeBand(subject, now()));
-  *stats.mutable_citizenships() = subject.citizenships();
+  const int age = AgeOf(subject, registered);
+  stats.set_age_band_ctdc(CtdcBand(age));
+  std::set<std::string> citizenships;
+  for (const std::string& c : subject.citizenships()) {
+    if (citizenships.insert(c).second) stats.add_citizenships(c);
+  }
   v1::Identification ident;
   found = LoadWhole(RecordKind::kIdentification, "", &ident);
   if (!found.ok()) return found.status();
   stats.set_presumed_child(ident.presumed_child());
-  absl::StatusOr<std::vector<std::string>> screenings = RecordIds(RecordKind::kScreening);
-  if (!screenings.ok()) return screenings.status();
+  stats.set_child(ident.presumed_child() || (age >= 0 && age < 18));
+  absl::StatusOr<std::vector<std::string>> ids = RecordIds(RecordKind::kScreening);
+  if (!ids.ok()) return ids.status();
   std::set<int> forms;
-  for (const std::string& id : *screenings) {
+  for (const std::string& id : *ids) {
     v1::Screening screening;
     found = LoadWhole(RecordKind::kScreening, id, &screening);
     if (!found.ok()) return found.status();
     forms.insert(screening.forms_suspected().begin(), screening.forms_suspected().end());
   }
+  v1::ExploitationProfile profile;
+  found = LoadWhole(RecordKind::kExploitationProfile, "", &profile);
+  if (!found.ok()) return found.status();
+  forms.insert(profile.forms().begin(), profile.forms().end());
+  forms.erase(v1::EXPLOITATION_FORM_UNSPECIFIED);
   for (int f : forms) stats.add_forms_suspected(static_cast<v1::ExploitationForm>(f));
+  for (int m : std::set<int>(profile.means_of_control().begin(), profile.means_of_control().end())) {
+    stats.add_means_of_control(static_cast<v1::MeansOfControl>(m));
+  }
+  for (int l : std::set<int>(profile.labour_types().begin(), profile.labour_types().end())) {
+    stats.add_labour_types(static_cast<v1::LabourType>(l));
+  }
+  for (int t : std::set<int>(profile.sexual_exploitation_types().begin(),
+                             profile.sexual_exploitation_types().end())) {
+    stats.add_sexual_exploitation_types(static_cast<v1::SexualExploitationType>(t));
+  }
+  for (int r : std::set<int>(profile.recruiter_relations().begin(),
+                             profile.recruiter_relations().end())) {
+    stats.add_recruiter_relations(static_cast<v1::RecruiterRelation>(r));
+  }
+  for (const std::string& c : std::set<std::string>(profile.countries_of_recruitment().begin(),
+                                                     profile.countries_of_recruitment().end())) {
+    stats.add_countries_of_recruitment(c);
+  }
+  for (const std::string& c : std::set<std::string>(profile.countries_of_exploitation().begin(),
+                                                     profile.countries_of_exploitation().end())) {
+    stats.add_countries_of_exploitation(c);
+  }
+  stats.set_region(profile.region_of_identification());
+  ids = RecordIds(RecordKind::kPlanItem);
+  if (!ids.ok()) return ids.status();
+  std::set<int> delivered;
+  for (const std::string& id : *ids) {
+    v1::PlanItem item;
+    found = LoadWhole(RecordKind::kPlanItem, id, &item);
+    if (!found.ok()) return found.status();
+    if (item.status() == v1::PLAN_ITEM_STATUS_DELIVERED) delivered.insert(item.kind());
+  }
+  for (int k : delivered) stats.add_services_delivered(static_cast<v1::ServiceKind>(k));
+  ids = RecordIds(RecordKind::kReturnPlan);
+  if (!ids.ok()) return ids.status();
+  auto rank = [](v1::ReturnStatus r) {
+    return r == v1::RETURN_STATUS_SUSPENDED || r == v1::RETURN_STATUS_CANCELLED ? 0 : r + 1;
+  };
+  for (const std::string& id : *ids) {
+    v1::ReturnPlan plan;
+    found = LoadWhole(RecordKind::kReturnPlan, id, &plan);
+    if (!found.ok()) return found.status();
+    if (stats.return_status() == v1::RETURN_STATUS_UNSPECIFIED ||
+        rank(plan.status()) > rank(stats.return_status())) {
+      stats.set_return_status(plan.status());
+    }
+  }
   stats.set_identification_status(record_.identification_status());
-  stats.set_opened_year(static_cast<int32_t>(
-      absl::ToCivilYear(absl::FromUnixMicros(record_.create_time_micros()), absl::UTCTimeZone())
-          .year()));
+  const absl::CivilSecond when = absl::ToCivilSecond(registered, absl::UTCTimeZone());
+  stats.set_opened_year(static_cast<int32_t>(when.year()));
+  stats.set_opened_month(when.month());
   stats.set_closure_reason(record_.closure_reason());
+  stats.set_case_status(record_.status());
   stats.set_owning_organisation_id(record_.owning_organisation_id());
-  return txn_->Put(Cf::kCaseStatistics, raw_id_,
+  absl::StatusOr<std::optional<std::string>> org =
+      txn_->Get(Cf::kOrganisations, record_.owning_organisation_id());
+  if (!org.ok()) return org.status();
+  v1::Organisation organisation;
+  if (org->has_value() && organisation.ParseFromString(**org)) {
+    stats.set_referrer_type(organisation.type());
+  }
+  const std::string& id = link.statistics_id();
+  return txn_->Put(Cf::kCaseStatistics, id,
                    door_->keys_->SealStatistics(stats.SerializeAsString(),
-                                                absl::StrCat("statistics:", raw_id_)));
+                                                absl::StrCat("statistics:", id)));
 }
 
 absl::Status CaseScope::Shred() {
-  // What statistics need survives; the rest becomes unreadable.
+  // What statistics need survives (the case counted as erased); the rest,
+  // the link to the statistics record with it, becomes unreadable.
+  record_.set_status(v1::CASE_STATUS_ERASED);
   if (absl::Status s = KeepStatistics(); !s.ok()) return s;
   if (absl::Status s = txn_->Delete(Cf::kCaseKeys, raw_id_); !s.ok()) return s;
   std::vector<std::string> doomed;
@@ -92,19 +197,29 @@ absl::Status CaseScope::Shred() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<v1::CaseStatistics>> CaseDoor::ErasedCaseStatistics(
-    absl::string_view case_id) {
-  absl::StatusOr<std::string> raw = ParseId(case_id, "case_id");
-  if (!raw.ok()) return raw.status();
-  absl::StatusOr<std::optional<std::string>> sealed = store_->Get(Cf::kCaseStatistics, *raw);
-  if (!sealed.ok()) return sealed.status();
-  if (!sealed->has_value()) return std::optional<v1::CaseStatistics>();
-  absl::StatusOr<std::string> plain =
-      keys_->OpenStatistics(**sealed, absl::StrCat("statistics:", *raw));
-  if (!plain.ok()) return plain.status();
-  v1::CaseStatistics stats;
-  if (!stats.ParseFromString(*plain)) return absl::DataLossError("statistics record is unreadable");
-  return std::optional<v1::CaseStatistics>(std::move(stats));
+absl::Status CaseDoor::RecountStatistics(absl::string_view raw_case_id) {
+  RequestContext system;
+  system.principal.id = "system:statistics";
+  system.purpose = "statistics";
+  system.request_id = NewId();
+  const std::string raw(raw_case_id);
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw);
+  if (!stored.ok()) return stored.status();
+  CaseScope scope;
+  if (!stored->has_value() || !scope.record_.ParseFromString(**stored)) {
+    return absl::DataLossError("a case record is unreadable");
+  }
+  // An erased case has no key left; its record was kept when it was erased.
+  if (scope.record_.status() == v1::CASE_STATUS_ERASED) return absl::OkStatus();
+  if (absl::Status s = Prepare(*txn, system, raw, ClassSet::All(), &scope); !s.ok()) return s;
+  if (absl::Status s = scope.KeepStatistics(); !s.ok()) return s;
+  v1::AuditEntry entry =
+      NewAuditEntry(system, "statistics.recount", absl::StrCat("cases/", scope.hex_id_));
+  entry.set_case_id(scope.hex_id_);
+  entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+  txn->Audit(std::move(entry));
+  return store_->Commit(std::move(txn));
 }
 
 absl::Status CaseDoor::PurgeDestroyedKeys() {

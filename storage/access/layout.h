@@ -10,9 +10,12 @@
 #include "absl/strings/string_view.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/records.pb.h"
+#include "storage/crypto.h"
 #include "storage/store.h"
 
 namespace haven::access {
+
+class CaseDoor;
 
 // Where an alert is kept in Cf::kAlerts: under its addressee ('u' user, 'o'
 // organisation, 'a' every competent authority; behind 'r' once resolved),
@@ -42,6 +45,11 @@ std::string UserByOrganisationKey(absl::string_view organisation_id, absl::strin
 // Brings a store written by an earlier havend to kSchemaVersion's layout;
 // each step can run again after a crash.
 absl::Status MigrateStore(storage::Store& store);
+// Version 2 to 3, once the doors are open: statistics records of erased
+// cases move from the case's id to a random statistics id, and every other
+// case gets its statistics record.
+absl::Status MigrateStatistics(storage::Store& store, const crypto::KeyRing& keys,
+                               CaseDoor& door);
 
 }  // namespace haven::access
 

@@ -7,6 +7,7 @@
 #include "haven/v1/records.pb.h"
 #include "storage/access/case_door.h"
 #include "storage/access/layout.h"
+#include "storage/ids.h"
 
 namespace haven::access {
 namespace {
@@ -83,6 +84,47 @@ absl::Status ToVersion2(storage::Store& store) {
 }
 
 }  // namespace
+
+absl::Status MigrateStatistics(storage::Store& store, const crypto::KeyRing& keys,
+                               CaseDoor& door) {
+  if (store.schema_version() >= 3) return absl::OkStatus();
+  // An erased case's statistics record was keyed by the case's raw id: it
+  // moves to a fresh random id (only records still under an erased case's
+  // id, so that running again after a crash moves nothing twice).
+  absl::Status s = RewriteEach(
+      store, Cf::kCaseStatistics, "",
+      [&](storage::Txn& txn, absl::string_view key, absl::string_view value) -> absl::Status {
+        absl::StatusOr<std::optional<std::string>> stored = txn.Get(Cf::kCases, key);
+        if (!stored.ok()) return stored.status();
+        v1::CaseRecord record;
+        if (!stored->has_value() || !record.ParseFromString(**stored) ||
+            record.status() != v1::CASE_STATUS_ERASED) {
+          return absl::OkStatus();
+        }
+        absl::StatusOr<std::string> plain =
+            keys.OpenStatistics(value, absl::StrCat("statistics:", key));
+        if (!plain.ok()) return plain.status();
+        const std::string id = NewRawId();
+        if (absl::Status p = txn.Put(Cf::kCaseStatistics, id,
+                                     keys.SealStatistics(*plain, absl::StrCat("statistics:", id)));
+            !p.ok()) {
+          return p;
+        }
+        return txn.Delete(Cf::kCaseStatistics, key);
+      });
+  if (!s.ok()) return s;
+  // Every other case gets its record, counted from what it holds.
+  std::vector<std::string> cases;
+  s = store.Scan(Cf::kCases, "", "", [&](absl::string_view key, absl::string_view) {
+    cases.emplace_back(key);
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const std::string& raw : cases) {
+    if (absl::Status r = door.RecountStatistics(raw); !r.ok()) return r;
+  }
+  return store.SetSchemaVersion(3);
+}
 
 absl::Status MigrateStore(storage::Store& store) {
   if (store.schema_version() < 2) {

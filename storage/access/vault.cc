@@ -10,6 +10,7 @@
 #include "storage/access/layout.h"
 #include "storage/access/partner_outbox.h"
 #include "storage/access/provider_directory.h"
+#include "storage/access/statistics_shelf.h"
 #include "storage/store.h"
 
 namespace haven::access {
@@ -34,6 +35,11 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const Options& options) {
   CaseDoor::Options door_options;
   door_options.emergency_access_max = options.emergency_access_max;
   vault->case_door_ = std::make_unique<CaseDoor>(s, options.keys, options.clock, door_options);
+  if (absl::Status migrated = MigrateStatistics(*s, *options.keys, *vault->case_door_);
+      !migrated.ok()) {
+    return migrated;
+  }
+  vault->statistics_shelf_ = std::make_unique<StatisticsShelf>(s, options.keys);
   vault->contact_door_ = std::make_unique<ContactDoor>(s, options.keys, options.clock);
   vault->audit_log_ = std::make_unique<AuditLog>(s);
   vault->indicator_shelf_ = std::make_unique<IndicatorShelf>(s);

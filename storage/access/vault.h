@@ -36,6 +36,7 @@ class ContactDoor;
 class IndicatorShelf;
 class PartnerOutbox;
 class ProviderDirectory;
+class StatisticsShelf;
 
 class Vault {
  public:
@@ -66,6 +67,7 @@ class Vault {
   IndicatorShelf& indicator_shelf() { return *indicator_shelf_; }
   PartnerOutbox& partner_outbox() { return *partner_outbox_; }
   ProviderDirectory& provider_directory() { return *provider_directory_; }
+  StatisticsShelf& statistics_shelf() { return *statistics_shelf_; }
 
   // The audit chain's head now, signed like a checkpoint but not stored:
   // logged apart from the store, it witnesses how long the chain was.
@@ -89,6 +91,7 @@ class Vault {
   std::unique_ptr<IndicatorShelf> indicator_shelf_;
   std::unique_ptr<PartnerOutbox> partner_outbox_;
   std::unique_ptr<ProviderDirectory> provider_directory_;
+  std::unique_ptr<StatisticsShelf> statistics_shelf_;
 };
 
 }  // namespace haven::access

@@ -158,11 +158,14 @@ TEST_F(HavendTest, ServesHealthAndCasesOverRealGrpc) {
   EXPECT_EQ(absent.error_code(), StatusCode::NOT_FOUND) << Describe(absent);
   EXPECT_EQ(absent.error_message(), s.error_message()) << "a denial must look like a missing case";
 
-  // A declared but not yet implemented service.
+  // StatisticsService answers, and only analysts: a caseworker is denied.
   auto statistics = v1::StatisticsService::NewStub(havend_->channel());
+  v1::GetCountsRequest by_sex;
+  by_sex.add_group_by("sex");
   v1::GetCountsResponse counts;
-  s = statistics->GetCounts(Ctx(worker.token).get(), v1::GetCountsRequest(), &counts);
-  EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
+  s = statistics->GetCounts(Ctx(worker.token).get(), by_sex, &counts);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_EQ(counts.rows_size(), 0);
 
   ExpectCleanTerminate();
 }

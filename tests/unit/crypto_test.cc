@@ -271,6 +271,26 @@ TEST_F(CryptoTest, WrapThenUnwrapDataKeyReturnsTheKey) {
   EXPECT_EQ(KeyBytes(*unwrapped), KeyBytes(data_key));
 }
 
+TEST_F(CryptoTest, StatisticsOpenOnlyUnderTheirIdAndKey) {
+  std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
+  const std::string plain = "sex:female;form:labour";
+  std::string sealed = ring->SealStatistics(plain, "statistics:a");
+  EXPECT_EQ(sealed.find("female"), std::string::npos);
+  absl::StatusOr<std::string> opened = ring->OpenStatistics(sealed, "statistics:a");
+  HAVEN_ASSERT_OK(opened);
+  EXPECT_EQ(*opened, plain);
+  std::string into;
+  HAVEN_EXPECT_OK(ring->OpenStatisticsInto(sealed, "statistics:a", &into));
+  EXPECT_EQ(into, plain);
+  EXPECT_THAT(ring->OpenStatistics(sealed, "statistics:b"),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  EXPECT_THAT(KeyRing::FromKey(SecretKey::Random())->OpenStatistics(sealed, "statistics:a"),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+  sealed[sealed.size() / 2] ^= 1;
+  EXPECT_THAT(ring->OpenStatistics(sealed, "statistics:a"),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+}
+
 TEST_F(CryptoTest, UnwrapDataKeyFailsForAnotherCase) {
   std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
   std::string wrapped = ring->WrapDataKey(SecretKey::Random(), NewRawId());

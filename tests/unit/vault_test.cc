@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "haven/v1/admin.pb.h"
 #include "haven/v1/case.pb.h"
 #include "storage/access/case_door.h"
@@ -182,6 +183,91 @@ TEST_F(VaultTest, MigratesAStoreAnEarlierHavendWrote) {
     ASSERT_THAT(users, ::haven::testing::IsOk());
     ASSERT_EQ(users->first.size(), 1u);
     EXPECT_EQ(users->first[0].username(), "caseworker");
+  }
+}
+
+// A schema-2 store: statistics records only for erased cases, keyed by the
+// raw case id; none for live cases.
+TEST_F(VaultTest, MigratesStatisticsToRandomIdsThatNoCaseLeadsTo) {
+  using storage::Cf;
+  RequestContext supervisor;
+  supervisor.principal.id = NewId();
+  supervisor.principal.organisation_id = NewId();
+  supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
+  supervisor.purpose = "case-management";
+  std::string erased_raw, live_raw;
+  auto scan = [](storage::Store& store, storage::Cf cf, absl::string_view prefix = "") {
+    std::vector<std::pair<std::string, std::string>> out;
+    EXPECT_TRUE(store
+                    .Scan(cf, prefix, "",
+                          [&](absl::string_view k, absl::string_view v) {
+                            out.emplace_back(std::string(k), std::string(v));
+                            return true;
+                          })
+                    .ok());
+    return out;
+  };
+  {
+    std::unique_ptr<Vault> vault = Open();
+    ASSERT_NE(vault, nullptr);
+    for (std::string* raw : {&erased_raw, &live_raw}) {
+      absl::StatusOr<v1::CaseRecord> record = vault->case_door().CreateCase(
+          supervisor, "case.create", [](CaseScope& scope) -> absl::Status {
+            v1::Subject subject;
+            subject.set_given_name("Amina");
+            subject.set_sex(v1::SEX_FEMALE);
+            subject.add_citizenships("NG");
+            return scope.Save(RecordKind::kSubject, "", subject);
+          });
+      ASSERT_THAT(record, ::haven::testing::IsOk());
+      *raw = record->id();
+    }
+    HAVEN_ASSERT_OK(vault->case_door().WithCase(supervisor, ToHex(erased_raw),
+                                                v1::CASE_ACTION_ERASE, "case.erase",
+                                                [](CaseScope& scope) { return scope.Shred(); }));
+    // Back to schema 2's layout.
+    storage::Store& store = vault->store();
+    auto kept = scan(store, Cf::kCaseStatistics);
+    ASSERT_EQ(kept.size(), 2u);
+    std::unique_ptr<storage::Txn> txn = store.Begin();
+    std::string live_link = live_raw;
+    live_link.push_back(static_cast<char>(RecordKind::kStatisticsLink));
+    for (const auto& [id, sealed] : kept) {
+      HAVEN_ASSERT_OK(txn->Delete(Cf::kCaseStatistics, id));
+      absl::StatusOr<std::string> plain =
+          db_.keys().OpenStatistics(sealed, absl::StrCat("statistics:", id));
+      HAVEN_ASSERT_OK(plain);
+      v1::CaseStatistics stats;
+      ASSERT_TRUE(stats.ParseFromString(*plain));
+      if (stats.case_status() == v1::CASE_STATUS_ERASED) {
+        HAVEN_ASSERT_OK(txn->Put(
+            Cf::kCaseStatistics, erased_raw,
+            db_.keys().SealStatistics(*plain, absl::StrCat("statistics:", erased_raw))));
+      }
+    }
+    HAVEN_ASSERT_OK(txn->Delete(Cf::kCaseData, live_link));
+    HAVEN_ASSERT_OK(store.Commit(std::move(txn)));
+    HAVEN_ASSERT_OK(store.SetSchemaVersion(2));
+  }
+  for (int reopening = 0; reopening < 2; ++reopening) {
+    std::unique_ptr<Vault> vault = Open();
+    ASSERT_NE(vault, nullptr);
+    EXPECT_EQ(vault->store().schema_version(), 3u);
+    auto kept = scan(vault->store(), Cf::kCaseStatistics);
+    ASSERT_EQ(kept.size(), 2u) << "each case once, however often the store is opened";
+    int erased = 0;
+    for (const auto& [id, sealed] : kept) {
+      EXPECT_NE(id, erased_raw);
+      EXPECT_NE(id, live_raw);
+      absl::StatusOr<std::string> plain =
+          db_.keys().OpenStatistics(sealed, absl::StrCat("statistics:", id));
+      HAVEN_ASSERT_OK(plain);
+      v1::CaseStatistics stats;
+      ASSERT_TRUE(stats.ParseFromString(*plain));
+      EXPECT_EQ(stats.sex(), v1::SEX_FEMALE);
+      if (stats.case_status() == v1::CASE_STATUS_ERASED) ++erased;
+    }
+    EXPECT_EQ(erased, 1);
   }
 }
 
