@@ -81,6 +81,12 @@ class KeyRing {
   // 16 bytes: equal inputs match, and nothing can be learnt without the key.
   std::string BlindIndex(absl::string_view domain, absl::string_view token) const;
 
+  // A law-enforcement agency's pseudonym for a case: keyed BLAKE2b, 16
+  // bytes, under a key of its own derived from the master key, of the
+  // agency's and the case's ids. Deterministic (stable across restarts),
+  // different for every agency, and it reveals nothing of the case id.
+  std::string LiaisonPseudonym(absl::string_view agency_id, absl::string_view raw_case_id) const;
+
   // Sealing with the statistics key: for what outlives a case's erasure.
   std::string SealStatistics(absl::string_view plaintext, absl::string_view associated_data) const;
   absl::StatusOr<std::string> OpenStatistics(absl::string_view sealed,
@@ -95,6 +101,7 @@ class KeyRing {
   SecretKey wrap_key_;
   SecretKey index_key_;
   SecretKey statistics_key_;
+  SecretKey pseudonym_key_;
   std::array<unsigned char, 64> sign_secret_{};
   std::array<unsigned char, 32> sign_public_{};
 };

@@ -115,6 +115,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.hotline_purge_interval_minutes() <= 0) config.set_hotline_purge_interval_minutes(60);
   if (config.emergency_access_max_hours() <= 0) config.set_emergency_access_max_hours(72);
   if (config.permit_expiry_alert_days() <= 0) config.set_permit_expiry_alert_days(30);
+  if (config.liaison_disclosure_max_days() <= 0) config.set_liaison_disclosure_max_days(30);
   if (config.due_alert_interval_minutes() <= 0) config.set_due_alert_interval_minutes(60);
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;

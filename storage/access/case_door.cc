@@ -347,6 +347,13 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
       return s;
     }
     if (absl::Status s = Reindex(txn, scope.original_, scope.record_); !s.ok()) return s;
+    // What law-enforcement agencies following the case hear of the change,
+    // in the same write.
+    if (absl::Status s =
+            RecordLiaisonEvents(txn, scope.original_, scope.record_, scope.now_micros_);
+        !s.ok()) {
+      return s;
+    }
   }
   v1::AuditEntry entry =
       NewAuditEntry(*scope.ctx_, audit_action, absl::StrCat("cases/", scope.hex_id_));

@@ -61,6 +61,8 @@ enum class RecordKind : uint8_t {
   // (services/repatriation/).
   kReturnPlan = 20,      // id: raw record id
   kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)
+  // 35-39: law-enforcement liaison (storage/access/liaison_door.h).
+  kLiaisonReferral = 35,  // id: empty; what the referring law-enforcement system reported
 };
 
 class CaseDoor;
@@ -238,6 +240,7 @@ class CaseScope final : public CaseWriter {
 
  private:
   friend class CaseDoor;
+  friend class LiaisonDoor;
   CaseScope() = default;
   std::string DataKey(RecordKind kind, absl::string_view record_id) const;
   absl::StatusOr<bool> LoadWhole(RecordKind kind, absl::string_view record_id,
@@ -401,6 +404,7 @@ class CaseDoor {
 
  private:
   friend class CaseScope;
+  friend class LiaisonDoor;
   absl::StatusOr<haven::v1::CaseRecord> OpenNewCase(const RequestContext& ctx,
                                                     absl::string_view owner_organisation_id,
                                                     ClassSet classes,

@@ -32,6 +32,14 @@ void WithholdTimelineEvent(haven::v1::TimelineEvent* event, ClassSet visible);
 absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn,
                                                               absl::string_view raw_case_id);
 
+// Appends, in `txn`, to the event log of every law-enforcement agency that
+// follows the case, what changed from `before` to `after` (accepted,
+// identification status, closed, reopened, erased): pseudonym, kind and
+// time only. A new case (`before` without id) reports nothing here.
+// liaison_door.cc.
+absl::Status RecordLiaisonEvents(storage::Txn& txn, const haven::v1::CaseRecord& before,
+                                 const haven::v1::CaseRecord& after, int64_t now_micros);
+
 }  // namespace haven::access
 
 #endif  // HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_

@@ -34,6 +34,7 @@ class AuditLog;
 class CaseDoor;
 class ContactDoor;
 class IndicatorShelf;
+class LiaisonDoor;
 class PartnerOutbox;
 class ProviderDirectory;
 
@@ -66,6 +67,7 @@ class Vault {
   IndicatorShelf& indicator_shelf() { return *indicator_shelf_; }
   PartnerOutbox& partner_outbox() { return *partner_outbox_; }
   ProviderDirectory& provider_directory() { return *provider_directory_; }
+  LiaisonDoor& liaison_door() { return *liaison_door_; }
 
   // The audit chain's head now, signed like a checkpoint but not stored:
   // logged apart from the store, it witnesses how long the chain was.
@@ -89,6 +91,7 @@ class Vault {
   std::unique_ptr<IndicatorShelf> indicator_shelf_;
   std::unique_ptr<PartnerOutbox> partner_outbox_;
   std::unique_ptr<ProviderDirectory> provider_directory_;
+  std::unique_ptr<LiaisonDoor> liaison_door_;
 };
 
 }  // namespace haven::access
