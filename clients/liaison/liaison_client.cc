@@ -158,6 +158,8 @@ int Watch(v1::LiaisonService::Stub& stub, const Flags& flags) {
   while (count < 0 || seen < count) {
     grpc::ClientContext ctx;
     ctx.AddMetadata("x-haven-purpose", "investigation");
+    // Wait for the connection (havend may be restarting) rather than fail at once.
+    ctx.set_wait_for_ready(true);
     v1::WatchRequest req;
     req.set_after_sequence(after);
     std::unique_ptr<grpc::ClientReader<v1::LiaisonEvent>> reader = stub.Watch(&ctx, req);
@@ -297,6 +299,11 @@ int main(int argc, char** argv) {
   tls.pem_private_key = ReadFile(Required(flags, "key"));
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride(Flag(flags, "server-name", "localhost"));
+  // After havend restarts, try again soon: gRPC's default backoff grows to
+  // two minutes, and a watcher should resume within seconds.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   auto channel = grpc::CreateCustomChannel(Required(flags, "address"), grpc::SslCredentials(tls), args);
   auto stub = v1::LiaisonService::NewStub(channel);
   if (command == "refer") return Refer(*stub, flags);

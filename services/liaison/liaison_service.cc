@@ -31,6 +31,9 @@ grpc::Status LiaisonServiceImpl::Watch(grpc::ServerContext* context,
   return services::ServeLiaison(
       *auth_, context, "Watch", [&](const access::RequestContext& ctx) -> absl::Status {
         constexpr int kBatch = 100;
+        // Events are written by whatever changes a case, in its transaction;
+        // the log is polled (one seek in the agency's range) this often.
+        constexpr absl::Duration kPoll = absl::Milliseconds(50);
         uint64_t after = request->after_sequence();
         while (true) {
           if (context->IsCancelled()) return absl::CancelledError("the watcher left");
@@ -44,7 +47,7 @@ grpc::Status LiaisonServiceImpl::Watch(grpc::ServerContext* context,
             if (!writer->Write(event)) return absl::CancelledError("the watcher left");
             after = event.sequence();
           }
-          if (static_cast<int>(events->size()) < kBatch) desk_->WaitForEvents(absl::Milliseconds(200));
+          if (static_cast<int>(events->size()) < kBatch) desk_->WaitForEvents(kPoll);
         }
       });
 }

@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
+
+#include "absl/time/clock.h"
 
 #include "haven/v1/liaison.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
@@ -20,9 +24,9 @@ namespace v1 = haven::v1;
 using grpc::StatusCode;
 using ::testing::HasSubstr;
 
-std::string MtlsConfig(const std::string& receiving_organisation_id) {
+std::string MtlsConfig(const std::string& receiving_organisation_id, int port = 0) {
   std::string config =
-      "mtls_listen_address: \"127.0.0.1:0\"\n"
+      "mtls_listen_address: \"127.0.0.1:" + std::to_string(port) + "\"\n"
       "mtls { certificate_file: \"server.crt\" private_key_file: \"server.key\" "
       "client_ca_file: \"ca.crt\" }\n";
   if (!receiving_organisation_id.empty()) {
@@ -130,14 +134,19 @@ class LiaisonE2eTest : public ::testing::Test {
     return MtlsChannel(havend_->mtls_port(), havend_->path(cert), havend_->path("ca.crt"));
   }
 
+  // The example client as the police system, with `args`.
+  std::string ClientCommand(const std::string& args) {
+    return std::string(HAVEN_LIAISON_PATH) + " --address 127.0.0.1:" +
+           std::to_string(havend_->mtls_port()) + " --cert '" + havend_->path("police.crt") +
+           "' --key '" + havend_->path("police.key") + "' --ca '" + havend_->path("ca.crt") + "' " +
+           args;
+  }
+
   // Runs the example client as the police system; its stdout.
   std::string RunClient(const std::string& args, int* exit_code = nullptr) {
     const std::string out = havend_->path("client.out");
     const std::string command =
-        std::string(HAVEN_LIAISON_PATH) + " --address 127.0.0.1:" +
-        std::to_string(havend_->mtls_port()) + " --cert '" + havend_->path("police.crt") +
-        "' --key '" + havend_->path("police.key") + "' --ca '" + havend_->path("ca.crt") + "' " +
-        args + " > '" + out + "' 2> '" + havend_->path("client.err") + "'";
+        ClientCommand(args) + " > '" + out + "' 2> '" + havend_->path("client.err") + "'";
     int code = RunShell(command);
     if (exit_code != nullptr) {
       *exit_code = code;
@@ -323,6 +332,79 @@ TEST_F(LiaisonE2eTest, ExampleClientRefersWatchesAcrossARestartAndAsksForADisclo
 
   // The name never reaches havend's log.
   EXPECT_EQ(havend_->ReadLog().find(name), std::string::npos);
+}
+
+// Waits up to 30 s for `path` to hold at least `n` lines; returns them.
+std::vector<std::string> WaitForLines(const std::string& path, size_t n) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 300; ++i) {
+    lines = Lines(ReadFile(path));
+    if (lines.size() >= n) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return lines;
+}
+
+TEST_F(LiaisonE2eTest, AWatchingClientRidesThroughAHavendRestartWithNothingLostOrRepeated) {
+  // A fixed port, so that the client finds havend again after the restart.
+  havend_->Reconfigure(MtlsConfig(shelter_.organisation_id, PickFreePort()));
+  ASSERT_NO_FATAL_FAILURE(Terminate());
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  const std::string pseudonym =
+      Fields(RunClient("refer --given-name Amina --family-name Okafor"))["pseudonym"];
+  ASSERT_FALSE(pseudonym.empty());
+  const std::string case_id = CaseIdFromAlert();
+
+  // The client watches in the background, for three events.
+  const std::string out = havend_->path("live.out");
+  ASSERT_EQ(RunShell(ClientCommand("watch --state-file '" + havend_->path("live.position") +
+                                   "' --count 3") +
+                     " > '" + out + "' 2> '" + havend_->path("live.err") + "' & echo $! > '" +
+                     havend_->path("live.pid") + "'"),
+            0);
+  ASSERT_EQ(WaitForLines(out, 1).size(), 1u) << ReadFile(havend_->path("live.err"));
+
+  // havend stops with the stream open: the stream ends at once rather than
+  // holding the shutdown to its grace period.
+  const absl::Time stopping = absl::Now();
+  ASSERT_NO_FATAL_FAILURE(Terminate());
+  const absl::Duration shutdown = absl::Now() - stopping;
+  EXPECT_LT(shutdown, absl::Seconds(9));
+  RecordProperty("shutdown_with_open_watch_ms", std::to_string(absl::ToInt64Milliseconds(shutdown)));
+  std::cerr << "havend stopped in " << absl::FormatDuration(shutdown) << " with a Watch open\n";
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  const Actor& worker = shelter_.users[0];
+  const Actor& lead = shelter_.users[1];
+  v1::AssignCaseRequest assign;
+  assign.set_case_id(case_id);
+  assign.add_assignee_ids(worker.user_id);
+  v1::Case ignored;
+  grpc::Status s = client_->cases->AssignCase(Ctx(lead.token).get(), assign, &ignored);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::CloseCaseRequest close;
+  close.set_case_id(case_id);
+  close.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+  s = client_->cases->CloseCase(Ctx(worker.token).get(), close, &ignored);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+
+  std::vector<std::string> lines = WaitForLines(out, 3);
+  ASSERT_EQ(lines.size(), 3u) << ReadFile(havend_->path("live.err"));
+  EXPECT_EQ(Fields(lines[0])["sequence"], "1");
+  EXPECT_EQ(Fields(lines[0])["kind"], "LIAISON_EVENT_RECEIVED");
+  EXPECT_EQ(Fields(lines[1])["sequence"], "2");
+  EXPECT_EQ(Fields(lines[1])["kind"], "LIAISON_EVENT_ACCEPTED");
+  EXPECT_EQ(Fields(lines[2])["sequence"], "3");
+  EXPECT_EQ(Fields(lines[2])["kind"], "LIAISON_EVENT_CLOSED");
+  for (const std::string& line : lines) EXPECT_EQ(Fields(line)["pseudonym"], pseudonym);
+  EXPECT_THAT(ReadFile(havend_->path("live.err")), HasSubstr("resuming after 1"));
+  // The client has what it asked for and leaves.
+  std::string pid = ReadFile(havend_->path("live.pid"));
+  pid.erase(pid.find_last_not_of(" \n") + 1);
+  ASSERT_FALSE(pid.empty());
+  for (int i = 0; i < 100 && RunShell("kill -0 " + pid + " 2>/dev/null") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(RunShell("kill -0 " + pid + " 2>/dev/null"), 0);
 }
 
 }  // namespace

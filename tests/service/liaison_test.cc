@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "haven/v1/identification.grpc.pb.h"
 #include "haven/v1/liaison.grpc.pb.h"
 #include "tests/service/service_fixture.h"
@@ -492,6 +494,64 @@ TEST_F(LiaisonTest, NonPunishmentUnderAnApprovedJudicialOrderWithoutConsent) {
   EXPECT_FALSE(AskByPseudonym(police_, pseudonym));  // not yet approved
   ASSERT_TRUE(Approve(case_id, disclosure.id()).ok());
   EXPECT_TRUE(AskByPseudonym(police_, pseudonym));
+}
+
+// Not run by default (--gtest_also_run_disabled_tests): latencies for the
+// record, on the in-process channel and the memory env.
+TEST_F(LiaisonTest, DISABLED_Measure) {
+  constexpr int kN = 200;
+  auto per_call = [](absl::Time start) { return (absl::Now() - start) / kN; };
+  std::vector<std::string> pseudonyms;
+  absl::Time start = absl::Now();
+  for (int i = 0; i < kN; ++i) pseudonyms.push_back(Refer(police_, "Amina" + std::to_string(i)));
+  const absl::Duration refer = per_call(start);
+  v1::LiaisonCase seen;
+  start = absl::Now();
+  for (const std::string& p : pseudonyms) ASSERT_TRUE(GetCase(police_, p, &seen).ok());
+  const absl::Duration get = per_call(start);
+  start = absl::Now();
+  for (int i = 0; i < kN; ++i) AskByName(prosecutor_, "Amina" + std::to_string(i), "Okafor");
+  const absl::Duration ask_name = per_call(start);
+  start = absl::Now();
+  for (const std::string& p : pseudonyms) AskByPseudonym(police_, p);
+  const absl::Duration ask_pseudonym = per_call(start);
+  start = absl::Now();
+  ASSERT_EQ(Watch(police_, 0, kN).size(), static_cast<size_t>(kN));
+  const absl::Duration replay = per_call(start);
+
+  // From a change's commit to its event on an open stream.
+  const std::string case_id = ReferredCaseId();
+  auto ctx = As(police_, "investigation");
+  v1::WatchRequest req;
+  req.set_after_sequence(kN);
+  auto reader = liaison_->Watch(ctx.get(), req);
+  absl::Duration live_total;
+  constexpr int kLive = 20;
+  v1::Case ignored;
+  for (int i = 0; i < kLive; ++i) {
+    start = absl::Now();
+    if (i % 2 == 0) {
+      v1::CloseCaseRequest close;
+      close.set_case_id(case_id);
+      close.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+      ASSERT_TRUE(cases_->CloseCase(As(caseworker_).get(), close, &ignored).ok());
+    } else {
+      v1::ReopenCaseRequest reopen;
+      reopen.set_case_id(case_id);
+      ASSERT_TRUE(cases_->ReopenCase(As(caseworker_).get(), reopen, &ignored).ok());
+    }
+    v1::LiaisonEvent event;
+    ASSERT_TRUE(reader->Read(&event));
+    live_total += absl::Now() - start;
+  }
+  ctx->TryCancel();
+  reader->Finish().IgnoreError();
+  std::printf(
+      "refer %s, get_case %s, non-punishment by name %s, by pseudonym %s, watch replay %s per "
+      "event; change to event on an open stream %s (mean of %d)\n",
+      absl::FormatDuration(refer).c_str(), absl::FormatDuration(get).c_str(),
+      absl::FormatDuration(ask_name).c_str(), absl::FormatDuration(ask_pseudonym).c_str(),
+      absl::FormatDuration(replay).c_str(), absl::FormatDuration(live_total / kLive).c_str(), kLive);
 }
 
 }  // namespace
