@@ -66,7 +66,7 @@ enum class Cf : int {
   kDirectory,               // the service-provider directory (no personal data): see provider_directory.cc
   // Law-enforcement liaison (storage/access/liaison_door.h); no personal data:
   kLiaisonPseudonyms,       // short string agency org id + raw pseudonym -> raw case id
-  kLiaisonFollowers,        // raw case id + short string agency org id -> raw pseudonym
+  kLiaisonFollowers,        // raw case id + short string agency org id -> LiaisonFollower
   kLiaisonEvents,           // short string agency org id + seq (u64) -> LiaisonEventRecord; the id alone -> last seq
   kCount,
 };

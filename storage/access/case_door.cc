@@ -127,6 +127,10 @@ absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
     const auto& consent = static_cast<const v1::Consent&>(record);
     if (!consent.given() || consent.withdrawn()) {
       if (absl::Status s = EndGrantsOnConsent(consent.purpose()); !s.ok()) return s;
+      if (absl::Status s = EndLiaisonFollowsOnConsent(*txn_, raw_id_, consent.purpose(), now_micros_);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   return txn_->Put(Cf::kCaseData, key, crypto::Seal(data_key_, SerializeKnownFields(record), key));

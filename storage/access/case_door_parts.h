@@ -39,6 +39,11 @@ absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn
 // liaison_door.cc.
 absl::Status RecordLiaisonEvents(storage::Txn& txn, const haven::v1::CaseRecord& before,
                                  const haven::v1::CaseRecord& after, int64_t now_micros);
+// Ends, in `txn`, every agency's following of the case that rests on the
+// consent for `purpose` (refused or withdrawn): its pseudonym leads nowhere
+// and its log gets WITHDRAWN. liaison_door.cc.
+absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw_case_id,
+                                        haven::v1::ConsentPurpose purpose, int64_t now_micros);
 
 }  // namespace haven::access
 

@@ -107,6 +107,34 @@ v1::Disclosure DisclosureOf(const v1::GrantRecord& g, absl::string_view pseudony
   return d;
 }
 
+struct Follower {
+  std::string agency;
+  v1::LiaisonFollower record;
+};
+
+// The agencies that follow a case, and why.
+absl::StatusOr<std::vector<Follower>> Followers(storage::Txn& txn, absl::string_view raw_case_id) {
+  std::vector<Follower> out;
+  bool corrupt = false;
+  absl::Status s = txn.Scan(Cf::kLiaisonFollowers, raw_case_id, "",
+                            [&](absl::string_view key, absl::string_view value) {
+                              absl::string_view rest = key.substr(raw_case_id.size());
+                              std::optional<absl::string_view> agency = keys::ConsumeShortString(&rest);
+                              Follower f;
+                              if (!agency.has_value() ||
+                                  !f.record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                                corrupt = true;
+                                return false;
+                              }
+                              f.agency = std::string(*agency);
+                              out.push_back(std::move(f));
+                              return true;
+                            });
+  if (!s.ok()) return s;
+  if (corrupt) return absl::DataLossError("a liaison follower record is unreadable");
+  return out;
+}
+
 }  // namespace
 
 std::string PseudonymText(absl::string_view raw_pseudonym) {
@@ -136,35 +164,67 @@ absl::Status RecordLiaisonEvents(storage::Txn& txn, const v1::CaseRecord& before
     }
   }
   if (events.empty()) return absl::OkStatus();
-  std::vector<std::pair<std::string, std::string>> followers;  // agency, raw pseudonym
-  const std::string& raw_case = after.id();
-  absl::Status s = txn.Scan(Cf::kLiaisonFollowers, raw_case, "",
-                            [&](absl::string_view key, absl::string_view value) {
-                              absl::string_view rest = key.substr(raw_case.size());
-                              std::optional<absl::string_view> agency = keys::ConsumeShortString(&rest);
-                              if (agency.has_value()) followers.emplace_back(*agency, value);
-                              return true;
-                            });
-  if (!s.ok()) return s;
-  for (const auto& [agency, pseudonym] : followers) {
+  absl::StatusOr<std::vector<Follower>> followers = Followers(txn, after.id());
+  if (!followers.ok()) return followers.status();
+  for (const Follower& f : *followers) {
     for (v1::LiaisonEventRecord event : events) {
-      event.set_pseudonym(pseudonym);
-      if (absl::Status a = AppendEvent(txn, agency, event); !a.ok()) return a;
+      event.set_pseudonym(f.record.pseudonym());
+      if (absl::Status a = AppendEvent(txn, f.agency, event); !a.ok()) return a;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw_case_id,
+                                        v1::ConsentPurpose purpose, int64_t now_micros) {
+  absl::StatusOr<std::vector<Follower>> followers = Followers(txn, raw_case_id);
+  if (!followers.ok()) return followers.status();
+  for (const Follower& f : *followers) {
+    if (f.record.lawful_basis() != v1::LAWFUL_BASIS_CONSENT || f.record.consent_purpose() != purpose) {
+      continue;
+    }
+    if (absl::Status s = txn.Delete(Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(f.agency)));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = txn.Delete(Cf::kLiaisonPseudonyms, AgencyKey(f.agency) + f.record.pseudonym());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = AppendEvent(
+            txn, f.agency, Event(f.record.pseudonym(), v1::LIAISON_EVENT_WITHDRAWN, now_micros));
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_view agency_id,
-                                                absl::string_view raw_case_id) {
+                                                absl::string_view raw_case_id,
+                                                v1::LawfulBasis basis) {
   std::string pseudonym = keys_->LiaisonPseudonym(agency_id, raw_case_id);
+  const std::string follower_key = absl::StrCat(raw_case_id, AgencyKey(agency_id));
+  absl::StatusOr<std::optional<std::string>> existing =
+      txn.GetForUpdate(Cf::kLiaisonFollowers, follower_key);
+  if (!existing.ok()) return existing.status();
+  v1::LiaisonFollower follower;
+  if (existing->has_value() && follower.ParseFromString(**existing) &&
+      follower.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
+    return pseudonym;  // it referred the case: that stands whatever the introduction
+  }
+  follower.Clear();
+  follower.set_pseudonym(pseudonym);
+  follower.set_lawful_basis(basis);
+  if (basis == v1::LAWFUL_BASIS_CONSENT) {
+    follower.set_consent_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+  }
   if (absl::Status s = txn.Put(Cf::kLiaisonPseudonyms, AgencyKey(agency_id) + pseudonym,
                                std::string(raw_case_id));
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = txn.Put(Cf::kLiaisonFollowers,
-                               absl::StrCat(raw_case_id, AgencyKey(agency_id)), pseudonym);
+  if (absl::Status s = txn.Put(Cf::kLiaisonFollowers, follower_key, SerializeKnownFields(follower));
       !s.ok()) {
     return s;
   }
@@ -414,7 +474,7 @@ absl::StatusOr<std::string> LiaisonDoor::Introduce(const RequestContext& ctx,
           }
         }
         scope.set_lawful_basis(v1::LawfulBasis_Name(basis));
-        absl::StatusOr<std::string> raw = Follow(*scope.txn_, agency, scope.raw_id_);
+        absl::StatusOr<std::string> raw = Follow(*scope.txn_, agency, scope.raw_id_, basis);
         if (!raw.ok()) return raw.status();
         if (absl::Status a = AppendEvent(*scope.txn_, agency,
                                          Event(*raw, v1::LIAISON_EVENT_INTRODUCED, scope.now_micros_));

@@ -279,6 +279,38 @@ TEST_F(LiaisonTest, TwoAgenciesHoldTheSameCaseUnderDifferentPseudonymsStableAcro
   EXPECT_EQ(Introduce(case_id, police_org_), police_pseudonym);
 }
 
+TEST_F(LiaisonTest, WithdrawnConsentEndsAnIntroductionUnderItButNotTheReferrersFollowing) {
+  const std::string police_pseudonym = Refer(police_);
+  const std::string case_id = ReferredCaseId();
+  GiveConsent(caseworker_, case_id, v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+  const std::string prosecutor_pseudonym = Introduce(case_id, prosecutor_org_);
+  EXPECT_EQ(Introduce(case_id, police_org_), police_pseudonym);  // the referrer stays a referrer
+  v1::LiaisonCase seen;
+  ASSERT_TRUE(GetCase(prosecutor_, prosecutor_pseudonym, &seen).ok());
+
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_case_id(case_id);
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+  v1::Consent withdrawn;
+  ASSERT_TRUE(cases_->WithdrawConsent(As(caseworker_).get(), withdraw, &withdrawn).ok());
+  EXPECT_EQ(GetCase(prosecutor_, prosecutor_pseudonym, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(GetCase(police_, police_pseudonym, &seen).ok());
+  std::vector<v1::LiaisonEvent> events = Watch(prosecutor_, 1, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind(), v1::LIAISON_EVENT_WITHDRAWN);
+  EXPECT_EQ(events[0].pseudonym(), prosecutor_pseudonym);
+  // Later case events reach the referrer only.
+  v1::CloseCaseRequest close;
+  close.set_case_id(case_id);
+  close.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+  v1::Case ignored;
+  ASSERT_TRUE(cases_->CloseCase(As(caseworker_).get(), close, &ignored).ok());
+  std::vector<v1::LiaisonEvent> police_events = Watch(police_, 0, 3);
+  ASSERT_EQ(police_events.size(), 3u);
+  EXPECT_EQ(police_events[2].kind(), v1::LIAISON_EVENT_CLOSED);
+}
+
 TEST_F(LiaisonTest, ADisclosureNeedsConsentOrAJudicialOrder) {
   const std::string pseudonym = Refer(police_);
   v1::Disclosure out;
