@@ -202,7 +202,8 @@ absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw
 
 absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_view agency_id,
                                                 absl::string_view raw_case_id,
-                                                v1::LawfulBasis basis) {
+                                                v1::LawfulBasis basis, bool* introduced) {
+  if (introduced != nullptr) *introduced = false;
   std::string pseudonym = keys_->LiaisonPseudonym(agency_id, raw_case_id);
   const std::string follower_key = absl::StrCat(raw_case_id, AgencyKey(agency_id));
   absl::StatusOr<std::optional<std::string>> existing =
@@ -213,6 +214,7 @@ absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_
       follower.lawful_basis() == v1::LAWFUL_BASIS_UNSPECIFIED) {
     return pseudonym;  // it referred the case: that stands whatever the introduction
   }
+  if (introduced != nullptr) *introduced = true;
   follower.Clear();
   follower.set_pseudonym(pseudonym);
   follower.set_lawful_basis(basis);
@@ -474,12 +476,16 @@ absl::StatusOr<std::string> LiaisonDoor::Introduce(const RequestContext& ctx,
           }
         }
         scope.set_lawful_basis(v1::LawfulBasis_Name(basis));
-        absl::StatusOr<std::string> raw = Follow(*scope.txn_, agency, scope.raw_id_, basis);
+        bool introduced = false;
+        absl::StatusOr<std::string> raw =
+            Follow(*scope.txn_, agency, scope.raw_id_, basis, &introduced);
         if (!raw.ok()) return raw.status();
-        if (absl::Status a = AppendEvent(*scope.txn_, agency,
-                                         Event(*raw, v1::LIAISON_EVENT_INTRODUCED, scope.now_micros_));
-            !a.ok()) {
-          return a;
+        if (introduced) {  // not for the agency that referred the case
+          if (absl::Status a = AppendEvent(
+                  *scope.txn_, agency, Event(*raw, v1::LIAISON_EVENT_INTRODUCED, scope.now_micros_));
+              !a.ok()) {
+            return a;
+          }
         }
         if (absl::Status t = scope.AppendTimeline(
                 v1::TIMELINE_EVENT_ACCESS_GRANTED,

@@ -101,11 +101,13 @@ class LiaisonDoor {
  private:
   // Records that `agency_id` follows the case (for its own referral when
   // `basis` is UNSPECIFIED, else introduced under `basis`); a referring
-  // agency's following is never replaced by an introduction. Returns the
-  // agency's raw pseudonym.
+  // agency's following is never replaced by an introduction (`introduced`,
+  // when given, says whether this one was recorded). Returns the agency's
+  // raw pseudonym.
   absl::StatusOr<std::string> Follow(storage::Txn& txn, absl::string_view agency_id,
                                      absl::string_view raw_case_id,
-                                     haven::v1::LawfulBasis basis = haven::v1::LAWFUL_BASIS_UNSPECIFIED);
+                                     haven::v1::LawfulBasis basis = haven::v1::LAWFUL_BASIS_UNSPECIFIED,
+                                     bool* introduced = nullptr);
   void AuditDenial(const RequestContext& ctx, absl::string_view audit_action);
 
   storage::Store* store_;

@@ -330,8 +330,11 @@ TEST_F(LiaisonE2eTest, ExampleClientRefersWatchesAcrossARestartAndAsksForADisclo
   }
   EXPECT_TRUE(with_basis);
 
-  // The name never reaches havend's log.
+  // The name never reaches havend's log, nor, in clear, its files.
   EXPECT_EQ(havend_->ReadLog().find(name), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(Terminate());
+  const std::string canary = name.substr(5);  // the random part
+  EXPECT_THAT(FilesContaining(havend_->data_dir(), {canary, Lower(canary)}), ::testing::IsEmpty());
 }
 
 // Waits up to 30 s for `path` to hold at least `n` lines; returns them.
