@@ -61,12 +61,12 @@ class LiaisonE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     havend_ = std::make_unique<HavendProcess>(MtlsConfig(""));
-    // The server's certificate; "police" and "shelter-system" from its CA,
-    // "unregistered" from it too but mapped to no account, "stranger" from
-    // a CA it does not know, and "expired", from its CA but no longer valid.
+    // The server's certificate; "shelter-system" from its CA, "unregistered"
+    // from it too but mapped to no account, "stranger" from a CA it does not
+    // know, and "expired", from its CA but no longer valid. The police
+    // system's certificate is made by deploy/make-dev-certs.sh with that CA.
     ASSERT_NO_FATAL_FAILURE(MakeCertificates(havend_->dir(), {"ca", "other-ca"},
                                              {{"server", "ca", CertificateUse::kServer},
-                                              {"police", "ca", CertificateUse::kClient},
                                               {"shelter-system", "ca", CertificateUse::kClient},
                                               {"unregistered", "ca", CertificateUse::kClient},
                                               {"stranger", "other-ca", CertificateUse::kClient}}));
@@ -79,6 +79,10 @@ class LiaisonE2eTest : public ::testing::Test {
                        "&& openssl x509 -in expired.crt -outform DER | sha256sum | cut -d' ' -f1 "
                        "> expired.sha256"),
               0);
+    ASSERT_EQ(RunShell("sh '" HAVEN_SOURCE_DIR "/deploy/make-dev-certs.sh' '" + havend_->dir() +
+                       "' police > '" + havend_->path("make-dev-certs.log") + "' 2>&1"),
+              0)
+        << ReadFile(havend_->path("make-dev-certs.log"));
     ASSERT_NO_FATAL_FAILURE(havend_->Init());
     ASSERT_NO_FATAL_FAILURE(Restart());
     ASSERT_NO_FATAL_FAILURE(SetUpAdministrator(*havend_, *client_, &admin_));
