@@ -44,6 +44,12 @@ absl::Status RecordLiaisonEvents(storage::Txn& txn, const haven::v1::CaseRecord&
 // and its log gets WITHDRAWN. liaison_door.cc.
 absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw_case_id,
                                         haven::v1::ConsentPurpose purpose, int64_t now_micros);
+// Tells a grantee organisation that follows the case, in `txn`, that a grant
+// to it was approved or ended (DISCLOSURE_APPROVED or DISCLOSURE_ENDED);
+// nothing for one that does not follow it. liaison_door.cc.
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
+                                          const haven::v1::GrantRecord& grant, bool approved,
+                                          int64_t now_micros);
 
 }  // namespace haven::access
 

@@ -200,6 +200,22 @@ absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw
   return absl::OkStatus();
 }
 
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
+                                          const v1::GrantRecord& grant, bool approved,
+                                          int64_t now_micros) {
+  if (grant.grantee_organisation_id().empty()) return absl::OkStatus();
+  absl::StatusOr<std::optional<std::string>> stored = txn.Get(
+      Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(grant.grantee_organisation_id())));
+  if (!stored.ok()) return stored.status();
+  v1::LiaisonFollower follower;
+  if (!stored->has_value() || !follower.ParseFromString(**stored)) return absl::OkStatus();
+  return AppendEvent(txn, grant.grantee_organisation_id(),
+                     Event(follower.pseudonym(),
+                           approved ? v1::LIAISON_EVENT_DISCLOSURE_APPROVED
+                                    : v1::LIAISON_EVENT_DISCLOSURE_ENDED,
+                           now_micros));
+}
+
 absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_view agency_id,
                                                 absl::string_view raw_case_id,
                                                 v1::LawfulBasis basis, bool* introduced) {

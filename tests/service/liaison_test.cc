@@ -395,6 +395,12 @@ TEST_F(LiaisonTest, ConsentDisclosureApprovedBySupervisorShowsIdentityUntilConse
   EXPECT_EQ(seen.disclosures(0).state(), v1::DISCLOSURE_STATE_ENDED);
   EXPECT_EQ(AskDisclosure(police_, pseudonym, v1::LAWFUL_BASIS_CONSENT, &disclosure).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The agency heard of the approval and of the end, in its log.
+  using E = std::pair<uint64_t, v1::LiaisonEventKind>;
+  EXPECT_THAT(Kinds(Watch(police_, 0, 3)),
+              ElementsAre(E{1, v1::LIAISON_EVENT_RECEIVED}, E{2, v1::LIAISON_EVENT_DISCLOSURE_APPROVED},
+                          E{3, v1::LIAISON_EVENT_DISCLOSURE_ENDED}));
 }
 
 TEST_F(LiaisonTest, AnExpiredDisclosureShowsNothing) {
