@@ -270,6 +270,13 @@ absl::StatusOr<LiaisonDoor::Referred> LiaisonDoor::Refer(const RequestContext& c
   Referred out;
   absl::StatusOr<v1::CaseRecord> opened = cases_->OpenNewCase(
       ctx, receiving_organisation_id, classes, kAction, [&](CaseScope& scope) -> absl::Status {
+        absl::StatusOr<std::optional<std::string>> receiver =
+            scope.txn_->Get(Cf::kOrganisations, receiving_organisation_id);
+        if (!receiver.ok()) return receiver.status();
+        if (!receiver->has_value()) {
+          return absl::FailedPreconditionError(
+              "liaison_receiving_organisation_id names no organisation of this mechanism");
+        }
         if (absl::Status s = work(scope); !s.ok()) return s;
         absl::StatusOr<std::string> pseudonym = Follow(*scope.txn_, agency, scope.raw_id_);
         if (!pseudonym.ok()) return pseudonym.status();

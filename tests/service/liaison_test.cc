@@ -238,6 +238,19 @@ TEST_F(LiaisonTest, OnlyLawEnforcementLiaisonsRefer) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(LiaisonTest, ReferralsNeedAReceivingOrganisationThatExists) {
+  receiving_ = "00112233445566778899aabbccddeeff";
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  v1::ReferResponse out;
+  grpc::Status s = liaison_->Refer(As(police_).get(), Referral("Amina"), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  receiving_.clear();
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  s = liaison_->Refer(As(police_).get(), Referral("Amina"), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("liaison_receiving_organisation_id"));
+}
+
 TEST_F(LiaisonTest, AnotherAgencysPseudonymLooksExactlyLikeNoCase) {
   const std::string pseudonym = Refer(police_);
   v1::LiaisonCase out;
