@@ -196,6 +196,7 @@ std::unique_ptr<KeyRing> KeyRing::FromKey(const SecretKey& master) {
       delete st;
     });
   }
+  crypto_kdf_derive_from_key(ring->pseudonym_key_.data(), kKeyBytes, 1, "hvn-lpsn", master.data());
   SecretKey seed;
   crypto_kdf_derive_from_key(seed.data(), kKeyBytes, 1, "hvn-sign", master.data());
   crypto_sign_seed_keypair(ring->sign_public_.data(), ring->sign_secret_.data(), seed.data());
@@ -219,6 +220,19 @@ absl::StatusOr<SecretKey> KeyRing::UnwrapDataKey(absl::string_view wrapped,
   std::memcpy(key.data(), raw->data(), kKeyBytes);
   sodium_memzero(raw->data(), raw->size());
   return key;
+}
+
+std::string KeyRing::LiaisonPseudonym(absl::string_view agency_id,
+                                     absl::string_view raw_case_id) const {
+  std::string out(16, '\0');
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, pseudonym_key_.data(), kKeyBytes, out.size());
+  // Length-framed, so that no two (agency, case) pairs give the same input.
+  std::string framed = absl::StrCat(agency_id.size(), ":", agency_id, ":");
+  crypto_generichash_update(&state, U(framed), framed.size());
+  crypto_generichash_update(&state, U(raw_case_id), raw_case_id.size());
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
+  return out;
 }
 
 std::string KeyRing::BlindIndex(absl::string_view domain, absl::string_view token) const {

@@ -81,6 +81,12 @@ class KeyRing {
   // 16 bytes: equal inputs match, and nothing can be learnt without the key.
   std::string BlindIndex(absl::string_view domain, absl::string_view token) const;
 
+  // A law-enforcement agency's pseudonym for a case: keyed BLAKE2b, 16
+  // bytes, under a key of its own derived from the master key, of the
+  // agency's and the case's ids. Deterministic (stable across restarts),
+  // different for every agency, and it reveals nothing of the case id.
+  std::string LiaisonPseudonym(absl::string_view agency_id, absl::string_view raw_case_id) const;
+
   // Sealing with the statistics key: for what outlives a case's erasure.
   // Where the CPU has AES instructions, AES-256-GCM under a key derived for
   // it (version byte 2: statistics are read a million at a time, and this
@@ -104,6 +110,7 @@ class KeyRing {
   SecretKey statistics_key_;
   // AES-256-GCM's expanded statistics key; null without AES instructions.
   std::shared_ptr<const void> statistics_gcm_;
+  SecretKey pseudonym_key_;
   std::array<unsigned char, 64> sign_secret_{};
   std::array<unsigned char, 32> sign_public_{};
 };

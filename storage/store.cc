@@ -30,6 +30,7 @@ constexpr const char* kCfNames[] = {
     "name_index",    "alerts",          "indicator_sets",    "case_statistics",
     "referrals",     "contacts",        "contact_index",     "partner_outbox",
     "partner_referrals", "users_by_organisation", "directory",
+    "liaison_pseudonyms", "liaison_followers", "liaison_events",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");

@@ -64,6 +64,10 @@ enum class Cf : int {
   kPartnerReferrals,        // short string partner id + their referral id -> raw referral id
   kUsersByOrganisation,     // short string organisation id + user id -> ""
   kDirectory,               // the service-provider directory (no personal data): see provider_directory.cc
+  // Law-enforcement liaison (storage/access/liaison_door.h); no personal data:
+  kLiaisonPseudonyms,       // short string agency org id + raw pseudonym -> raw case id
+  kLiaisonFollowers,        // raw case id + short string agency org id -> LiaisonFollower
+  kLiaisonEvents,           // short string agency org id + seq (u64) -> LiaisonEventRecord; the id alone -> last seq
   kCount,
 };
 const char* CfName(Cf cf);

@@ -66,6 +66,23 @@ absl::StatusOr<access::RequestContext> Authenticator::Anonymous(grpc::ServerCont
 
 absl::StatusOr<access::RequestContext> Authenticator::Authenticate(grpc::ServerContext* context,
                                                                    Session session) const {
+  absl::StatusOr<access::RequestContext> ctx = AuthenticateAny(context, session);
+  // Its own account's housekeeping (WhoAmI) touches no case and stays open.
+  if (ctx.ok() && session == Session::kFull && ctx->principal.service_account &&
+      ctx->principal.organisation_type == haven::v1::ORGANISATION_TYPE_LAW_ENFORCEMENT) {
+    return absl::PermissionDeniedError(
+        "a law-enforcement system reaches cases only through LiaisonService");
+  }
+  return ctx;
+}
+
+absl::StatusOr<access::RequestContext> Authenticator::AuthenticateLiaison(
+    grpc::ServerContext* context) const {
+  return AuthenticateAny(context, Session::kFull);
+}
+
+absl::StatusOr<access::RequestContext> Authenticator::AuthenticateAny(grpc::ServerContext* context,
+                                                                      Session session) const {
   absl::StatusOr<access::RequestContext> ctx = Anonymous(context);
   if (!ctx.ok()) return ctx.status();
   std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();

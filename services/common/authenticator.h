@@ -25,8 +25,15 @@ class Authenticator {
   enum class Session { kFull, kMayBeRestricted };
   // UNAUTHENTICATED without valid credentials; FAILED_PRECONDITION for a
   // session whose one-time password must first be changed, unless allowed.
+  // PERMISSION_DENIED for a law-enforcement system (a service account of a
+  // law-enforcement organisation): it reaches cases only through
+  // LiaisonService (AuthenticateLiaison); only the calls that touch no case
+  // (Session::kMayBeRestricted: WhoAmI) stay open to it.
   absl::StatusOr<access::RequestContext> Authenticate(grpc::ServerContext* context,
                                                       Session session = Session::kFull) const;
+
+  // For LiaisonService: as Authenticate, law-enforcement systems included.
+  absl::StatusOr<access::RequestContext> AuthenticateLiaison(grpc::ServerContext* context) const;
 
   // A partner mechanism calling on the mTLS listener, recognised by the CA
   // that signed its certificate; UNAUTHENTICATED for anyone else.
@@ -36,6 +43,8 @@ class Authenticator {
   static absl::StatusOr<access::RequestContext> Anonymous(grpc::ServerContext* context);
 
  private:
+  absl::StatusOr<access::RequestContext> AuthenticateAny(grpc::ServerContext* context,
+                                                         Session session) const;
   const access::Accounts* accounts_;
   const Partners* partners_;
 };

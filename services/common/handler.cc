@@ -61,6 +61,11 @@ grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
   return ServeAs(context, method, [&] { return Authenticator::Anonymous(context); }, call);
 }
 
+grpc::Status ServeLiaison(const Authenticator& auth, grpc::ServerContext* context,
+                          const char* method, const DomainCall& call) {
+  return ServeAs(context, method, [&] { return auth.AuthenticateLiaison(context); }, call);
+}
+
 grpc::Status ServePartner(const Authenticator& auth, grpc::ServerContext* context,
                           const char* method, const DomainCall& call) {
   return ServeAs(context, method, [&] { return auth.AuthenticatePartner(context); }, call);

@@ -49,6 +49,11 @@ absl::Status Into(absl::StatusOr<T> result, T* out) {
 grpc::Status ServeAnonymous(grpc::ServerContext* context, const char* method,
                             const DomainCall& call);
 
+// For the calls of LiaisonService: law-enforcement systems may call these
+// (and no others).
+grpc::Status ServeLiaison(const Authenticator& auth, grpc::ServerContext* context,
+                          const char* method, const DomainCall& call);
+
 // For the calls of partner mechanisms (PartnerService).
 grpc::Status ServePartner(const Authenticator& auth, grpc::ServerContext* context,
                           const char* method, const DomainCall& call);

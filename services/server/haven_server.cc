@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "haven/v1/liaison.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "services/admin/admin_service.h"
 #include "services/audit/audit_service.h"
@@ -19,6 +18,7 @@
 #include "services/common/log.h"
 #include "services/hotline/hotline_service.h"
 #include "services/identification/identification_service.h"
+#include "services/liaison/liaison_service.h"
 #include "services/protection/hsds.h"
 #include "services/protection/protection_desk.h"
 #include "services/protection/protection_service.h"
@@ -27,6 +27,7 @@
 #include "services/referral/referral_service.h"
 #include "services/repatriation/repatriation_service.h"
 #include "services/statistics/statistics_service.h"
+#include "storage/access/liaison_door.h"
 #include "storage/access/provider_directory.h"
 #include "storage/ids.h"
 
@@ -168,12 +169,18 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     referral::PartnerLink* partner_link = server->partner_link_.get();
     referral_desk->OnPartnerMessageQueued([partner_link] { partner_link->Wake(); });
   }
-  AddDeclaredServices<haven::v1::LiaisonService::Service>(&svc);
   statistics::StatisticsDesk::Options statistics_options;
   statistics_options.threshold = config.statistics_suppression_threshold();
   statistics_options.export_k = config.statistics_export_k();
   svc.push_back(std::make_unique<statistics::StatisticsServiceImpl>(
       a, std::make_unique<statistics::StatisticsDesk>(&v.statistics_shelf(), statistics_options)));
+  liaison::LiaisonDesk::Options liaison_options;
+  liaison_options.receiving_organisation_id = config.liaison_receiving_organisation_id();
+  liaison_options.disclosure_max = absl::Hours(24) * config.liaison_disclosure_max_days();
+  auto liaison_service = std::make_unique<liaison::LiaisonServiceImpl>(
+      a, std::make_unique<liaison::LiaisonDesk>(&v.liaison_door(), clock, liaison_options));
+  server->liaison_ = liaison_service.get();
+  svc.push_back(std::move(liaison_service));
   absl::TimeZone local_zone = absl::UTCTimeZone();
   if (!config.jurisdiction().time_zone().empty() &&
       !absl::LoadTimeZone(config.jurisdiction().time_zone(), &local_zone)) {
@@ -279,6 +286,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (!port_file_.empty()) std::remove(port_file_.c_str());  // no longer true
   if (hotline_ != nullptr) hotline_->StopPurger();
   if (partner_link_ != nullptr) partner_link_->Stop();
+  if (liaison_ != nullptr) liaison_->Stop();  // ends Watch streams, which would hold shutdown
   session_purger_.Stop();
   due_alerter_.Stop();
   head_witness_.Stop();

@@ -31,6 +31,9 @@ class HotlineServiceImpl;
 namespace haven::referral {
 class PartnerLink;
 }
+namespace haven::liaison {
+class LiaisonServiceImpl;
+}
 
 namespace haven::server {
 
@@ -81,6 +84,7 @@ class HavenServer {
   std::unique_ptr<services::Authenticator> authenticator_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   hotline::HotlineServiceImpl* hotline_ = nullptr;  // owned by services_
+  liaison::LiaisonServiceImpl* liaison_ = nullptr;  // owned by services_
   std::unique_ptr<referral::PartnerLink> partner_link_;
   services::Periodic session_purger_;
   services::Periodic due_alerter_;

@@ -147,6 +147,10 @@ absl::Status CaseScope::Write(RecordKind kind, absl::string_view record_id,
     const auto& consent = static_cast<const v1::Consent&>(record);
     if (!consent.given() || consent.withdrawn()) {
       if (absl::Status s = EndGrantsOnConsent(consent.purpose()); !s.ok()) return s;
+      if (absl::Status s = EndLiaisonFollowsOnConsent(*txn_, raw_id_, consent.purpose(), now_micros_);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   return txn_->Put(Cf::kCaseData, key, crypto::Seal(data_key_, SerializeKnownFields(record), key));
@@ -372,6 +376,13 @@ absl::Status CaseDoor::Finish(storage::Txn& txn, CaseScope& scope, absl::string_
       return s;
     }
     if (absl::Status s = Reindex(txn, scope.original_, scope.record_); !s.ok()) return s;
+    // What law-enforcement agencies following the case hear of the change,
+    // in the same write.
+    if (absl::Status s =
+            RecordLiaisonEvents(txn, scope.original_, scope.record_, scope.now_micros_);
+        !s.ok()) {
+      return s;
+    }
   }
   v1::AuditEntry entry =
       NewAuditEntry(*scope.ctx_, audit_action, absl::StrCat("cases/", scope.hex_id_));

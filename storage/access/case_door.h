@@ -68,6 +68,8 @@ enum class RecordKind : uint8_t {
   // 30-34: statistics (docs/statistics.md).
   kStatisticsLink = 30,       // id: empty; the case's statistics id (door only)
   kExploitationProfile = 31,  // id: empty
+  // 35-39: law-enforcement liaison (storage/access/liaison_door.h).
+  kLiaisonReferral = 35,  // id: empty; what the referring law-enforcement system reported
 };
 
 class CaseDoor;
@@ -255,6 +257,7 @@ class CaseScope final : public CaseWriter {
 
  private:
   friend class CaseDoor;
+  friend class LiaisonDoor;
   CaseScope() = default;
   std::string DataKey(RecordKind kind, absl::string_view record_id) const;
   absl::StatusOr<bool> LoadWhole(RecordKind kind, absl::string_view record_id,
@@ -423,6 +426,7 @@ class CaseDoor {
 
  private:
   friend class CaseScope;
+  friend class LiaisonDoor;
   absl::StatusOr<haven::v1::CaseRecord> OpenNewCase(const RequestContext& ctx,
                                                     absl::string_view owner_organisation_id,
                                                     ClassSet classes,

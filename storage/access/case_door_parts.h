@@ -32,6 +32,25 @@ void WithholdTimelineEvent(haven::v1::TimelineEvent* event, ClassSet visible);
 absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn,
                                                               absl::string_view raw_case_id);
 
+// Appends, in `txn`, to the event log of every law-enforcement agency that
+// follows the case, what changed from `before` to `after` (accepted,
+// identification status, closed, reopened, erased): pseudonym, kind and
+// time only. A new case (`before` without id) reports nothing here.
+// liaison_door.cc.
+absl::Status RecordLiaisonEvents(storage::Txn& txn, const haven::v1::CaseRecord& before,
+                                 const haven::v1::CaseRecord& after, int64_t now_micros);
+// Ends, in `txn`, every agency's following of the case that rests on the
+// consent for `purpose` (refused or withdrawn): its pseudonym leads nowhere
+// and its log gets WITHDRAWN. liaison_door.cc.
+absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw_case_id,
+                                        haven::v1::ConsentPurpose purpose, int64_t now_micros);
+// Tells a grantee organisation that follows the case, in `txn`, that a grant
+// to it was approved or ended (DISCLOSURE_APPROVED or DISCLOSURE_ENDED);
+// nothing for one that does not follow it. liaison_door.cc.
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
+                                          const haven::v1::GrantRecord& grant, bool approved,
+                                          int64_t now_micros);
+
 }  // namespace haven::access
 
 #endif  // HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_

@@ -109,6 +109,10 @@ absl::Status CaseScope::EndGrantAt(const std::string& key, v1::GrantRecord recor
     return t;
   }
   if (absl::Status p = txn_->Put(Cf::kGrants, key, SerializeKnownFields(record)); !p.ok()) return p;
+  if (absl::Status e = RecordLiaisonDisclosureEvent(*txn_, raw_id_, record, false, now_micros_);
+      !e.ok()) {
+    return e;
+  }
   // The grantee's index entry goes with its last live grant, so that its
   // searches never open this case again.
   const std::string& grantee = record.grantee_organisation_id().empty()
@@ -353,6 +357,11 @@ absl::StatusOr<v1::Grant> CaseDoor::ApproveGrant(const RequestContext& ctx,
                              v1::LawfulBasis_Name(record.lawful_basis())));
             !t.ok()) {
           return t;
+        }
+        if (absl::Status e = RecordLiaisonDisclosureEvent(*scope.txn_, scope.raw_id_, record, true,
+                                                          scope.now_micros_);
+            !e.ok()) {
+          return e;
         }
         return scope.txn_->Put(Cf::kGrants, key, SerializeKnownFields(record));
       });

@@ -177,6 +177,25 @@ ClassSet Decide(const AccessQuestion& q) {
         return ClassSet();
       }
       return ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_NARRATIVE});
+    case Relation::kLiaison: {
+      if (!IsLawEnforcementLiaison(p)) return ClassSet();
+      using C = v1::ConfidentialityClass;
+      const ClassSet pseudonymous =
+          ClassSet::Of({C::CONFIDENTIALITY_ADMINISTRATIVE, C::CONFIDENTIALITY_PSEUDONYMOUS});
+      if (q.action == v1::CASE_ACTION_READ) return pseudonymous;
+      // Its own requests on the case (a disclosure asked for): their
+      // administrative facts and the basis's facts (narrative), read by none
+      // of its passages.
+      if (q.action == v1::CASE_ACTION_UPDATE) {
+        return ClassSet::Of({C::CONFIDENTIALITY_ADMINISTRATIVE, C::CONFIDENTIALITY_NARRATIVE});
+      }
+      if (q.action == v1::CASE_ACTION_CREATE) {
+        return pseudonymous | ClassSet::Of({C::CONFIDENTIALITY_IDENTIFYING,
+                                            C::CONFIDENTIALITY_LOCATION,
+                                            C::CONFIDENTIALITY_NARRATIVE});
+      }
+      return ClassSet();
+    }
     case Relation::kPartner:
       if (p.partner_id.empty() || (q.action != v1::CASE_ACTION_READ && q.action != v1::CASE_ACTION_CREATE)) {
         return ClassSet();
@@ -184,6 +203,12 @@ ClassSet Decide(const AccessQuestion& q) {
       return q.offered;
   }
   return ClassSet();
+}
+
+bool IsLawEnforcementLiaison(const Principal& principal) {
+  return !principal.password_change_required && principal.partner_id.empty() &&
+         principal.organisation_type == v1::ORGANISATION_TYPE_LAW_ENFORCEMENT &&
+         principal.HasRole(v1::ROLE_LAW_ENFORCEMENT_LIAISON);
 }
 
 bool MayAcceptReferrals(const Principal& principal) {

@@ -59,6 +59,11 @@ enum class Relation {
   // A partner mechanism abroad, for the referral it sent or is sent: the
   // referral's data scope.
   kPartner,
+  // A law-enforcement organisation's liaison that referred the case or was
+  // introduced to it (it holds the case under its pseudonym): reads the
+  // administrative and pseudonymous classes; opening the case for its
+  // referral, writes what a first responder knows (never health).
+  kLiaison,
 };
 
 // What a decision is asked about.
@@ -87,6 +92,10 @@ ClassSet Decide(const AccessQuestion& question);
 // (law enforcement: identifying data only under consent or a judicial
 // order, never health).
 ClassSet GranteeCeiling(haven::v1::Role role, haven::v1::LawfulBasis basis);
+
+// A law-enforcement liaison: a principal of a law-enforcement organisation
+// with the liaison role (its system, on the mutual-TLS listener, or a user).
+bool IsLawEnforcementLiaison(const Principal& principal);
 
 // Only caseworkers and supervisors accept a referral for their organisation.
 bool MayAcceptReferrals(const Principal& principal);

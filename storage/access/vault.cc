@@ -8,6 +8,7 @@
 #include "storage/access/contact_door.h"
 #include "storage/access/indicator_shelf.h"
 #include "storage/access/layout.h"
+#include "storage/access/liaison_door.h"
 #include "storage/access/partner_outbox.h"
 #include "storage/access/provider_directory.h"
 #include "storage/access/statistics_shelf.h"
@@ -45,6 +46,8 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const Options& options) {
   vault->indicator_shelf_ = std::make_unique<IndicatorShelf>(s);
   vault->partner_outbox_ = std::make_unique<PartnerOutbox>(s);
   vault->provider_directory_ = std::make_unique<ProviderDirectory>(s, options.clock);
+  vault->liaison_door_ =
+      std::make_unique<LiaisonDoor>(s, options.keys, options.clock, vault->case_door_.get());
   return vault;
 }
 

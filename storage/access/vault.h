@@ -34,6 +34,7 @@ class AuditLog;
 class CaseDoor;
 class ContactDoor;
 class IndicatorShelf;
+class LiaisonDoor;
 class PartnerOutbox;
 class ProviderDirectory;
 class StatisticsShelf;
@@ -68,6 +69,7 @@ class Vault {
   PartnerOutbox& partner_outbox() { return *partner_outbox_; }
   ProviderDirectory& provider_directory() { return *provider_directory_; }
   StatisticsShelf& statistics_shelf() { return *statistics_shelf_; }
+  LiaisonDoor& liaison_door() { return *liaison_door_; }
 
   // The audit chain's head now, signed like a checkpoint but not stored:
   // logged apart from the store, it witnesses how long the chain was.
@@ -92,6 +94,7 @@ class Vault {
   std::unique_ptr<PartnerOutbox> partner_outbox_;
   std::unique_ptr<ProviderDirectory> provider_directory_;
   std::unique_ptr<StatisticsShelf> statistics_shelf_;
+  std::unique_ptr<LiaisonDoor> liaison_door_;
 };
 
 }  // namespace haven::access

@@ -1,0 +1,121 @@
+// LiaisonDoor: law-enforcement systems' way to the cases they refer or are
+// introduced to, under a pseudonym of their own per case; their disclosure
+// requests (grants awaiting a supervisor), their append-only event logs and
+// the non-punishment question. Decided by Decide() (Relation::kLiaison and
+// the case's grants), audited in the same transaction, a denial answered
+// as a missing case. Thread-safe.
+#ifndef HAVEN_STORAGE_ACCESS_LIAISON_DOOR_H_
+#define HAVEN_STORAGE_ACCESS_LIAISON_DOOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "haven/v1/liaison.pb.h"
+#include "storage/access/case_door.h"
+#include "storage/access/principal.h"
+#include "storage/clock.h"
+#include "storage/crypto.h"
+
+namespace haven::storage {
+class Store;
+}
+
+namespace haven::access {
+
+// The text form of a pseudonym: "lp-" and 32 lower-case hex characters.
+std::string PseudonymText(absl::string_view raw_pseudonym);
+
+class LiaisonDoor {
+ public:
+  LiaisonDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
+              CaseDoor* cases)
+      : store_(store), keys_(keys), clock_(clock), cases_(cases) {}
+
+  struct Referred {
+    std::string pseudonym;  // text form
+    absl::Time time;
+  };
+  // Opens a case owned by `receiving_organisation_id` for a person the
+  // calling law-enforcement liaison met; `work` writes what it reports
+  // (Decide: Relation::kLiaison, CREATE: never health). The agency then
+  // follows the case under its pseudonym; its log gets RECEIVED, the case's
+  // timeline the referral, the receiving organisation's supervisors an
+  // alert. PERMISSION_DENIED for anyone but a law-enforcement liaison.
+  absl::StatusOr<Referred> Refer(const RequestContext& ctx,
+                                 absl::string_view receiving_organisation_id,
+                                 const CaseDoor::Work& work);
+
+  // Runs `work` on the case the caller's agency holds as `pseudonym`, seeing
+  // the administrative and pseudonymous classes and what its running,
+  // approved grants add (the audit entry names their bases). NOT_FOUND,
+  // audited, for a pseudonym the agency does not hold, an erased case or a
+  // caller who is not a law-enforcement liaison. With CASE_ACTION_UPDATE the
+  // case is locked first and the scope writes what Decide gives a liaison's
+  // own request (administrative and narrative) and reads nothing.
+  absl::Status WithFollowedCase(const RequestContext& ctx, absl::string_view pseudonym,
+                                haven::v1::CaseAction action, absl::string_view audit_action,
+                                const CaseDoor::Work& work);
+
+  // The calling agency's disclosure requests on the scope's case.
+  std::vector<haven::v1::Disclosure> Disclosures(CaseScope& scope, absl::string_view pseudonym);
+
+  // Asks for `request.classes` of the case under consent (to share with law
+  // enforcement, given and not withdrawn) or a judicial order (reference
+  // and court): a grant to the caller's organisation that awaits a
+  // supervisor of the owning organisation (alerted), expiring at most
+  // `longest` from now. The basis's facts go sealed on the timeline; the
+  // audit entry names the basis.
+  absl::StatusOr<haven::v1::Disclosure> RequestDisclosure(
+      const RequestContext& ctx, const haven::v1::RequestDisclosureRequest& request,
+      absl::Duration longest);
+
+  // The owning organisation (a caller who may share the case) makes case
+  // `case_id` known to law-enforcement organisation `agency_id` under a
+  // lawful basis (consent to share with law enforcement, a legal obligation
+  // or a judicial order); the agency's log gets INTRODUCED. Returns the
+  // agency's pseudonym.
+  absl::StatusOr<std::string> Introduce(const RequestContext& ctx, absl::string_view case_id,
+                                        absl::string_view agency_id, haven::v1::LawfulBasis basis,
+                                        const haven::v1::BasisDetail& detail);
+
+  // The calling agency's events after sequence `after`, in order, at most
+  // `limit`; a batch that holds any is audited.
+  absl::StatusOr<std::vector<haven::v1::LiaisonEvent>> ReadEvents(const RequestContext& ctx,
+                                                                   uint64_t after, int limit);
+
+  // Whether a person is a presumed or confirmed victim, answered true only
+  // where the subject's consent to share with law enforcement, or a running
+  // approved grant to the caller's organisation, allows it. The person is
+  // the case held as `pseudonym` (when not empty) or else every case whose
+  // subject's names match all of `name_keys` (names.h). Every ask and every
+  // case looked at is audited. At most kMaxNonPunishmentCandidates cases
+  // are looked at.
+  absl::StatusOr<bool> AskNonPunishment(const RequestContext& ctx, absl::string_view pseudonym,
+                                        const std::vector<std::string>& name_keys);
+  static constexpr int kMaxNonPunishmentCandidates = 64;
+
+ private:
+  // Records that `agency_id` follows the case (for its own referral when
+  // `basis` is UNSPECIFIED, else introduced under `basis`); a referring
+  // agency's following is never replaced by an introduction (`introduced`,
+  // when given, says whether this one was recorded). Returns the agency's
+  // raw pseudonym.
+  absl::StatusOr<std::string> Follow(storage::Txn& txn, absl::string_view agency_id,
+                                     absl::string_view raw_case_id,
+                                     haven::v1::LawfulBasis basis = haven::v1::LAWFUL_BASIS_UNSPECIFIED,
+                                     bool* introduced = nullptr);
+  void AuditDenial(const RequestContext& ctx, absl::string_view audit_action);
+
+  storage::Store* store_;
+  const crypto::KeyRing* keys_;
+  const Clock* clock_;
+  CaseDoor* cases_;
+};
+
+}  // namespace haven::access
+
+#endif  // HAVEN_STORAGE_ACCESS_LIAISON_DOOR_H_
