@@ -74,13 +74,6 @@ absl::Status WritePortFile(const std::string& path, int port, int mtls_port) {
   return absl::OkStatus();
 }
 
-// Services declared in the API that later work implements: they answer
-// UNIMPLEMENTED until then.
-template <typename... S>
-void AddDeclaredServices(std::vector<std::unique_ptr<grpc::Service>>* services) {
-  (services->push_back(std::make_unique<S>()), ...);
-}
-
 // The access layer on the store of `config`.
 absl::StatusOr<std::unique_ptr<access::Vault>> OpenVault(const haven::v1::ServerConfig& config,
                                                         const crypto::KeyRing* keys,

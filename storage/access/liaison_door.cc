@@ -343,7 +343,7 @@ absl::Status LiaisonDoor::WithFollowedCase(const RequestContext& ctx, absl::stri
   const absl::Time now = clock_->Now();
   const ClassSet granted =
       lock ? ClassSet()
-           : DecideCaseAccess(ctx.principal, v1::CASE_ACTION_READ, scope.record_, *grants, now).classes;
+           : DecideCaseAccess(ctx, v1::CASE_ACTION_READ, scope.record_, *grants, now).classes;
   if (absl::Status p = cases_->Prepare(*txn, ctx, raw_id, following | granted, &scope); !p.ok()) {
     return p;
   }
