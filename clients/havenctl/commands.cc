@@ -2883,6 +2883,150 @@ int ReturnCancel(const GlobalOptions& options, const Flags& flags) {
   return ChangeReturn(options, flags, &ReturnStub::CancelReturn);
 }
 
+namespace {
+
+// The update mask of --fields a,b,c (empty without the flag).
+google::protobuf::FieldMask FieldsFlag(const Flags& flags) {
+  google::protobuf::FieldMask mask;
+  if (!flags.Has("fields")) return mask;
+  for (absl::string_view path : absl::StrSplit(flags.Get("fields"), ',', absl::SkipEmpty())) {
+    mask.add_paths(std::string(path));
+  }
+  return mask;
+}
+
+std::string CodeName(std::string name, absl::string_view prefix) {
+  name = name.substr(prefix.size());
+  for (char& c : name) c = c == '_' ? '-' : absl::ascii_tolower(c);
+  return name;
+}
+
+std::string Amount(int64_t minor, const std::string& currency) {
+  if (minor == 0) return "";
+  const int64_t cents = minor % 100;
+  return absl::StrCat(minor / 100, cents < 10 ? ".0" : ".", cents, " ", currency);
+}
+
+void PrintClaims(const google::protobuf::RepeatedPtrField<v1::CompensationClaim>& claims) {
+  Table table({"CLAIM", "ROUTE", "STATUS", "CLAIMED", "AWARDED", "PAID", "FILED", "UPDATED"});
+  for (const v1::CompensationClaim& c : claims) {
+    table.Add({c.id(), CodeName(v1::CompensationRoute_Name(c.route()), "COMPENSATION_ROUTE_"),
+               CodeName(v1::CompensationStatus_Name(c.status()), "COMPENSATION_STATUS_"),
+               Amount(c.claimed_minor(), c.currency()), Amount(c.awarded_minor(), c.currency()),
+               Amount(c.paid_minor(), c.currency()), FormatTime(c.file_time()),
+               FormatTime(c.update_time())});
+  }
+  table.Print();
+}
+
+void PrintMeasures(const google::protobuf::RepeatedPtrField<v1::ProtectiveMeasure>& measures) {
+  Table table({"MEASURE", "PROCEEDING", "KIND", "STATUS", "DECIDED BY", "DECIDED", "ENDED"});
+  for (const v1::ProtectiveMeasure& m : measures) {
+    table.Add({m.id(), m.proceeding_id(),
+               CodeName(v1::ProtectiveMeasureKind_Name(m.kind()), "PROTECTIVE_MEASURE_KIND_"),
+               CodeName(v1::ProtectiveMeasureStatus_Name(m.status()), "PROTECTIVE_MEASURE_STATUS_"),
+               m.decided_by(), FormatTime(m.decide_time()), FormatTime(m.end_time())});
+  }
+  table.Print();
+}
+
+void PrintInterpretation(const v1::Interpretation& interpretation) {
+  std::cout << "languages needed: " << OrDash(absl::StrJoin(interpretation.languages(), ", "))
+            << "\n";
+  Table table({"INTERPRETER", "LANGUAGE", "NAME", "SESSIONS", "ASSIGNED", "ENDED"});
+  for (const v1::InterpreterAssignment& a : interpretation.interpreters()) {
+    table.Add({a.id(), a.language(), a.interpreter_name().empty() ? "(withheld)" : a.interpreter_name(),
+               absl::StrCat(a.sessions_size()), FormatTime(a.assign_time()),
+               a.ended() ? "yes" : ""});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int ProtectReflection(const GlobalOptions& options, const Flags& flags) {
+  v1::GetReflectionPeriodRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ReflectionPeriod period;
+  session.Call(session.protection(), &ProtectionStub::GetReflectionPeriod, request, &period);
+  if (!period.granted()) {
+    std::cout << "no reflection period yet: it starts with a positive reasonable-grounds decision\n";
+    return 0;
+  }
+  std::cout << "started " << FormatTime(period.start_time()) << ", ends "
+            << FormatTime(period.end_time()) << " (" << period.days_left() << " days left)"
+            << (period.waived() ? ", waived by an early conclusive decision" : "") << "\n"
+            << period.rights() << "\n";
+  return 0;
+}
+
+int ProtectClaim(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordCompensationClaimRequest request;
+  request.set_case_id(flags.args[0]);
+  *request.mutable_claim() = ReadTextEntry<v1::CompensationClaim>(flags.args[1]);
+  *request.mutable_update_mask() = FieldsFlag(flags);
+  Session session(options);
+  google::protobuf::RepeatedPtrField<v1::CompensationClaim> out;
+  session.Call(session.protection(), &ProtectionStub::RecordCompensationClaim, request, out.Add());
+  PrintClaims(out);
+  return 0;
+}
+
+int ProtectClaims(const GlobalOptions& options, const Flags& flags) {
+  v1::ListCompensationClaimsRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ListCompensationClaimsResponse response;
+  session.Call(session.protection(), &ProtectionStub::ListCompensationClaims, request, &response);
+  PrintClaims(response.claims());
+  return 0;
+}
+
+int ProtectMeasure(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordProtectiveMeasureRequest request;
+  request.set_case_id(flags.args[0]);
+  *request.mutable_measure() = ReadTextEntry<v1::ProtectiveMeasure>(flags.args[1]);
+  *request.mutable_update_mask() = FieldsFlag(flags);
+  Session session(options);
+  google::protobuf::RepeatedPtrField<v1::ProtectiveMeasure> out;
+  session.Call(session.protection(), &ProtectionStub::RecordProtectiveMeasure, request, out.Add());
+  PrintMeasures(out);
+  return 0;
+}
+
+int ProtectMeasures(const GlobalOptions& options, const Flags& flags) {
+  v1::ListProtectiveMeasuresRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::ListProtectiveMeasuresResponse response;
+  session.Call(session.protection(), &ProtectionStub::ListProtectiveMeasures, request, &response);
+  PrintMeasures(response.measures());
+  return 0;
+}
+
+int ProtectInterpreter(const GlobalOptions& options, const Flags& flags) {
+  v1::AssignInterpreterRequest request;
+  request.set_case_id(flags.args[0]);
+  *request.mutable_interpreter() = ReadTextEntry<v1::InterpreterAssignment>(flags.args[1]);
+  *request.mutable_update_mask() = FieldsFlag(flags);
+  Session session(options);
+  v1::Interpretation interpretation;
+  session.Call(session.protection(), &ProtectionStub::AssignInterpreter, request, &interpretation);
+  PrintInterpretation(interpretation);
+  return 0;
+}
+
+int ProtectInterpretation(const GlobalOptions& options, const Flags& flags) {
+  v1::GetInterpretationRequest request;
+  request.set_case_id(flags.args[0]);
+  Session session(options);
+  v1::Interpretation interpretation;
+  session.Call(session.protection(), &ProtectionStub::GetInterpretation, request, &interpretation);
+  PrintInterpretation(interpretation);
+  return 0;
+}
+
 int ReturnDue(const GlobalOptions& options, const Flags& flags) {
   v1::ListDueFollowUpsRequest request;
   if (flags.Has("by")) *request.mutable_due_by() = ParseDate("by", flags.Get("by"));

@@ -180,6 +180,17 @@ int ReturnResume(const GlobalOptions& options, const Flags& flags);
 int ReturnCancel(const GlobalOptions& options, const Flags& flags);
 int ReturnDue(const GlobalOptions& options, const Flags& flags);
 
+// Around the proceedings: the reflection period, compensation claims,
+// protective measures and interpreters. Records come from a file in
+// protobuf text format; with an id in it, --fields names what changes.
+int ProtectReflection(const GlobalOptions& options, const Flags& flags);
+int ProtectClaim(const GlobalOptions& options, const Flags& flags);
+int ProtectClaims(const GlobalOptions& options, const Flags& flags);
+int ProtectMeasure(const GlobalOptions& options, const Flags& flags);
+int ProtectMeasures(const GlobalOptions& options, const Flags& flags);
+int ProtectInterpreter(const GlobalOptions& options, const Flags& flags);
+int ProtectInterpretation(const GlobalOptions& options, const Flags& flags);
+
 // The exploitation profile and statistics.
 int ProfileSet(const GlobalOptions& options, const Flags& flags);
 int ProfileShow(const GlobalOptions& options, const Flags& flags);

@@ -303,5 +303,38 @@ TEST_F(DirectoryE2eTest, HavenctlWalksAReturnFromAssessmentToCancellation) {
   EXPECT_NE(out.find("return-assessed"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryE2eTest, HavenctlRecordsClaimsAndInterpretersFromFiles) {
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Measures NGO", v1::ORGANISATION_TYPE_NGO,
+                                    {{"measures.worker", v1::ROLE_CASEWORKER}}, &ngo));
+  const Actor& worker = ngo.users[0];
+  v1::CreateCaseRequest create;
+  create.mutable_subject()->set_given_name("Canary-Ctl-Measures");
+  v1::Case created;
+  ASSERT_TRUE(client_->cases->CreateCase(Ctx(worker.token).get(), create, &created).ok());
+
+  std::string out;
+  ASSERT_EQ(Havenctl(worker, "protect reflection " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("no reflection period yet"), std::string::npos) << out;
+
+  const std::string claim = WriteFile(
+      "claim.textproto",
+      "route: COMPENSATION_ROUTE_STATE_FUND status: COMPENSATION_STATUS_FILED "
+      "currency: \"EUR\" claimed_minor: 1250000\n");
+  ASSERT_EQ(Havenctl(worker, "protect claim " + created.id() + " " + claim, &out), 0) << out;
+  ASSERT_EQ(Havenctl(worker, "protect claims " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("state-fund"), std::string::npos) << out;
+  EXPECT_NE(out.find("12500.00 EUR"), std::string::npos) << out;
+
+  // The interpreter's name comes from a file, and comes back to the caseworker.
+  const std::string interpreter = WriteFile(
+      "interpreter.textproto", "language: \"ti\" interpreter_name: \"Canary-Ctl-Interpreter\"\n");
+  ASSERT_EQ(Havenctl(worker, "protect interpreter " + created.id() + " " + interpreter, &out), 0)
+      << out;
+  ASSERT_EQ(Havenctl(worker, "protect interpretation " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("Canary-Ctl-Interpreter"), std::string::npos) << out;
+  EXPECT_NE(out.find("ti"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace haven::e2e
