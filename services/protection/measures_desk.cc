@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/field_mask_util.h"
 #include "services/common/handler.h"
 #include "storage/codes.h"
 #include "storage/ids.h"
@@ -43,14 +44,23 @@ absl::Status CheckText(const std::string& text, absl::string_view field, size_t 
   return absl::OkStatus();
 }
 
+// INVALID_ARGUMENT naming `fields` when one of `times` is in the future.
+absl::Status CheckNotFuture(std::initializer_list<const google::protobuf::Timestamp*> times,
+                            absl::string_view fields, absl::Time now) {
+  for (const google::protobuf::Timestamp* t : times) {
+    if (FromTimestamp(*t) > now) {
+      return absl::InvalidArgumentError(absl::StrCat(fields, " must not be in the future"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Now, or a time given that is not in the future.
 absl::StatusOr<google::protobuf::Timestamp> PastOrNow(const google::protobuf::Timestamp& given,
                                                       bool has, absl::string_view field,
                                                       absl::Time now) {
   if (!has) return ToTimestamp(now);
-  if (FromTimestamp(given) > now) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must not be in the future"));
-  }
+  if (absl::Status t = CheckNotFuture({&given}, field, now); !t.ok()) return t;
   return given;
 }
 
@@ -69,12 +79,12 @@ absl::Status CheckMask(const FieldMask& mask, const std::set<std::string>& allow
   if (mask.paths().empty()) {
     return absl::InvalidArgumentError("update_mask must name the fields to change");
   }
-  for (const std::string& path : mask.paths()) {
-    if (allowed.count(path) == 0) {
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    if (allowed.count(mask.paths(i)) == 0) {
       std::string names;
       for (const std::string& a : allowed) absl::StrAppend(&names, names.empty() ? "" : ", ", a);
       return absl::InvalidArgumentError(
-          absl::StrCat("update_mask may name ", names, "; not ", path.substr(0, 64)));
+          absl::StrCat("update_mask.paths[", i, "] is not one of ", names));
     }
   }
   return absl::OkStatus();
@@ -122,8 +132,8 @@ absl::StatusOr<Record> Upsert(
     in.set_id(ToHex(raw));
     if (absl::Status c = check(nullptr, in); !c.ok()) return c;
     if (absl::Status w = scope.Save(kind, raw, in); !w.ok()) return w;
-    absl::StatusOr<bool> found = scope.Load(kind, raw, &result);
-    if (!found.ok()) return found.status();
+    result = std::move(in);
+    scope.Disclose(&result);
   } else {
     if (absl::Status m = CheckMask(mask, paths); !m.ok()) return m;
     absl::StatusOr<std::string> raw = ParseId(in.id(), "id");
@@ -132,14 +142,20 @@ absl::StatusOr<Record> Upsert(
     absl::StatusOr<bool> found = scope.Load(kind, *raw, &was);
     if (!found.ok()) return found.status();
     if (!*found) return absl::NotFoundError("no such record on this case");
-    FieldMask with_time = mask;
-    with_time.add_paths("update_time");
-    if (absl::Status w = scope.Patch(kind, *raw, in, with_time, &result); !w.ok()) return w;
-    if (absl::Status c = check(&was, result); !c.ok()) return c;
-    // What check filled in (a time a status implies) is stored too.
-    FieldMask all = with_time;
+    // The change as it would stand, checked before anything is written; then
+    // one write of every field it may touch (check fills in the times a
+    // status implies).
+    Record now = was;
+    google::protobuf::util::FieldMaskUtil::MergeOptions replace;
+    replace.set_replace_message_fields(true);
+    replace.set_replace_repeated_fields(true);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(in, mask, replace, &now);
+    *now.mutable_update_time() = in.update_time();
+    if (absl::Status c = check(&was, now); !c.ok()) return c;
+    FieldMask all;
     for (const std::string& path : paths) all.add_paths(path);
-    if (absl::Status w = scope.Patch(kind, *raw, Record(result), all, &result); !w.ok()) return w;
+    all.add_paths("update_time");
+    if (absl::Status w = scope.Patch(kind, *raw, now, all, &result); !w.ok()) return w;
   }
   if (absl::Status t = scope.AppendTimeline(v1::TIMELINE_EVENT_PROTECTION_RECORDED, summary(result));
       !t.ok()) {
@@ -215,13 +231,12 @@ absl::Status CheckClaim(CaseScope& scope, const v1::CompensationClaim* was,
   if (absl::Status s = CheckText(claim.notes(), "notes", kMaxText); !s.ok()) return s;
   if (absl::Status s = CheckProceeding(scope, claim.proceeding_id(), false); !s.ok()) return s;
   // The times the status implies, when not given.
-  const google::protobuf::Timestamp now = ToTimestamp(scope.now());
-  for (const google::protobuf::Timestamp* t :
-       {&claim.file_time(), &claim.decide_time(), &claim.pay_time()}) {
-    if (FromTimestamp(*t) > scope.now()) {
-      return absl::InvalidArgumentError("file_time, decide_time and pay_time must not be in the future");
-    }
+  if (absl::Status t = CheckNotFuture({&claim.file_time(), &claim.decide_time(), &claim.pay_time()},
+                                      "file_time, decide_time and pay_time", scope.now());
+      !t.ok()) {
+    return t;
   }
+  const google::protobuf::Timestamp now = ToTimestamp(scope.now());
   if (claim.status() != v1::COMPENSATION_STATUS_PREPARING &&
       claim.status() != v1::COMPENSATION_STATUS_WITHDRAWN && !claim.has_file_time()) {
     *claim.mutable_file_time() = now;
@@ -277,12 +292,11 @@ absl::Status CheckMeasure(CaseScope& scope, const v1::ProtectiveMeasure* was,
   }
   if (absl::Status s = CheckText(measure.notes(), "notes", kMaxText); !s.ok()) return s;
   if (absl::Status s = CheckProceeding(scope, measure.proceeding_id(), true); !s.ok()) return s;
-  for (const google::protobuf::Timestamp* t :
-       {&measure.request_time(), &measure.decide_time(), &measure.end_time()}) {
-    if (FromTimestamp(*t) > scope.now()) {
-      return absl::InvalidArgumentError(
-          "request_time, decide_time and end_time must not be in the future");
-    }
+  if (absl::Status t =
+          CheckNotFuture({&measure.request_time(), &measure.decide_time(), &measure.end_time()},
+                         "request_time, decide_time and end_time", scope.now());
+      !t.ok()) {
+    return t;
   }
   const google::protobuf::Timestamp now = ToTimestamp(scope.now());
   if (!measure.has_request_time()) *measure.mutable_request_time() = now;

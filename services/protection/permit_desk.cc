@@ -74,10 +74,9 @@ absl::StatusOr<v1::ResidencePermit> Decided(CaseScope& scope, const v1::Residenc
   }
   for (const std::string& path : mask.paths()) {
     if (kPaths.count(path) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask may name status, decide_time, valid_from, expire_time, document_number "
-          "and issuing_authority; not ",
-          path.substr(0, 64)));
+      return absl::InvalidArgumentError(
+          "update_mask may name only status, decide_time, valid_from, expire_time, "
+          "document_number and issuing_authority");
     }
   }
   absl::StatusOr<std::string> raw = ParseId(in.id(), "permit.id");

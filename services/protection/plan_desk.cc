@@ -245,10 +245,9 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::UpdateItem(const access::RequestContex
     } else if (kContent.count(path) > 0) {
       content = true;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask may name kind, need, provider_organisation_id, provider_service_id, "
-          "due_time and status; not ",
-          path.substr(0, 64)));
+      return absl::InvalidArgumentError(
+          "update_mask may name only kind, need, provider_organisation_id, provider_service_id, "
+          "due_time and status");
     }
   }
   const v1::PlanItemStatus to = request.item().status();

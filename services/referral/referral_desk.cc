@@ -357,12 +357,14 @@ absl::StatusOr<v1::Referral> ReferralDesk::Cancel(const access::RequestContext& 
   if (absl::Status s = CheckReason(request.reason(), false); !s.ok()) return s;
   return AsSender(ctx, request.referral_id(), "referral.cancel",
                     [&](CaseScope& scope, v1::Referral& r) -> absl::Status {
-    if (r.status() != v1::REFERRAL_STATUS_DRAFT && !IsOpen(r.status()) &&
-        r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
-      return Refuse(r, "only a draft, open or accepted referral can be cancelled");
-    }
+    if (!Cancellable(r)) return Refuse(r, "only a draft, open or accepted referral can be cancelled");
     return CancelReferral(scope, r, request.reason());
   });
+}
+
+bool ReferralDesk::Cancellable(const v1::Referral& r) {
+  return r.status() == v1::REFERRAL_STATUS_DRAFT || IsOpen(r.status()) ||
+         r.status() == v1::REFERRAL_STATUS_ACCEPTED;
 }
 
 absl::Status ReferralDesk::CancelReferral(CaseScope& scope, v1::Referral& r,
@@ -381,10 +383,7 @@ absl::StatusOr<bool> ReferralDesk::CancelIfUnfinished(CaseScope& scope,
   bool cancelled = false;
   v1::Referral result;
   absl::Status s = Apply(scope, referral_id, [&](v1::Referral& r) -> absl::Status {
-    if (r.status() != v1::REFERRAL_STATUS_DRAFT && !IsOpen(r.status()) &&
-        r.status() != v1::REFERRAL_STATUS_ACCEPTED) {
-      return absl::OkStatus();
-    }
+    if (!Cancellable(r)) return absl::OkStatus();
     cancelled = true;
     return CancelReferral(scope, r, reason);
   }, &result);

@@ -97,6 +97,8 @@ class ReferralDesk {
   // the audit entry), then SENT, on the timeline.
   absl::Status SendDraft(access::CaseScope& scope, haven::v1::Referral& referral,
                          absl::string_view reason);
+  // A draft, open or accepted referral: its sender may still cancel it.
+  static bool Cancellable(const haven::v1::Referral& referral);
   // Cancels: ends the referral's grant, CANCELLED, on the timeline.
   static absl::Status CancelReferral(access::CaseScope& scope, haven::v1::Referral& referral,
                                      absl::string_view reason);

@@ -73,6 +73,25 @@ class MeasuresTest : public ServiceTest {
     return {out.claims().begin(), out.claims().end()};
   }
 
+  // Calls `rpc` as a caseworker of another organisation on this case and on
+  // a case that does not exist: both NOT_FOUND, with the same message.
+  template <typename Request, typename Response>
+  void ExpectStrangerSeesNoCase(
+      grpc::Status (v1::ProtectionService::Stub::*rpc)(grpc::ClientContext*, const Request&,
+                                                       Response*),
+      Request request) {
+    const Actor stranger =
+        NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
+    Response out;
+    request.set_case_id(case_id_);
+    grpc::Status other = (protection_.get()->*rpc)(As(stranger).get(), request, &out);
+    request.set_case_id(std::string(32, 'e'));
+    grpc::Status missing = (protection_.get()->*rpc)(As(stranger).get(), request, &out);
+    EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(other.error_message(), missing.error_message());
+  }
+
   std::unique_ptr<v1::ProtectionService::Stub> protection_;
   std::unique_ptr<v1::IdentificationService::Stub> ident_;
   std::string ngo_, case_id_;
@@ -203,6 +222,11 @@ TEST_F(MeasuresTest, AClaimMovesByItsRulesAndAnIllegalMoveWritesNothing) {
   *by_operator.mutable_claim() = claim;
   EXPECT_EQ(protection_->RecordCompensationClaim(As(operator_).get(), by_operator, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // Another organisation: exactly a missing case, reading or writing.
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::RecordCompensationClaim, by_operator);
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::ListCompensationClaims,
+                           v1::ListCompensationClaimsRequest());
+  EXPECT_EQ(Claims(caseworker_).size(), 1u);
 }
 
 TEST_F(MeasuresTest, AProtectiveMeasureBelongsToAProceedingAndItsPlaceIsLocationData) {
@@ -254,6 +278,15 @@ TEST_F(MeasuresTest, AProtectiveMeasureBelongsToAProceedingAndItsPlaceIsLocation
   EXPECT_EQ(owner_view.measures(0).relocation_place(), "Canary-Measures-Place, 12 Harbour Road");
   EXPECT_EQ(shelter_view.measures(0).kind(), v1::PROTECTIVE_MEASURE_KIND_RELOCATION);
   EXPECT_EQ(shelter_view.measures(0).relocation_place(), "");
+
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::RecordProtectiveMeasure, request);
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::ListProtectiveMeasures, list);
+  const Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
+  v1::ListProceedingsRequest proceedings;
+  proceedings.set_case_id(case_id_);
+  v1::ListProceedingsResponse none;
+  EXPECT_EQ(ident_->ListProceedings(As(stranger).get(), proceedings, &none).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(MeasuresTest, TheInterpretersIdentityReachesOnlyThoseWhoMaySeeIdentifyingData) {
@@ -323,6 +356,16 @@ TEST_F(MeasuresTest, TheInterpretersIdentityReachesOnlyThoseWhoMaySeeIdentifying
   }
   const v1::AuditEntry audit = LastAudit();
   EXPECT_EQ(audit.SerializeAsString().find("Canary-Interpreter"), std::string::npos);
+
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::GetInterpretation, get);
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::AssignInterpreter, assign);
+  needs.mutable_languages()->RemoveLast();  // well-formed again: the shape is checked first
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::SetLanguageNeeds, needs);
+  session.mutable_session()->set_minutes(30);
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::RecordInterpretationSession, session);
+  ASSERT_TRUE(protection_->GetInterpretation(As(caseworker_).get(), get, &seen).ok());
+  EXPECT_EQ(seen.interpreters_size(), 1) << "the strangers wrote nothing";
+  EXPECT_EQ(seen.interpreters(0).sessions_size(), 1);
 }
 
 }  // namespace
