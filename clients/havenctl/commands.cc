@@ -195,6 +195,7 @@ constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"reflection-ending", v1::ALERT_KIND_REFLECTION_ENDING},
     {"return-suspended", v1::ALERT_KIND_RETURN_SUSPENDED},
     {"return-follow-up-overdue", v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
+    {"return-person-not-reached", v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED},
 };
 
 constexpr Named<v1::AlertResolution> kAlertResolutions[] = {
@@ -2631,6 +2632,19 @@ void PrintLine(absl::string_view label, const std::string& value) {
             << value << "\n";
 }
 
+void PrintFollowUps(const google::protobuf::RepeatedPtrField<v1::FollowUp>& follow_ups) {
+  if (follow_ups.empty()) return;
+  std::cout << "\n";
+  Table table({"FOLLOW-UP", "DUE", "DONE", "REACHED", "OVERDUE", "BY PARTNER", "SITUATION"});
+  for (const v1::FollowUp& f : follow_ups) {
+    const bool done = f.has_done_time();
+    table.Add({absl::StrCat(f.months(), " months"), FormatDate(f.due_date()),
+               FormatTime(f.done_time()), done ? (f.reached() ? "yes" : "no") : "",
+               f.overdue() ? "OVERDUE" : "", f.reported_by_partner() ? "yes" : "", f.situation()});
+  }
+  table.Print();
+}
+
 void PrintReturnPlan(const v1::ReturnPlan& plan) {
   std::string status = NameOf(kReturnStatuses, plan.status());
   if (plan.status() == v1::RETURN_STATUS_SUSPENDED) {
@@ -2689,16 +2703,16 @@ void PrintReturnPlan(const v1::ReturnPlan& plan) {
   if (plan.outcome() != v1::RETURN_OUTCOME_UNSPECIFIED) {
     PrintLine("outcome", NameOf(kReturnOutcomes, plan.outcome()));
   }
-  if (plan.follow_ups_size() == 0) return;
-  std::cout << "\n";
-  Table table({"FOLLOW-UP", "DUE", "DONE", "REACHED", "OVERDUE", "SITUATION"});
-  for (const v1::FollowUp& f : plan.follow_ups()) {
-    const bool done = f.has_done_time();
-    table.Add({absl::StrCat(f.months(), " months"), FormatDate(f.due_date()),
-               FormatTime(f.done_time()), done ? (f.reached() ? "yes" : "no") : "",
-               f.overdue() ? "OVERDUE" : "", f.situation()});
-  }
-  table.Print();
+  PrintFollowUps(plan.follow_ups());
+}
+
+void PrintReceivedReturn(const v1::ReceivedReturn& received) {
+  PrintLine("case", received.case_id());
+  PrintLine("referral", absl::StrCat(received.referral_id(), " from partner ",
+                                     Clean(received.partner_id())));
+  PrintLine("arrived", received.has_arrive_time() ? FormatTime(received.arrive_time())
+                                                  : "- (complete the referral when the person arrives)");
+  PrintFollowUps(received.follow_ups());
 }
 
 }  // namespace
@@ -2854,6 +2868,33 @@ int ReturnFollowUp(const GlobalOptions& options, const Flags& flags) {
   v1::RecordFollowUpRequest request;
   *request.mutable_follow_up() = ReadTextEntry<v1::FollowUp>(flags.args[2]);
   PrintReturnPlan(CallOnPlan(options, flags, request, &ReturnStub::RecordFollowUp));
+  return 0;
+}
+
+int ReturnReceived(const GlobalOptions& options, const Flags& flags) {
+  v1::GetReceivedReturnRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_referral_id(flags.args[1]);
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReceivedReturn received;
+  session.Call(&stub, &ReturnStub::GetReceivedReturn, request, &received);
+  PrintReceivedReturn(received);
+  return 0;
+}
+
+int ReturnReceivedFollowUp(const GlobalOptions& options, const Flags& flags) {
+  v1::RecordReceivedFollowUpRequest request;
+  request.set_case_id(flags.args[0]);
+  request.set_referral_id(flags.args[1]);
+  *request.mutable_follow_up() = ReadTextEntry<v1::FollowUp>(flags.args[2]);
+  Session session(options);
+  ReturnStub stub(session.channel());
+  v1::ReceivedReturn received;
+  session.Call(&stub, &ReturnStub::RecordReceivedFollowUp, request, &received);
+  std::cout << request.follow_up().months() << "-month follow-up recorded; it goes to partner "
+            << Clean(received.partner_id()) << "\n";
+  PrintReceivedReturn(received);
   return 0;
 }
 

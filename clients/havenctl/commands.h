@@ -175,6 +175,8 @@ int ReturnSchedule(const GlobalOptions& options, const Flags& flags);
 int ReturnDepart(const GlobalOptions& options, const Flags& flags);
 int ReturnArrive(const GlobalOptions& options, const Flags& flags);
 int ReturnFollowUp(const GlobalOptions& options, const Flags& flags);
+int ReturnReceived(const GlobalOptions& options, const Flags& flags);
+int ReturnReceivedFollowUp(const GlobalOptions& options, const Flags& flags);
 int ReturnSuspend(const GlobalOptions& options, const Flags& flags);
 int ReturnResume(const GlobalOptions& options, const Flags& flags);
 int ReturnCancel(const GlobalOptions& options, const Flags& flags);

@@ -424,6 +424,14 @@ const std::vector<Command>& Commands() {
       {"return follow-up", "return follow-up CASE_ID PLAN_ID FILE",
        "Record the follow-up in FILE (months: 1, 3, 6 or 12; reached; situation; health).",
        {}, 3, ReturnFollowUp},
+      {"return received", "return received CASE_ID REFERRAL_ID",
+       "A return received from a partner mechanism abroad (its return referral here): arrival "
+       "and the follow-ups due.",
+       {}, 2, ReturnReceived},
+      {"return received-follow-up", "return received-follow-up CASE_ID REFERRAL_ID FILE",
+       "Record a follow-up of a person received from abroad (FILE as for return follow-up); it "
+       "is sent back to the partner mechanism.",
+       {}, 3, ReturnReceivedFollowUp},
       {"return suspend", "return suspend CASE_ID PLAN_ID --reason TEXT",
        "Put a return on hold.", {{"reason", true, false}}, 2, ReturnSuspend},
       {"return resume", "return resume CASE_ID PLAN_ID [--reason TEXT]",

@@ -417,6 +417,12 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::RecordDelivery(
         patch.set_delivered_by(ctx.principal.id);
         for (const char* path : {"status", "deliver_time", "delivered_by"}) mask.add_paths(path);
         if (!request.outcome().empty()) {
+          if (!scope.visible().Contains(v1::CONFIDENTIALITY_HEALTH)) {
+            return absl::PermissionDeniedError(
+                "outcome is health data, which this case does not share with you: record the "
+                "delivery without an outcome, or ask the case's owner for a referral that shares "
+                "health data");
+          }
           patch.set_outcome(request.outcome());
           mask.add_paths("outcome");
         }

@@ -173,8 +173,8 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
   if (!v1::PartnerNotice_IsValid(update.notice())) {
     return absl::InvalidArgumentError("notice is not a known partner notice");
   }
-  if (notice == (update.status() != v1::REFERRAL_STATUS_UNSPECIFIED)) {
-    return absl::InvalidArgumentError("give either a status or a notice");
+  if (notice + (update.status() != v1::REFERRAL_STATUS_UNSPECIFIED) + update.has_follow_up() != 1) {
+    return absl::InvalidArgumentError("give exactly one of a status, a notice and a follow-up");
   }
   absl::StatusOr<std::optional<v1::Referral>> found = door_->FindReferral(update.referral_id());
   if (!found.ok()) return found.status();
@@ -183,6 +183,7 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::Update(
     return absl::NotFoundError("referral not found");
   }
   if (notice) return ReceiveNotice(ctx, **found, update.notice());
+  if (update.has_follow_up()) return ReceiveFollowUp(ctx, **found, update.follow_up());
   absl::Status s = door_->WithCaseAsReferralParty(
       ctx, (*found)->case_id(), "referral.partner_update", [&](access::CaseWriter& scope) -> absl::Status {
         absl::StatusOr<v1::Referral> current = scope.FindReferral(update.referral_id());
@@ -233,6 +234,26 @@ absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::ReceiveNotice(
             erased ? v1::ALERT_KIND_ERASED_ABROAD : v1::ALERT_KIND_CONSENT_WITHDRAWN_ABROAD,
             {scope.case_id()}, access::CaseWriter::Addressee{"", referral.receiver_organisation_id()});
       });
+  if (!s.ok()) return s;
+  return v1::PartnerReferralUpdateResponse();
+}
+
+absl::StatusOr<v1::PartnerReferralUpdateResponse> PartnerDesk::ReceiveFollowUp(
+    const access::RequestContext& ctx, const v1::Referral& referral,
+    const v1::FollowUp& follow_up) {
+  if (referral.sender_organisation_id().empty() ||
+      referral.purpose() != v1::REFERRAL_PURPOSE_RETURN || !on_follow_up_) {
+    return absl::FailedPreconditionError(
+        "follow-ups are reported only on a return referral this mechanism sent");
+  }
+  if (referral.status() != v1::REFERRAL_STATUS_COMPLETED) {
+    return absl::FailedPreconditionError(
+        "follow-ups are reported once the return referral is completed (the person received)");
+  }
+  absl::Status s = door_->WithCaseForPartner(
+      ctx, referral.case_id(), SharedClasses(referral), v1::CASE_ACTION_UPDATE,
+      "repatriation.partner_follow_up",
+      [&](access::CaseScope& scope) { return on_follow_up_(scope, referral, follow_up); });
   if (!s.ok()) return s;
   return v1::PartnerReferralUpdateResponse();
 }

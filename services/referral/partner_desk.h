@@ -37,12 +37,23 @@ class PartnerDesk {
   using Moved = std::function<absl::Status(access::CaseWriter&, const haven::v1::Referral&)>;
   void OnMoved(Moved listener) { on_moved_.push_back(std::move(listener)); }
 
+  // What records a reintegration follow-up that the partner abroad reports
+  // on a return referral sent to it and completed (the return desk), in a
+  // passage that reads and writes the referral's scope. Without one, such
+  // reports are refused. Register before serving.
+  using FollowUpReported = std::function<absl::Status(
+      access::CaseScope&, const haven::v1::Referral&, const haven::v1::FollowUp&)>;
+  void OnFollowUpReported(FollowUpReported listener) { on_follow_up_ = std::move(listener); }
+
  private:
   // Records a notice about the subject of a referral received from the
   // partner, and alerts the receiving organisation's supervisors.
   absl::StatusOr<haven::v1::PartnerReferralUpdateResponse> ReceiveNotice(
       const access::RequestContext& ctx, const haven::v1::Referral& referral,
       haven::v1::PartnerNotice notice);
+  absl::StatusOr<haven::v1::PartnerReferralUpdateResponse> ReceiveFollowUp(
+      const access::RequestContext& ctx, const haven::v1::Referral& referral,
+      const haven::v1::FollowUp& follow_up);
 
   // Takes one of the partner's referrals per hour (its
   // max_referrals_per_hour); false when it has used them all.
@@ -53,6 +64,7 @@ class PartnerDesk {
   const services::Partners* partners_;
   const Clock* clock_;
   std::vector<Moved> on_moved_;
+  FollowUpReported on_follow_up_;
   std::mutex mu_;
   std::map<std::string, std::deque<absl::Time>> received_;  // per partner, last hour; mu_
 };

@@ -24,11 +24,12 @@ using access::RecordKind;
 
 bool IsPacket(const v1::PartnerOutboxRecord& message) {
   return message.status() == v1::REFERRAL_STATUS_UNSPECIFIED &&
-         message.notice() == v1::PARTNER_NOTICE_UNSPECIFIED;
+         message.notice() == v1::PARTNER_NOTICE_UNSPECIFIED && message.follow_up_months() == 0;
 }
 
 std::string What(const v1::PartnerOutboxRecord& message) {
   if (IsPacket(message)) return "packet";
+  if (message.follow_up_months() != 0) return absl::StrCat(message.follow_up_months(), "-month follow-up");
   return message.notice() != v1::PARTNER_NOTICE_UNSPECIFIED
              ? v1::PartnerNotice_Name(message.notice())
              : v1::ReferralStatus_Name(message.status());
@@ -119,8 +120,7 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
     Drop(key, message, "the referral was cancelled or expired before it was delivered");
     return Outcome::kDropped;
   }
-  ClassSet scope = ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE});
-  for (int c : referral.data_scope()) scope.Add(static_cast<v1::ConfidentialityClass>(c));
+  const ClassSet scope = SharedClasses(referral);
 
   // Read and audited as a disclosure to the partner before it leaves; not
   // read at all when the subject has withdrawn the consent it was sent on.
@@ -128,7 +128,7 @@ PartnerLink::Outcome PartnerLink::DeliverPacket(absl::string_view key,
   v1::ReferralPacket packet;
   bool consent_withdrawn = false;
   absl::Status read = door_->WithCaseForPartner(
-      ctx, referral.case_id(), scope, "referral.deliver", [&](CaseScope& case_scope) {
+      ctx, referral.case_id(), scope, v1::CASE_ACTION_READ, "referral.deliver", [&](CaseScope& case_scope) {
         if (referral.lawful_basis() == v1::LAWFUL_BASIS_CONSENT) {
           for (v1::ConsentPurpose purpose : ConsentsNeededAbroad(referral.purpose())) {
             absl::StatusOr<bool> given = case_scope.HasConsent(purpose);
@@ -232,6 +232,28 @@ PartnerLink::Outcome PartnerLink::DeliverUpdate(absl::string_view key,
   update.set_status(message.status());
   update.set_notice(message.notice());
   *update.mutable_time() = ToTimestamp(absl::FromUnixMicros(message.change_time_micros()));
+  if (message.follow_up_months() != 0) {
+    // Read at delivery within the referral's scope, audited as a disclosure.
+    const v1::Referral& referral = **found;
+    absl::Status read = door_->WithCaseForPartner(
+        ContextFor(message.partner_id()), referral.case_id(), SharedClasses(referral),
+        v1::CASE_ACTION_READ, "repatriation.deliver_follow_up", [&](CaseScope& case_scope) {
+          absl::StatusOr<bool> loaded = case_scope.Load(
+              RecordKind::kReceivedFollowUp,
+              access::FollowUpRecordId(*FromHex(referral.id(), "referral_id"),
+                                       message.follow_up_months()),
+              update.mutable_follow_up());
+          if (!loaded.ok()) return loaded.status();
+          if (!*loaded) return absl::NotFoundError("follow-up not found");
+          case_scope.Disclose(update.mutable_follow_up());
+          return absl::OkStatus();
+        });
+    if (absl::IsNotFound(read)) {
+      Drop(key, message, "the case or its follow-up was erased before it was delivered");
+      return Outcome::kDropped;
+    }
+    if (!read.ok()) return Outcome::kRetry;
+  }
   grpc::ClientContext call;
   call.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
   v1::PartnerReferralUpdateResponse response;

@@ -95,6 +95,12 @@ absl::StatusOr<access::ClassSet> ScopeOf(const google::protobuf::RepeatedField<i
   return scope;
 }
 
+access::ClassSet SharedClasses(const v1::Referral& referral) {
+  access::ClassSet scope = access::ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE});
+  for (int c : referral.data_scope()) scope.Add(static_cast<v1::ConfidentialityClass>(c));
+  return scope;
+}
+
 v1::Referral AsOf(v1::Referral referral, absl::Time now) {
   if (IsOpen(referral.status()) && FromTimestamp(referral.response_deadline()) < now) {
     referral.set_status(v1::REFERRAL_STATUS_EXPIRED);

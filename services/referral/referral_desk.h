@@ -28,6 +28,8 @@ absl::Status CheckTerms(int purpose, int urgency, int lawful_basis);
 // The classes of a data scope; INVALID_ARGUMENT when one is unknown or
 // there is none.
 absl::StatusOr<access::ClassSet> ScopeOf(const google::protobuf::RepeatedField<int>& data_scope);
+// What a stored referral shares: its data scope and the administrative class.
+access::ClassSet SharedClasses(const haven::v1::Referral& referral);
 
 // Whether a referral is waiting for the receiver's answer.
 bool IsOpen(haven::v1::ReferralStatus status);

@@ -37,5 +37,9 @@ HAVEN_RPC_HANDLER(RepatriationServiceImpl, CloseReturn, CloseReturnRequest, Retu
                   desk_->Close(ctx, *request))
 HAVEN_RPC_HANDLER(RepatriationServiceImpl, ListDueFollowUps, ListDueFollowUpsRequest,
                   ListDueFollowUpsResponse, desk_->ListDueFollowUps(ctx, *request))
+HAVEN_RPC_HANDLER(RepatriationServiceImpl, GetReceivedReturn, GetReceivedReturnRequest,
+                  ReceivedReturn, desk_->GetReceived(ctx, *request))
+HAVEN_RPC_HANDLER(RepatriationServiceImpl, RecordReceivedFollowUp, RecordReceivedFollowUpRequest,
+                  ReceivedReturn, desk_->RecordReceivedFollowUp(ctx, *request))
 
 }  // namespace haven::repatriation

@@ -34,6 +34,8 @@ class RepatriationServiceImpl final : public haven::v1::RepatriationService::Ser
   HAVEN_RPC(CancelReturn, ReturnStatusChangeRequest, ReturnPlan)
   HAVEN_RPC(CloseReturn, CloseReturnRequest, ReturnPlan)
   HAVEN_RPC(ListDueFollowUps, ListDueFollowUpsRequest, ListDueFollowUpsResponse)
+  HAVEN_RPC(GetReceivedReturn, GetReceivedReturnRequest, ReceivedReturn)
+  HAVEN_RPC(RecordReceivedFollowUp, RecordReceivedFollowUpRequest, ReceivedReturn)
 
  private:
   const services::Authenticator* auth_;

@@ -3,18 +3,17 @@
 
 #include <algorithm>
 #include <initializer_list>
-#include <map>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "haven/v1/identification.pb.h"
 #include "services/common/handler.h"
 #include "services/repatriation/return_rules.h"
+#include "storage/access/redaction.h"
 #include "storage/ids.h"
 #include "storage/timestamps.h"
 
@@ -23,6 +22,7 @@ namespace {
 
 namespace v1 = haven::v1;
 using access::CaseScope;
+using access::FollowUpRecordId;
 using access::RecordKind;
 
 constexpr size_t kMaxText = 4000;
@@ -85,6 +85,16 @@ absl::Status CheckReason(const std::string& reason) {
   return CheckText(reason, "reason", kMaxText);
 }
 
+// What a follow-up must be, whoever records it.
+absl::Status CheckFollowUp(const v1::FollowUp& in) {
+  const std::vector<int>& months = FollowUpMonths();
+  if (std::find(months.begin(), months.end(), in.months()) == months.end()) {
+    return absl::InvalidArgumentError("follow_up.months must be 1, 3, 6 or 12");
+  }
+  if (absl::Status s = CheckText(in.situation(), "follow_up.situation", kMaxText); !s.ok()) return s;
+  return CheckText(in.health(), "follow_up.health", kMaxText);
+}
+
 // A time given as now or earlier; unset means now.
 absl::Status CheckPastTime(const google::protobuf::Timestamp& time, absl::string_view field,
                            absl::Time now) {
@@ -110,10 +120,6 @@ v1::Date DateOf(absl::CivilDay day) {
   date.set_month(day.month());
   date.set_day(day.day());
   return date;
-}
-
-std::string FollowUpRecordId(const std::string& raw_plan_id, int months) {
-  return raw_plan_id + std::string(1, static_cast<char>(months));
 }
 
 // The plan `plan_id` of the case, if the caller may know of it: any plan
@@ -298,7 +304,10 @@ void ReturnDesk::WatchReceptions(referral::PartnerDesk* partners) {
     scope.WatchNoLaterThan(v1::WATCH_KIND_RETURN_FOLLOW_UP_DUE,
                            OverdueFrom(FollowUpDue(arrival, FollowUpMonths().front())));
     return absl::OkStatus();
-  });
+  });  partners->OnFollowUpReported(
+      [this](CaseScope& scope, const v1::Referral& referral, const v1::FollowUp& follow_up) {
+        return RecordReportedFollowUp(scope, referral, follow_up);
+      });
 }
 
 absl::Time ReturnDesk::OverdueFrom(absl::CivilDay day) const {
@@ -311,11 +320,12 @@ absl::Status ReturnDesk::RefreshFollowUpWatch(CaseScope& scope) {
   std::optional<absl::Time> first;
   std::string officer;
   for (const std::string& raw : *ids) {
-    std::string ignored;
-    absl::StatusOr<v1::ReturnPlan> plan = LoadPlan(scope, ToHex(raw), &ignored);
-    if (absl::IsNotFound(plan.status())) continue;  // another organisation's return
-    if (!plan.ok()) return plan.status();
-    absl::StatusOr<v1::ReturnPlan> shown = Present(scope, *std::move(plan), raw);
+    // Every plan, whoever asks: the watch is the case's, and discloses nothing.
+    v1::ReturnPlan plan;
+    absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnPlan, raw, &plan);
+    if (!found.ok()) return found.status();
+    if (!*found) continue;
+    absl::StatusOr<v1::ReturnPlan> shown = Compose(scope, std::move(plan), raw);
     if (!shown.ok()) return shown.status();
     if (!IsOpen(shown->status())) continue;
     for (const v1::FollowUp& follow_up : shown->follow_ups()) {
@@ -331,7 +341,7 @@ absl::Status ReturnDesk::RefreshFollowUpWatch(CaseScope& scope) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::ReturnPlan> ReturnDesk::Present(CaseScope& scope, v1::ReturnPlan plan,
+absl::StatusOr<v1::ReturnPlan> ReturnDesk::Compose(CaseScope& scope, v1::ReturnPlan plan,
                                                    const std::string& raw_plan_id) {
   absl::StatusOr<Standing> standing = StandingOf(scope, plan);
   if (!standing.ok()) return standing.status();
@@ -348,29 +358,39 @@ absl::StatusOr<v1::ReturnPlan> ReturnDesk::Present(CaseScope& scope, v1::ReturnP
   const std::optional<absl::Time> arrival = ArrivalOf(plan, *standing);
   if (arrival.has_value()) {
     *plan.mutable_reception()->mutable_arrive_time() = ToTimestamp(*arrival);
-    absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(RecordKind::kReturnFollowUp);
-    if (!ids.ok()) return ids.status();
-    std::map<int, v1::FollowUp> recorded;
-    for (const std::string& id : *ids) {
-      if (id.size() != raw_plan_id.size() + 1 || !absl::StartsWith(id, raw_plan_id)) continue;
-      v1::FollowUp follow_up;
-      absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnFollowUp, id, &follow_up);
-      if (!found.ok()) return found.status();
-      if (*found) recorded[static_cast<unsigned char>(id.back())] = std::move(follow_up);
-    }
-    const absl::CivilDay arrival_day = absl::ToCivilDay(*arrival, options_.time_zone);
-    const absl::CivilDay today = Today();
-    for (int months : FollowUpMonths()) {
-      v1::FollowUp follow_up = recorded[months];
-      const absl::CivilDay due = FollowUpDue(arrival_day, months);
-      follow_up.set_months(months);
-      *follow_up.mutable_due_date() = DateOf(due);
-      follow_up.set_overdue(IsOpen(standing->status) && !follow_up.has_done_time() && due < today);
-      *plan.add_follow_ups() = std::move(follow_up);
-    }
+    absl::StatusOr<std::vector<v1::FollowUp>> follow_ups = FollowUpsAfter(
+        scope, RecordKind::kReturnFollowUp, raw_plan_id, *arrival, IsOpen(standing->status));
+    if (!follow_ups.ok()) return follow_ups.status();
+    for (v1::FollowUp& follow_up : *follow_ups) *plan.add_follow_ups() = std::move(follow_up);
   }
-  scope.Disclose(&plan);
   return plan;
+}
+
+absl::StatusOr<v1::ReturnPlan> ReturnDesk::Present(CaseScope& scope, v1::ReturnPlan plan,
+                                                   const std::string& raw_plan_id) {
+  absl::StatusOr<v1::ReturnPlan> shown = Compose(scope, std::move(plan), raw_plan_id);
+  if (shown.ok()) scope.Disclose(&*shown);
+  return shown;
+}
+
+absl::StatusOr<std::vector<v1::FollowUp>> ReturnDesk::FollowUpsAfter(
+    CaseScope& scope, RecordKind kind, const std::string& raw_followed_id, absl::Time arrival,
+    bool open) {
+  const absl::CivilDay arrival_day = absl::ToCivilDay(arrival, options_.time_zone);
+  const absl::CivilDay today = Today();
+  std::vector<v1::FollowUp> follow_ups;
+  for (int months : FollowUpMonths()) {
+    v1::FollowUp follow_up;
+    absl::StatusOr<bool> found =
+        scope.Load(kind, FollowUpRecordId(raw_followed_id, months), &follow_up);
+    if (!found.ok()) return found.status();
+    const absl::CivilDay due = FollowUpDue(arrival_day, months);
+    follow_up.set_months(months);
+    *follow_up.mutable_due_date() = DateOf(due);
+    follow_up.set_overdue(open && !follow_up.has_done_time() && due < today);
+    follow_ups.push_back(std::move(follow_up));
+  }
+  return follow_ups;
 }
 
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::OnPlan(const access::RequestContext& ctx,
@@ -859,57 +879,197 @@ absl::StatusOr<v1::ReturnPlan> ReturnDesk::RecordArrival(const access::RequestCo
 
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::RecordFollowUp(
     const access::RequestContext& ctx, const v1::RecordFollowUpRequest& request) {
-  const v1::FollowUp& in = request.follow_up();
-  const std::vector<int>& months = FollowUpMonths();
-  if (std::find(months.begin(), months.end(), in.months()) == months.end()) {
-    return absl::InvalidArgumentError("follow_up.months must be 1, 3, 6 or 12");
-  }
-  if (absl::Status s = CheckText(in.situation(), "follow_up.situation", kMaxText); !s.ok()) return s;
-  if (absl::Status s = CheckText(in.health(), "follow_up.health", kMaxText); !s.ok()) return s;
+  if (absl::Status s = CheckFollowUp(request.follow_up()); !s.ok()) return s;
   return OnPlan(ctx, request.case_id(), request.plan_id(), "repatriation.record_follow_up",
                 [&](CaseScope& scope, v1::ReturnPlan& plan, const std::string& raw) -> absl::Status {
     if (absl::Status p = CheckActor(scope, plan); !p.ok()) return p;
-    absl::StatusOr<Standing> standing = StandingOf(scope, plan);
-    if (!standing.ok()) return standing.status();
-    const std::optional<absl::Time> arrival = ArrivalOf(plan, *standing);
-    if ((standing->status != v1::RETURN_STATUS_RECEIVED &&
-         standing->status != v1::RETURN_STATUS_REINTEGRATING) ||
-        !arrival.has_value()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "follow-ups are recorded once the person is received (the return is ",
-          Name(standing->status), ")"));
-    }
-    const std::string id = FollowUpRecordId(raw, in.months());
-    v1::FollowUp follow_up;
-    absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnFollowUp, id, &follow_up);
-    if (!found.ok()) return found.status();
-    if (*found && follow_up.has_done_time()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the ", in.months(), "-month follow-up is recorded already"));
-    }
-    follow_up.set_months(in.months());
-    *follow_up.mutable_due_date() =
-        DateOf(FollowUpDue(absl::ToCivilDay(*arrival, options_.time_zone), in.months()));
-    *follow_up.mutable_done_time() = ToTimestamp(scope.now());
-    follow_up.set_reached(in.reached());
-    follow_up.set_situation(in.situation());
-    follow_up.set_health(in.health());
-    follow_up.set_reported_by_partner(in.reported_by_partner());
-    follow_up.set_recorded_by(ctx.principal.id);
-    if (absl::Status w = scope.Save(RecordKind::kReturnFollowUp, id, follow_up); !w.ok()) return w;
-    if (absl::Status t = scope.AppendTimeline(
-            v1::TIMELINE_EVENT_RETURN_FOLLOW_UP,
-            absl::StrCat("return plan ", plan.id(), ": ", in.months(), "-month follow-up recorded (",
-                         in.reached() ? "reached" : "not reached", ")"));
-        !t.ok()) {
-      return t;
-    }
-    if (standing->status == v1::RETURN_STATUS_REINTEGRATING) return absl::OkStatus();
-    v1::ReturnPlan patch;
-    *patch.mutable_reception()->mutable_arrive_time() = ToTimestamp(*arrival);
-    return MovePlan(scope, raw, plan, *standing, v1::RETURN_STATUS_REINTEGRATING, std::move(patch),
-                    {"reception.arrive_time"});
+    return SaveFollowUp(scope, plan, raw, request.follow_up(), /*over_partner_link=*/false);
   });
+}
+
+absl::Status ReturnDesk::SaveFollowUp(CaseScope& scope, const v1::ReturnPlan& plan,
+                                      const std::string& raw_plan_id, const v1::FollowUp& in,
+                                      bool over_partner_link) {
+  absl::StatusOr<Standing> standing = StandingOf(scope, plan);
+  if (!standing.ok()) return standing.status();
+  const std::optional<absl::Time> arrival = ArrivalOf(plan, *standing);
+  if ((standing->status != v1::RETURN_STATUS_RECEIVED &&
+       standing->status != v1::RETURN_STATUS_REINTEGRATING) ||
+      !arrival.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "follow-ups are recorded once the person is received (the return is ",
+        Name(standing->status), ")"));
+  }
+  const std::string id = FollowUpRecordId(raw_plan_id, in.months());
+  v1::FollowUp follow_up;
+  absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnFollowUp, id, &follow_up);
+  if (!found.ok()) return found.status();
+  if (*found && follow_up.has_done_time()) {
+    if (over_partner_link) return absl::OkStatus();  // a report delivered again
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", in.months(), "-month follow-up is recorded already"));
+  }
+  follow_up.set_months(in.months());
+  *follow_up.mutable_due_date() =
+      DateOf(FollowUpDue(absl::ToCivilDay(*arrival, options_.time_zone), in.months()));
+  *follow_up.mutable_done_time() = ToTimestamp(scope.now());
+  follow_up.set_reached(in.reached());
+  follow_up.set_situation(in.situation());
+  follow_up.set_health(in.health());
+  follow_up.set_reported_by_partner(over_partner_link || in.reported_by_partner());
+  follow_up.set_recorded_by(scope.context().principal.id);
+  if (absl::Status w = scope.Save(RecordKind::kReturnFollowUp, id, follow_up); !w.ok()) return w;
+  if (absl::Status t = scope.AppendTimeline(
+          v1::TIMELINE_EVENT_RETURN_FOLLOW_UP,
+          absl::StrCat("return plan ", plan.id(), ": ", in.months(), "-month follow-up ",
+                       over_partner_link ? "reported by the partner abroad" : "recorded", " (",
+                       in.reached() ? "reached" : "not reached", ")"));
+      !t.ok()) {
+    return t;
+  }
+  if (!in.reached()) {
+    // Someone who cannot be found after a return may have been re-trafficked.
+    CaseScope::Addressee to;
+    if (!plan.return_officer_id().empty()) {
+      to.user_id = plan.return_officer_id();
+    } else if (scope.record().assignee_ids_size() > 0) {
+      to.user_id = scope.record().assignee_ids(0);
+    } else {
+      to.organisation_id = scope.record().owning_organisation_id();
+    }
+    if (absl::Status a =
+            scope.RaiseAlert(v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED, {scope.case_id()}, to);
+        !a.ok()) {
+      return a;
+    }
+  }
+  if (standing->status == v1::RETURN_STATUS_REINTEGRATING) return absl::OkStatus();
+  v1::ReturnPlan patch;
+  *patch.mutable_reception()->mutable_arrive_time() = ToTimestamp(*arrival);
+  return MovePlan(scope, raw_plan_id, plan, *standing, v1::RETURN_STATUS_REINTEGRATING,
+                  std::move(patch), {"reception.arrive_time"});
+}
+
+absl::Status ReturnDesk::RecordReportedFollowUp(CaseScope& scope, const v1::Referral& referral,
+                                                v1::FollowUp in) {
+  if (absl::Status c = CheckFollowUp(in); !c.ok()) return c;
+  // Only what the referral shares crosses the border, either way.
+  access::Redact(&in, scope.visible());
+  absl::StatusOr<std::vector<std::string>> ids = scope.RecordIds(RecordKind::kReturnPlan);
+  if (!ids.ok()) return ids.status();
+  for (const std::string& raw : *ids) {
+    v1::ReturnPlan plan;
+    absl::StatusOr<bool> found = scope.Load(RecordKind::kReturnPlan, raw, &plan);
+    if (!found.ok()) return found.status();
+    if (!*found || plan.reception().referral_id() != referral.id()) continue;
+    if (absl::Status w = SaveFollowUp(scope, plan, raw, in, /*over_partner_link=*/true); !w.ok()) {
+      return w;
+    }
+    return RefreshFollowUpWatch(scope);
+  }
+  return absl::FailedPreconditionError("no return plan here was handed over through this referral");
+}
+
+absl::StatusOr<v1::ReceivedReturn> ReturnDesk::GetReceived(
+    const access::RequestContext& ctx, const v1::GetReceivedReturnRequest& request) {
+  return OnReceived(ctx, request.case_id(), request.referral_id(),
+                    "repatriation.get_received_return", nullptr);
+}
+
+absl::StatusOr<v1::ReceivedReturn> ReturnDesk::RecordReceivedFollowUp(
+    const access::RequestContext& ctx, const v1::RecordReceivedFollowUpRequest& request) {
+  const v1::FollowUp& in = request.follow_up();
+  if (absl::Status s = CheckFollowUp(in); !s.ok()) return s;
+  absl::StatusOr<v1::ReceivedReturn> received = OnReceived(
+      ctx, request.case_id(), request.referral_id(), "repatriation.record_received_follow_up",
+      [&](CaseScope& scope, const v1::Referral& referral, const std::string& raw_referral_id,
+          absl::Time arrival) -> absl::Status {
+        const std::string id = FollowUpRecordId(raw_referral_id, in.months());
+        v1::FollowUp follow_up;
+        absl::StatusOr<bool> found = scope.Load(RecordKind::kReceivedFollowUp, id, &follow_up);
+        if (!found.ok()) return found.status();
+        if (*found && follow_up.has_done_time()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the ", in.months(), "-month follow-up is recorded already"));
+        }
+        follow_up.set_months(in.months());
+        *follow_up.mutable_due_date() =
+            DateOf(FollowUpDue(absl::ToCivilDay(arrival, options_.time_zone), in.months()));
+        *follow_up.mutable_done_time() = ToTimestamp(scope.now());
+        follow_up.set_reached(in.reached());
+        follow_up.set_situation(in.situation());
+        follow_up.set_health(in.health());
+        follow_up.set_recorded_by(scope.context().principal.id);
+        if (absl::Status w = scope.Save(RecordKind::kReceivedFollowUp, id, follow_up); !w.ok()) {
+          return w;
+        }
+        if (absl::Status t = scope.AppendTimeline(
+                v1::TIMELINE_EVENT_RETURN_FOLLOW_UP,
+                absl::StrCat("return referral ", referral.id(), " from partner ",
+                             referral.partner_id(), ": ", in.months(), "-month follow-up recorded (",
+                             in.reached() ? "reached" : "not reached", "), sent to the partner"));
+            !t.ok()) {
+          return t;
+        }
+        v1::PartnerOutboxRecord message;
+        message.set_partner_id(referral.partner_id());
+        message.set_referral_id(referral.id());
+        message.set_follow_up_months(in.months());
+        message.set_change_time_micros(absl::ToUnixMicros(scope.now()));
+        return scope.QueueForPartner(std::move(message));
+      });
+  if (received.ok()) referrals_->WakePartnerLink();
+  return received;
+}
+
+absl::StatusOr<v1::ReceivedReturn> ReturnDesk::OnReceived(const access::RequestContext& ctx,
+                                                          absl::string_view case_id,
+                                                          absl::string_view referral_id,
+                                                          absl::string_view audit_action,
+                                                          const ReceivedChange& change) {
+  absl::StatusOr<std::string> raw_referral_id = ParseId(referral_id, "referral_id");
+  if (!raw_referral_id.ok()) return raw_referral_id.status();
+  v1::ReceivedReturn result;
+  absl::Status s = door_->WithCase(
+      ctx, case_id, change ? v1::CASE_ACTION_UPDATE : v1::CASE_ACTION_READ, audit_action,
+      [&](CaseScope& scope) -> absl::Status {
+        absl::StatusOr<v1::Referral> found = scope.FindReferral(referral_id);
+        if (!found.ok()) return found.status();
+        const v1::Referral referral = referral::AsOf(*std::move(found), scope.now());
+        if (referral.partner_id().empty() || !referral.sender_organisation_id().empty() ||
+            referral.purpose() != v1::REFERRAL_PURPOSE_RETURN) {
+          return absl::FailedPreconditionError(
+              "the referral is not a return referral received from a partner mechanism");
+        }
+        std::optional<absl::Time> arrival;
+        if (referral.status() == v1::REFERRAL_STATUS_COMPLETED) {
+          arrival = FromTimestamp(referral.close_time());
+        }
+        if (change) {
+          if (absl::Status p = CheckPlanner(scope); !p.ok()) return p;
+          if (!arrival.has_value()) {
+            return absl::FailedPreconditionError(
+                "follow-ups are recorded once the person has arrived: complete the partner's "
+                "return referral first");
+          }
+          if (absl::Status c = change(scope, referral, *raw_referral_id, *arrival); !c.ok()) return c;
+        }
+        result.set_case_id(scope.case_id());
+        result.set_referral_id(referral.id());
+        result.set_partner_id(referral.partner_id());
+        if (arrival.has_value()) {
+          *result.mutable_arrive_time() = ToTimestamp(*arrival);
+          absl::StatusOr<std::vector<v1::FollowUp>> follow_ups =
+              FollowUpsAfter(scope, RecordKind::kReceivedFollowUp, *raw_referral_id, *arrival,
+                             scope.record().status() == v1::CASE_STATUS_OPEN);
+          if (!follow_ups.ok()) return follow_ups.status();
+          for (v1::FollowUp& follow_up : *follow_ups) *result.add_follow_ups() = std::move(follow_up);
+        }
+        scope.Disclose(&result);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return result;
 }
 
 absl::StatusOr<v1::ReturnPlan> ReturnDesk::Suspend(

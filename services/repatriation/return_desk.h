@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -35,7 +36,8 @@ class ReturnDesk {
   void WatchConsents(cases::CaseFile* file);
   // Registers with the partner desk: when the partner abroad completes a
   // reception (the person is received), the first follow-up's overdue time
-  // is watched on the case in that same transaction.
+  // is watched on the case in that same transaction; a follow-up it reports
+  // is recorded on the plan handed over through that referral.
   void WatchReceptions(referral::PartnerDesk* partners);
 
   // The owning organisation's caseworkers and supervisors propose, assess,
@@ -86,6 +88,15 @@ class ReturnDesk {
   absl::StatusOr<haven::v1::ListDueFollowUpsResponse> ListDueFollowUps(
       const access::RequestContext& ctx, const haven::v1::ListDueFollowUpsRequest& request);
 
+  // A return received from a partner mechanism abroad (its return referral,
+  // completed here when the person arrived): the receiving organisation's
+  // caseworkers and supervisors record the follow-ups, each queued for the
+  // partner in the same transaction.
+  absl::StatusOr<haven::v1::ReceivedReturn> GetReceived(
+      const access::RequestContext& ctx, const haven::v1::GetReceivedReturnRequest& request);
+  absl::StatusOr<haven::v1::ReceivedReturn> RecordReceivedFollowUp(
+      const access::RequestContext& ctx, const haven::v1::RecordReceivedFollowUpRequest& request);
+
  private:
   // Runs `change` on the plan in one passage and returns the plan as the
   // caller may see it afterwards.
@@ -96,10 +107,39 @@ class ReturnDesk {
                                                absl::string_view plan_id,
                                                absl::string_view audit_action,
                                                const Change& change);
-  // The plan as the caller may see it, with its status as it stands.
+  // The plan with its status as it stands and its follow-ups (Compose), and
+  // as the caller may see it (Present).
+  absl::StatusOr<haven::v1::ReturnPlan> Compose(access::CaseScope& scope,
+                                                haven::v1::ReturnPlan plan,
+                                                const std::string& raw_plan_id);
   absl::StatusOr<haven::v1::ReturnPlan> Present(access::CaseScope& scope,
                                                 haven::v1::ReturnPlan plan,
                                                 const std::string& raw_plan_id);
+  // Records a received plan's follow-up `in`, moves the plan to
+  // REINTEGRATING and alerts when the person was not reached. A repeat of a
+  // follow-up the partner reported (`over_partner_link`) is accepted as done.
+  absl::Status SaveFollowUp(access::CaseScope& scope, const haven::v1::ReturnPlan& plan,
+                            const std::string& raw_plan_id, const haven::v1::FollowUp& in,
+                            bool over_partner_link);
+  // The follow-up a partner abroad reported on `referral`, recorded on the
+  // plan handed over through it.
+  absl::Status RecordReportedFollowUp(access::CaseScope& scope, const haven::v1::Referral& referral,
+                                      haven::v1::FollowUp in);
+  // Runs `change` (may be null) on a return received from abroad and
+  // returns it as the caller may see it.
+  using ReceivedChange = std::function<absl::Status(
+      access::CaseScope&, const haven::v1::Referral&, const std::string& raw_referral_id,
+      absl::Time arrival)>;
+  absl::StatusOr<haven::v1::ReceivedReturn> OnReceived(const access::RequestContext& ctx,
+                                                       absl::string_view case_id,
+                                                       absl::string_view referral_id,
+                                                       absl::string_view audit_action,
+                                                       const ReceivedChange& change);
+  // The 1-, 3-, 6- and 12-month follow-ups after `arrival`, with what of
+  // them is recorded under `raw_followed_id` in records of `kind`.
+  absl::StatusOr<std::vector<haven::v1::FollowUp>> FollowUpsAfter(
+      access::CaseScope& scope, access::RecordKind kind, const std::string& raw_followed_id,
+      absl::Time arrival, bool open);
   // Suspends the case's open plans and alerts their officers.
   absl::Status SuspendForConsent(access::CaseScope& scope, haven::v1::ConsentPurpose purpose);
   // Sets the case's follow-up watch to the first overdue time of a

@@ -400,26 +400,27 @@ absl::Status CaseDoor::WithCaseAsReferralParty(const RequestContext& ctx, absl::
                                                const WriterWork& work) {
   // The party's right to act comes from the referral rules; it gets a
   // writer, which has no read methods, and the passage discloses nothing.
-  return WithCaseForReferral(ctx, case_id, std::nullopt, audit_action,
+  return WithCaseForReferral(ctx, case_id, std::nullopt, v1::CASE_ACTION_UPDATE, audit_action,
                              [&](CaseScope& scope) { return work(scope); });
 }
 
 absl::Status CaseDoor::WithCaseForPartner(const RequestContext& ctx, absl::string_view case_id,
-                                          ClassSet data_scope, absl::string_view audit_action,
-                                          const Work& work) {
-  return WithCaseForReferral(ctx, case_id, data_scope, audit_action, work);
+                                          ClassSet data_scope, v1::CaseAction action,
+                                          absl::string_view audit_action, const Work& work) {
+  return WithCaseForReferral(ctx, case_id, data_scope, action, audit_action, work);
 }
 
 absl::Status CaseDoor::WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,
-                                           std::optional<ClassSet> readable,
-                                           absl::string_view audit_action, const Work& work) {
+                                           std::optional<ClassSet> partner_scope,
+                                           v1::CaseAction action, absl::string_view audit_action,
+                                           const Work& work) {
   absl::StatusOr<std::string> raw_id = ParseId(case_id, "case_id");
   if (!raw_id.ok()) return raw_id.status();
   AccessQuestion question;
   question.principal = &ctx.principal;
-  question.relation = readable.has_value() ? Relation::kPartner : Relation::kReferralParty;
-  question.action = readable.has_value() ? v1::CASE_ACTION_READ : v1::CASE_ACTION_UPDATE;
-  question.offered = readable.value_or(ClassSet());
+  question.relation = partner_scope.has_value() ? Relation::kPartner : Relation::kReferralParty;
+  question.action = action;
+  question.offered = partner_scope.value_or(ClassSet());
   const ClassSet classes = Decide(question);
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   CaseScope scope;
@@ -433,7 +434,7 @@ absl::Status CaseDoor::WithCaseForReferral(const RequestContext& ctx, absl::stri
   }
   if (absl::Status p = Prepare(*txn, ctx, *raw_id, classes, &scope); !p.ok()) return p;
   absl::Status s = work(scope);
-  if (!readable.has_value()) scope.disclosed_ = ClassSet();  // a writer sees nothing
+  if (!partner_scope.has_value()) scope.disclosed_ = ClassSet();  // a writer sees nothing
   if (s.ok()) s = Finish(*txn, scope, audit_action);
   if (!s.ok()) return s;
   return store_->Commit(std::move(txn));

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
@@ -64,13 +65,21 @@ enum class RecordKind : uint8_t {
   // 18-19: protection (services/protection/); 20-29: repatriation
   // (services/repatriation/).
   kReturnPlan = 20,      // id: raw record id
-  kReturnFollowUp = 21,  // id: the plan's raw id, then the months (one byte)
+  kReturnFollowUp = 21,    // id: FollowUpRecordId(the plan's raw id, months)
+  kReceivedFollowUp = 22,  // id: FollowUpRecordId(a received return referral's raw id, months)
   // 30-34: statistics (docs/statistics.md).
   kStatisticsLink = 30,       // id: empty; the case's statistics id (door only)
   kExploitationProfile = 31,  // id: empty
   // 35-39: law-enforcement liaison (storage/access/liaison_door.h).
   kLiaisonReferral = 35,  // id: empty; what the referring law-enforcement system reported
 };
+
+// The id of a reintegration follow-up record: the raw id of what is
+// followed up (a return plan, or a return referral received from abroad),
+// then the months after arrival, one byte.
+inline std::string FollowUpRecordId(absl::string_view raw_followed_id, int months) {
+  return absl::StrCat(raw_followed_id, std::string(1, static_cast<char>(months)));
+}
 
 class CaseDoor;
 
@@ -344,12 +353,14 @@ class CaseDoor {
   absl::Status WithCaseAsReferralParty(const RequestContext& ctx, absl::string_view case_id,
                                        absl::string_view audit_action, const WriterWork& work);
 
-  // Runs `work` on a case to build a referral packet for a partner
-  // mechanism; the caller has checked that the referral was sent. The scope
-  // sees and discloses only `data_scope`, the referral's scope. Audited.
+  // Runs `work` on a case for a partner mechanism, within `data_scope`, the
+  // scope of a referral shared with it that the caller has checked: READ to
+  // build what goes to the partner (the scope sees and discloses only those
+  // classes), UPDATE to record what the partner reported (the scope reads
+  // and writes only those classes). Audited.
   absl::Status WithCaseForPartner(const RequestContext& ctx, absl::string_view case_id,
-                                  ClassSet data_scope, absl::string_view audit_action,
-                                  const Work& work);
+                                  ClassSet data_scope, haven::v1::CaseAction action,
+                                  absl::string_view audit_action, const Work& work);
 
   // Opens a new case owned by `owner_organisation_id` for a referral that
   // a partner mechanism (the caller, authenticated by its certificate) sent;
@@ -432,11 +443,12 @@ class CaseDoor {
                                                     ClassSet classes,
                                                     absl::string_view audit_action,
                                                     const Work& work, const Joint* within);
-  // A passage for a referral's party: write-only when `readable` is empty,
-  // else seeing just those classes.
+  // A passage for a referral's party: write-only when `partner_scope` is
+  // empty, else a partner's `action` within just those classes.
   absl::Status WithCaseForReferral(const RequestContext& ctx, absl::string_view case_id,
-                                   std::optional<ClassSet> readable,
-                                   absl::string_view audit_action, const Work& work);
+                                   std::optional<ClassSet> partner_scope,
+                                   haven::v1::CaseAction action, absl::string_view audit_action,
+                                   const Work& work);
   void AuditDenial(const RequestContext& ctx, absl::string_view hex_id,
                    absl::string_view audit_action);
   // Decides on a plain read of the case and its grants, so that a denial

@@ -197,7 +197,9 @@ ClassSet Decide(const AccessQuestion& q) {
       return ClassSet();
     }
     case Relation::kPartner:
-      if (p.partner_id.empty() || (q.action != v1::CASE_ACTION_READ && q.action != v1::CASE_ACTION_CREATE)) {
+      if (p.partner_id.empty() ||
+          (q.action != v1::CASE_ACTION_READ && q.action != v1::CASE_ACTION_CREATE &&
+           q.action != v1::CASE_ACTION_UPDATE)) {
         return ClassSet();
       }
       return q.offered;

@@ -57,7 +57,7 @@ enum class Relation {
   // nothing of the case.
   kReferralParty,
   // A partner mechanism abroad, for the referral it sent or is sent: the
-  // referral's data scope.
+  // referral's data scope, to read what goes to it or record what it reports.
   kPartner,
   // A law-enforcement organisation's liaison that referred the case or was
   // introduced to it (it holds the case under its pseudonym): reads the

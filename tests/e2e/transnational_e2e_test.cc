@@ -9,12 +9,14 @@
 #include <functional>
 #include <memory>
 #include <sstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "haven/v1/config.pb.h"
 #include "haven/v1/partner.grpc.pb.h"
+#include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
 #include "tests/e2e/havend_process.h"
 
@@ -37,12 +39,15 @@ struct Canaries {
   std::string given = RandomString(16, kCanaryAlphabet);
   std::string family = RandomString(16, kCanaryAlphabet);
   std::string note = RandomString(16, kCanaryAlphabet);
+  std::string interpreter = RandomString(16, kCanaryAlphabet);
 
   std::string given_name() const { return "Given" + given; }
   std::string family_name() const { return "Family" + family; }
   std::string consent_note() const { return "Note" + note; }
+  std::string interpreter_name() const { return "Interpreter" + interpreter; }
   std::vector<std::string> needles() const {
-    return {given, Lower(given), family, Lower(family), note, Lower(note)};
+    return {given, Lower(given), family, Lower(family), note, Lower(note),
+            interpreter, Lower(interpreter)};
   }
 };
 
@@ -709,21 +714,129 @@ TEST_F(TransnationalTest, UntrustedCertificatesAreNoPartners) {
 
 // ---------------------------------------------------------------- 4
 
-TEST_F(TransnationalTest, ReturnHandedOverToThePartnerIsReceivedWhenItCompletesTheReferral) {
+// The whole path of one person: identified in Germany, sheltered and
+// helped under an approved service plan with an interpreter, returned by
+// choice to Romania, received there by the Romanian mechanism, and followed
+// up from there; each step on the timeline and in the audit log, and the
+// names of the person and the interpreter in no file of either mechanism.
+TEST_F(TransnationalTest, AWholePathFromIdentificationThroughShelterToFollowUpsAbroad) {
   const Canaries canaries;
   std::string case_id;
   ASSERT_NO_FATAL_FAILURE(OpenCase(de_, canaries, true, &case_id));
   const std::string token = de_.caseworker().token;
+  Actor supervisor, auditor;
+  ASSERT_NO_FATAL_FAILURE(CreateUser(*de_.client, de_.admin, de_.team.organisation_id,
+                                     "de.supervisor", v1::ROLE_SUPERVISOR, &supervisor));
+  ASSERT_NO_FATAL_FAILURE(CreateUser(*de_.client, de_.admin, de_.admin.organisation_id,
+                                     "de.auditor", v1::ROLE_AUDITOR, &auditor));
+  Team authority, shelter;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*de_.client, de_.admin, "Identifizierungsstelle",
+                                    v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY,
+                                    {{"de.decider", v1::ROLE_DECISION_MAKER}}, &authority));
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*de_.client, de_.admin, "Schutzhaus Berlin",
+                                    v1::ORGANISATION_TYPE_SERVICE_PROVIDER,
+                                    {{"de.intake", v1::ROLE_CASEWORKER},
+                                     {"de.shelter", v1::ROLE_SERVICE_PROVIDER_STAFF}},
+                                    &shelter));
+  const Actor& decider = authority.users[0];
+
+  // Identified: referred to the competent authority, reasonable then
+  // conclusive grounds (she asks for the decision before the period ends).
+  v1::ReferPresumedVictimRequest presume;
+  presume.set_case_id(case_id);
+  presume.set_competent_authority_organisation_id(authority.organisation_id);
+  v1::Identification identified;
+  grpc::Status s =
+      de_.client->identification->ReferPresumedVictim(Ctx(token).get(), presume, &identified);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::DecideRequest decide;
+  decide.set_case_id(case_id);
+  decide.set_positive(true);
+  decide.set_reasons("Credible account; strong indicators of act, means and purpose.");
+  s = de_.client->identification->DecideReasonableGrounds(Ctx(decider.token).get(), decide,
+                                                          &identified);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  decide.set_waive_reflection_period(true);
+  decide.set_waiver_reasons("She asked for an early decision.");
+  s = de_.client->identification->DecideConclusiveGrounds(Ctx(decider.token).get(), decide,
+                                                          &identified);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(identified.status(), v1::IDENTIFICATION_STATUS_CONFIRMED_VICTIM);
+
+  // An interpreter, whose name is sealed like hers.
+  auto protection = v1::ProtectionService::NewStub(de_.havend->channel());
+  v1::AssignInterpreterRequest interpret;
+  interpret.set_case_id(case_id);
+  interpret.mutable_interpreter()->set_language("ro");
+  interpret.mutable_interpreter()->set_interpreter_name(canaries.interpreter_name());
+  v1::Interpretation interpretation;
+  s = protection->AssignInterpreter(Ctx(token).get(), interpret, &interpretation);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+
+  // A shelter place in the approved service plan: referred, accepted, delivered.
   v1::RecordConsentRequest consent;
   consent.set_case_id(case_id);
-  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_RETURN);
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
   consent.mutable_consent()->set_given(true);
   consent.mutable_consent()->set_language("ro");
   v1::Consent recorded;
   ASSERT_TRUE(de_.client->cases->RecordConsent(Ctx(token).get(), consent, &recorded).ok());
-  Actor supervisor;
-  ASSERT_NO_FATAL_FAILURE(CreateUser(*de_.client, de_.admin, de_.team.organisation_id,
-                                     "de.supervisor", v1::ROLE_SUPERVISOR, &supervisor));
+  v1::AddPlanItemRequest add;
+  add.set_case_id(case_id);
+  add.mutable_item()->set_kind(v1::SERVICE_KIND_SHELTER);
+  add.mutable_item()->set_need("A safe place for a woman on her own");
+  add.mutable_item()->set_provider_organisation_id(shelter.organisation_id);
+  *add.mutable_item()->mutable_due_time() = SecondsFromNow(7 * kDay);
+  v1::ServicePlan service_plan;
+  s = protection->AddPlanItem(Ctx(token).get(), add, &service_plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_EQ(service_plan.items_size(), 1);
+  const std::string item_id = service_plan.items(0).id();
+  v1::ApproveServicePlanRequest approve_plan;
+  approve_plan.set_case_id(case_id);
+  approve_plan.set_version(service_plan.version());
+  s = protection->ApproveServicePlan(Ctx(supervisor.token).get(), approve_plan, &service_plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::ReferPlanItemRequest refer_item;
+  refer_item.set_case_id(case_id);
+  refer_item.set_item_id(item_id);
+  refer_item.mutable_referral()->set_urgency(v1::URGENCY_URGENT);
+  refer_item.mutable_referral()->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+  for (v1::ConfidentialityClass c : IdentifyingScope()) {
+    refer_item.mutable_referral()->add_data_scope(c);
+  }
+  *refer_item.mutable_referral()->mutable_response_deadline() = SecondsFromNow(2 * kDay);
+  refer_item.set_reason("Needs a shelter place tonight");
+  v1::ReferPlanItemResponse referred_item;
+  s = protection->ReferPlanItem(Ctx(token).get(), refer_item, &referred_item);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::ReferralTransitionRequest accept_shelter;
+  accept_shelter.set_referral_id(referred_item.item().referral_id());
+  v1::Referral shelter_referral;
+  s = de_.client->referrals->AcceptReferral(Ctx(shelter.users[0].token).get(), accept_shelter,
+                                            &shelter_referral);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::RecordServiceDeliveryRequest deliver;
+  deliver.set_case_id(case_id);
+  deliver.set_item_id(item_id);
+  deliver.set_outcome("Stayed six weeks; saw the doctor twice");
+  s = protection->RecordServiceDelivery(Ctx(shelter.users[1].token).get(), deliver,
+                                        &service_plan);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED) << Describe(s);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("outcome is health data")) << "the shelter was not "
+                                                                         "given health data";
+  deliver.clear_outcome();
+  s = protection->RecordServiceDelivery(Ctx(shelter.users[1].token).get(), deliver,
+                                        &service_plan);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  v1::GetServicePlanRequest get_plan;
+  get_plan.set_case_id(case_id);
+  ASSERT_TRUE(protection->GetServicePlan(Ctx(token).get(), get_plan, &service_plan).ok());
+  EXPECT_EQ(service_plan.items(0).status(), v1::PLAN_ITEM_STATUS_DELIVERED);
+
+  // She chooses to go home.
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_RETURN);
+  ASSERT_TRUE(de_.client->cases->RecordConsent(Ctx(token).get(), consent, &recorded).ok());
   auto returns = v1::RepatriationService::NewStub(de_.havend->channel());
 
   // Planned, assessed, approved, documents issued.
@@ -732,7 +845,7 @@ TEST_F(TransnationalTest, ReturnHandedOverToThePartnerIsReceivedWhenItCompletesT
   create.mutable_plan()->set_destination_country("RO");
   create.mutable_plan()->set_destination_region("Bucharest");
   v1::ReturnPlan plan;
-  grpc::Status s = returns->CreateReturnPlan(Ctx(token).get(), create, &plan);
+  s = returns->CreateReturnPlan(Ctx(token).get(), create, &plan);
   ASSERT_TRUE(s.ok()) << Describe(s);
   v1::AssessReturnRisksRequest assess;
   assess.set_case_id(case_id);
@@ -777,6 +890,7 @@ TEST_F(TransnationalTest, ReturnHandedOverToThePartnerIsReceivedWhenItCompletesT
   terms->set_urgency(v1::URGENCY_URGENT);
   terms->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
   for (v1::ConfidentialityClass c : IdentifyingScope()) terms->add_data_scope(c);
+  terms->add_data_scope(v1::CONFIDENTIALITY_NARRATIVE);
   *terms->mutable_response_deadline() = SecondsFromNow(7 * kDay);
   v1::ScheduleReturnResponse scheduled;
   s = returns->ScheduleReturn(Ctx(token).get(), schedule, &scheduled);
@@ -815,16 +929,106 @@ TEST_F(TransnationalTest, ReturnHandedOverToThePartnerIsReceivedWhenItCompletesT
   EXPECT_TRUE(plan.reception().has_arrive_time());
   EXPECT_EQ(plan.follow_ups_size(), 4);
 
-  // The sender records what the partner reports.
-  v1::RecordFollowUpRequest follow_up;
-  follow_up.set_case_id(case_id);
-  follow_up.set_plan_id(plan.id());
-  follow_up.mutable_follow_up()->set_months(1);
-  follow_up.mutable_follow_up()->set_reached(true);
-  follow_up.mutable_follow_up()->set_reported_by_partner(true);
-  ASSERT_TRUE(returns->RecordFollowUp(Ctx(token).get(), follow_up, &plan).ok());
+  // The receiving organisation abroad follows the person up; each follow-up
+  // comes home over the partner link within the referral's scope (the
+  // narrative, not the health class).
+  auto ro_returns = v1::RepatriationService::NewStub(ro_.havend->channel());
+  const std::string ro_token = ro_.caseworker().token;
+  v1::RecordReceivedFollowUpRequest abroad;
+  abroad.set_case_id(at_ro.case_id());
+  abroad.set_referral_id(at_ro.id());
+  abroad.mutable_follow_up()->set_months(1);
+  abroad.mutable_follow_up()->set_reached(true);
+  abroad.mutable_follow_up()->set_situation("living with her sister, looking for work");
+  abroad.mutable_follow_up()->set_health("sleeps badly");
+  v1::ReceivedReturn received;
+  s = ro_returns->RecordReceivedFollowUp(Ctx(ro_token).get(), abroad, &received);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_EQ(received.follow_ups_size(), 4);
+  EXPECT_TRUE(received.follow_ups(0).has_done_time());
+  EXPECT_EQ(received.follow_ups(0).health(), "sleeps badly");
+  // The same follow-up twice is refused abroad, and nothing goes twice.
+  s = ro_returns->RecordReceivedFollowUp(Ctx(ro_token).get(), abroad, &received);
+  EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION) << Describe(s);
+
+  ASSERT_TRUE(Eventually([&] {
+    return returns->GetReturnPlan(Ctx(token).get(), get, &plan).ok() &&
+           plan.follow_ups_size() == 4 && plan.follow_ups(0).has_done_time();
+  })) << plan.ShortDebugString();
   EXPECT_EQ(plan.status(), v1::RETURN_STATUS_REINTEGRATING);
   EXPECT_TRUE(plan.follow_ups(0).reported_by_partner());
+  EXPECT_TRUE(plan.follow_ups(0).reached());
+  EXPECT_EQ(plan.follow_ups(0).situation(), "living with her sister, looking for work");
+  EXPECT_EQ(plan.follow_ups(0).health(), "") << "health is outside the referral's scope";
+  EXPECT_FALSE(plan.follow_ups(1).has_done_time());
+
+  // A person not reached abroad is alerted at home.
+  abroad.mutable_follow_up()->set_months(3);
+  abroad.mutable_follow_up()->set_reached(false);
+  abroad.mutable_follow_up()->set_situation("moved away; the family does not know where");
+  abroad.mutable_follow_up()->clear_health();
+  s = ro_returns->RecordReceivedFollowUp(Ctx(ro_token).get(), abroad, &received);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ASSERT_TRUE(Eventually([&] {
+    return returns->GetReturnPlan(Ctx(token).get(), get, &plan).ok() &&
+           plan.follow_ups(1).has_done_time();
+  })) << plan.ShortDebugString();
+  EXPECT_FALSE(plan.follow_ups(1).reached());
+  std::set<std::string> not_reached;  // to the case's caseworker, or else its supervisors
+  for (const std::string& reader : {token, supervisor.token}) {
+    v1::ListAlertsResponse alerts;
+    ASSERT_TRUE(
+        de_.client->cases->ListAlerts(Ctx(reader).get(), v1::ListAlertsRequest(), &alerts).ok());
+    for (const v1::Alert& alert : alerts.alerts()) {
+      if (alert.kind() == v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED) not_reached.insert(alert.id());
+    }
+  }
+  EXPECT_EQ(not_reached.size(), 1u);
+
+  // The timelines of both sides show the follow-ups.
+  v1::ListTimelineResponse timeline;
+  v1::ListTimelineRequest list;
+  list.set_case_id(case_id);
+  list.set_page_size(1000);
+  ASSERT_TRUE(de_.client->cases->ListTimeline(Ctx(token).get(), list, &timeline).ok());
+  int home_follow_ups = 0;
+  for (const v1::TimelineEvent& event : timeline.events()) {
+    if (event.kind() == v1::TIMELINE_EVENT_RETURN_FOLLOW_UP) ++home_follow_ups;
+  }
+  EXPECT_EQ(home_follow_ups, 2);
+  std::set<v1::TimelineEventKind> kinds;
+  for (const v1::TimelineEvent& event : timeline.events()) kinds.insert(event.kind());
+  for (v1::TimelineEventKind step :
+       {v1::TIMELINE_EVENT_STATUS_CHANGED, v1::TIMELINE_EVENT_PLAN_APPROVED,
+        v1::TIMELINE_EVENT_REFERRED, v1::TIMELINE_EVENT_SERVICE_DELIVERED,
+        v1::TIMELINE_EVENT_RETURN_PLANNED, v1::TIMELINE_EVENT_RETURN_ASSESSED,
+        v1::TIMELINE_EVENT_RETURN_APPROVED, v1::TIMELINE_EVENT_RETURN_MOVED}) {
+    EXPECT_EQ(kinds.count(step), 1u) << "no " << v1::TimelineEventKind_Name(step) << " on the timeline";
+  }
+  list.set_case_id(at_ro.case_id());
+  ASSERT_TRUE(ro_.client->cases->ListTimeline(Ctx(ro_token).get(), list, &timeline).ok());
+  int abroad_follow_ups = 0;
+  for (const v1::TimelineEvent& event : timeline.events()) {
+    if (event.kind() == v1::TIMELINE_EVENT_RETURN_FOLLOW_UP) ++abroad_follow_ups;
+  }
+  EXPECT_EQ(abroad_follow_ups, 2);
+
+  // The audit log holds every step, the partner's follow-ups among them.
+  std::set<std::string> actions;
+  v1::QueryAuditEntriesRequest query;
+  query.set_case_id(case_id);
+  query.set_page_size(1000);
+  v1::QueryAuditEntriesResponse entries;
+  s = de_.client->audit->QueryAuditEntries(Ctx(auditor.token).get(), query, &entries);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  for (const v1::AuditEntry& entry : entries.entries()) {
+    if (entry.outcome() == v1::AUDIT_OUTCOME_ALLOWED) actions.insert(entry.action());
+  }
+  for (const char* step :
+       {"identification.refer", "protection.approve_plan", "protection.record_delivery",
+        "protection.assign_interpreter", "repatriation.approve", "repatriation.partner_follow_up"}) {
+    EXPECT_EQ(actions.count(step), 1u) << "no audited " << step;
+  }
 
   ASSERT_NO_FATAL_FAILURE(StopBothAndScan(canaries, case_id, at_ro.case_id()));
 }

@@ -15,9 +15,11 @@
 #include <sstream>
 
 #include "haven/v1/partner.grpc.pb.h"
+#include "haven/v1/repatriation.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
 #include "services/referral/partner_link.h"
 #include "storage/store.h"
+#include "storage/timestamps.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -111,12 +113,13 @@ class PartnerTest : public ServiceTest {
   void Consent(v1::ConsentPurpose purpose) { GiveConsent(caseworker_, case_.id(), purpose); }
 
   grpc::Status Draft(std::vector<v1::ConfidentialityClass> scope, v1::Referral* out,
-                     absl::Duration deadline = absl::Hours(6)) {
+                     absl::Duration deadline = absl::Hours(6),
+                     v1::ReferralPurpose purpose = v1::REFERRAL_PURPOSE_ASSESSMENT) {
     v1::CreateReferralRequest req;
     v1::Referral* r = req.mutable_referral();
     r->set_case_id(case_.id());
     r->set_partner_id("self");
-    r->set_purpose(v1::REFERRAL_PURPOSE_ASSESSMENT);
+    r->set_purpose(purpose);
     r->set_urgency(v1::URGENCY_URGENT);
     r->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
     for (auto c : scope) r->add_data_scope(c);
@@ -306,6 +309,68 @@ TEST_F(PartnerTest, StatusFlowsBackToTheSender) {
   EXPECT_EQ(figures.figures(0).receiver_partner_id(), "self");
   EXPECT_EQ(figures.figures(0).accepted(), 1);
   EXPECT_NEAR(figures.figures(0).mean_hours_to_accept(), 0.5, 0.01);
+}
+
+TEST_F(PartnerTest, FollowUpsAreRecordedOnAReceivedReturnAndGoBackOnlyToAPlan) {
+  ASSERT_NO_FATAL_FAILURE(Consent(v1::CONSENT_PURPOSE_SHARE_WITH_ANOTHER_COUNTRY));
+  ASSERT_NO_FATAL_FAILURE(Consent(v1::CONSENT_PURPOSE_RETURN));
+  using S = v1::ReferralService::Stub;
+  v1::Referral draft;
+  ASSERT_TRUE(Draft({v1::CONFIDENTIALITY_ADMINISTRATIVE}, &draft, absl::Hours(6),
+                    v1::REFERRAL_PURPOSE_RETURN).ok());
+  ASSERT_TRUE(Move(caseworker_, draft.id(), &S::SendReferral).ok());
+  ASSERT_EQ(server_->partner_link()->DeliverDue(), 1);
+  const v1::Referral received = Get(receiver_, Get(caseworker_, draft.id()).partner_referral_id());
+  auto returns = v1::RepatriationService::NewStub(channel_);
+  v1::RecordReceivedFollowUpRequest record;
+  record.set_case_id(received.case_id());
+  record.set_referral_id(received.id());
+  record.mutable_follow_up()->set_months(1);
+  record.mutable_follow_up()->set_reached(true);
+  record.mutable_follow_up()->set_situation("Amina works at a bakery");
+  v1::ReceivedReturn shown;
+
+  // Not before the person arrives (the referral is completed).
+  grpc::Status s = returns->RecordReceivedFollowUp(As(receiver_).get(), record, &shown);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  ASSERT_TRUE(Move(receiver_, received.id(), &S::AcceptReferral).ok());
+  const absl::Time arrival = clock_.Now();
+  ASSERT_TRUE(Move(receiver_, received.id(), &S::CompleteReferral).ok());
+  ASSERT_EQ(server_->partner_link()->DeliverDue(), 2);
+
+  // Bad input, or a stranger to the case: refused, nothing written.
+  const uint64_t before = AuditSequence();
+  v1::RecordReceivedFollowUpRequest bad = record;
+  bad.mutable_follow_up()->set_months(2);
+  s = returns->RecordReceivedFollowUp(As(receiver_).get(), bad, &shown);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("follow_up.months"));
+  EXPECT_EQ(AuditSequence(), before);
+  s = returns->RecordReceivedFollowUp(As(outsider_).get(), record, &shown);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  // The sender's own referral is not a return received from abroad.
+  v1::GetReceivedReturnRequest get;
+  get.set_case_id(case_.id());
+  get.set_referral_id(draft.id());
+  s = returns->GetReceivedReturn(As(caseworker_).get(), get, &shown);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+
+  s = returns->RecordReceivedFollowUp(As(receiver_).get(), record, &shown);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(shown.follow_ups_size(), 4);
+  EXPECT_EQ(FromTimestamp(shown.arrive_time()), arrival);
+  EXPECT_TRUE(shown.follow_ups(0).has_done_time());
+  EXPECT_EQ(shown.follow_ups(0).situation(), "Amina works at a bakery");
+  EXPECT_FALSE(shown.follow_ups(1).has_done_time());
+  EXPECT_EQ(shown.follow_ups(3).months(), 12);
+
+  // The sender made this return referral without a return plan, so nothing
+  // here takes the follow-up in: the partner refuses it and it is dropped,
+  // not tried for ever.
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
+  EXPECT_EQ(server_->partner_link()->DeliverDue(), 0);
+  EXPECT_THAT(TimelineSummaries(caseworker_, case_.id()),
+              ::testing::Not(::testing::Contains(HasSubstr("follow-up"))));
 }
 
 TEST_F(PartnerTest, ChangesReachThePartnerInTheOrderTheyWereMade) {

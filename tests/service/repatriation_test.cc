@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -210,12 +211,12 @@ class RepatriationTest : public ServiceTest {
   }
 
   grpc::Status FollowUp(const Actor& as, int months, v1::ReturnPlan* plan,
-                        const std::string& situation = "") {
+                        const std::string& situation = "", bool reached = true) {
     v1::RecordFollowUpRequest request;
     request.set_case_id(case_id_);
     request.set_plan_id(plan_id_);
     request.mutable_follow_up()->set_months(months);
-    request.mutable_follow_up()->set_reached(true);
+    request.mutable_follow_up()->set_reached(reached);
     request.mutable_follow_up()->set_situation(situation);
     return returns_->RecordFollowUp(As(as).get(), request, plan);
   }
@@ -691,6 +692,18 @@ TEST_F(RepatriationTest, OverdueFollowUpsAreListedAndAlertedOnce) {
   due = Due(officer_);
   ASSERT_THAT(due.follow_ups(), SizeIs(1));
   EXPECT_EQ(due.follow_ups(0).months(), 3);
+
+  // A person not reached is alerted at once, to the plan's officer.
+  ASSERT_TRUE(FollowUp(officer_, 3, &plan, "", /*reached=*/false).ok());
+  alerts = Alerts(officer_);
+  ASSERT_THAT(alerts, SizeIs(3));
+  EXPECT_EQ(std::count_if(alerts.begin(), alerts.end(),
+                          [&](const v1::Alert& a) {
+                            return a.kind() == v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED &&
+                                   a.addressee_user_id() == officer_.user_id;
+                          }),
+            1);
+  EXPECT_FALSE(plan.follow_ups(1).reached());
 }
 
 }  // namespace
