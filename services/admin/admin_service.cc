@@ -12,11 +12,23 @@ using services::Authenticator;
 using services::Into;
 using services::Serve;
 
+namespace {
+
+// The caller's address without its port ("ipv4:10.0.0.7:5123" ->
+// "ipv4:10.0.0.7"), for limiting attempts per address.
+std::string SourceAddress(const grpc::ServerContext& context) {
+  const std::string peer = context.peer();
+  const size_t port = peer.rfind(':');
+  return port == std::string::npos || port < peer.find(':') + 1 ? peer : peer.substr(0, port);
+}
+
+}  // namespace
+
 grpc::Status AdminServiceImpl::Login(grpc::ServerContext* context, const v1::LoginRequest* request,
                                      v1::LoginResponse* response) {
   return services::ServeAnonymous(context, "Login", [&](const RequestContext& ctx) {
-    absl::StatusOr<access::Accounts::Session> session =
-        accounts_->Login(request->username(), request->password(), ctx.request_id);
+    absl::StatusOr<access::Accounts::Session> session = accounts_->Login(
+        request->username(), request->password(), ctx.request_id, SourceAddress(*context));
     if (!session.ok()) return session.status();
     response->set_token(session->token);
     *response->mutable_expire_time() = ToTimestamp(session->expire_time);

@@ -103,6 +103,13 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   }
   if (config.max_request_bytes() <= 0) config.set_max_request_bytes(1 << 20);
   if (config.session_minutes() <= 0) config.set_session_minutes(480);
+  if (config.password_hashing_slots() <= 0) config.set_password_hashing_slots(2);
+  if (config.login_attempts_per_address_per_minute() <= 0) {
+    config.set_login_attempts_per_address_per_minute(60);
+  }
+  if (config.max_concurrent_streams() <= 0) config.set_max_concurrent_streams(100);
+  if (config.grpc_memory_quota_mib() <= 0) config.set_grpc_memory_quota_mib(512);
+  if (config.max_handler_threads() <= 0) config.set_max_handler_threads(64);
   if (config.password_hash_cost().empty()) config.set_password_hash_cost("interactive");
   if (config.password_hash_cost() != "interactive" && config.password_hash_cost() != "moderate") {
     return absl::InvalidArgumentError("password_hash_cost is \"interactive\" or \"moderate\"");

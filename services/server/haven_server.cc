@@ -3,6 +3,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <sys/stat.h>
 
@@ -88,6 +89,9 @@ absl::StatusOr<std::unique_ptr<access::Vault>> OpenVault(const haven::v1::Server
   options.accounts.password_cost = config.password_hash_cost() == "moderate"
                                        ? crypto::PasswordCost::kModerate
                                        : crypto::PasswordCost::kInteractive;
+  options.accounts.login.hashing_slots = config.password_hashing_slots();
+  options.accounts.login.attempts_per_address_per_minute =
+      config.login_attempts_per_address_per_minute();
   options.emergency_access_max = absl::Hours(config.emergency_access_max_hours());
   return access::Vault::Open(options);
 }
@@ -213,10 +217,18 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(config.max_request_bytes());
+  // What callers may cost, on both listeners: memory for calls and
+  // connections, handler threads, calls per connection.
+  grpc::ResourceQuota quota("havend");
+  quota.Resize(static_cast<size_t>(config.grpc_memory_quota_mib()) << 20);
+  quota.SetMaxThreads(config.max_handler_threads());
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams());
   // Keep handler threads alive between bursts: gRPC's default lets all but
   // two idle ones exit, and a thread made anew per burst costs more than the
   // call it serves.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              config.max_handler_threads());
   if (config.tls().certificate_file().empty()) {
     builder.AddListeningPort(config.listen_address(), grpc::InsecureServerCredentials(),
                              &server->port_);

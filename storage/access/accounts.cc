@@ -29,6 +29,18 @@ constexpr char kTokenPrefix[] = "hvn_";
 absl::Status WrongCredentials() {
   return absl::UnauthenticatedError("username or password is wrong");
 }
+// The same answer for a real account and a username with none.
+absl::Status LockedOut() {
+  return absl::ResourceExhaustedError("too many failed logins; wait and try again later");
+}
+absl::Status TooManyFromAddress() {
+  return absl::ResourceExhaustedError(
+      "too many login attempts from your address in the last minute; wait and try again");
+}
+absl::Status HashingBusy() {
+  return absl::ResourceExhaustedError(
+      "the server is checking too many passwords at once; try again in a moment");
+}
 absl::Status InvalidToken() {
   return absl::UnauthenticatedError("the session token is invalid or has expired; log in again");
 }
@@ -138,7 +150,7 @@ bool IsValidUsername(absl::string_view username) {
 }
 
 Accounts::Accounts(storage::Store* store, const Clock* clock, Options options)
-    : store_(store), clock_(clock), options_(options) {
+    : store_(store), clock_(clock), options_(options), guard_(options.login) {
   dummy_hash_ = crypto::HashPassword(crypto::RandomToken(16), options_.password_cost).value_or("");
 }
 
@@ -203,25 +215,36 @@ absl::StatusOr<Accounts::Bootstrapped> Accounts::Bootstrap(absl::string_view org
 
 absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
                                                   absl::string_view password,
-                                                  absl::string_view request_id) {
+                                                  absl::string_view request_id,
+                                                  absl::string_view source_address) {
+  const absl::Time now = clock_->Now();
+  if (!guard_.AdmitAddress(source_address, now)) return TooManyFromAddress();
   if (!IsValidUsername(username) || password.empty() || password.size() > kMaxPasswordLength) {
     return WrongCredentials();
   }
   absl::StatusOr<std::optional<std::string>> user_id = store_->Get(Cf::kUsernames, username);
   if (!user_id.ok()) return user_id.status();
   if (!user_id->has_value()) {
-    crypto::VerifyPassword(dummy_hash_, password);  // spend the same time as a real check
+    // Answered as a real account would be: locked out by the same rule,
+    // after the same hashing work.
+    if (guard_.IsLockedOut(username, now)) return LockedOut();
+    LoginGuard::Slot slot = guard_.TakeHashingSlot();
+    if (!slot) return HashingBusy();
+    crypto::VerifyPassword(dummy_hash_, password);
+    guard_.RecordFailure(username, now);
     return WrongCredentials();
   }
   absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kUsers, **user_id);
   if (!stored.ok()) return stored.status();
   absl::StatusOr<v1::UserRecord> before = Parse<v1::UserRecord>(*stored, "user");
   if (!before.ok()) return before.status();
-  absl::Time now = clock_->Now();
-  if (absl::FromUnixMicros(before->locked_until_micros()) > now) {
-    return absl::ResourceExhaustedError("too many failed logins; wait and try again later");
+  if (IsLockedOut(*before, now)) return LockedOut();
+  bool password_ok = false;
+  {
+    LoginGuard::Slot slot = guard_.TakeHashingSlot();
+    if (!slot) return HashingBusy();
+    password_ok = crypto::VerifyPassword(before->password_hash(), password);
   }
-  const bool password_ok = crypto::VerifyPassword(before->password_hash(), password);
 
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   absl::StatusOr<std::optional<std::string>> locked = txn->GetForUpdate(Cf::kUsers, **user_id);
@@ -230,9 +253,7 @@ absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
   if (!user.ok()) return user.status();
   // Checked again under the lock: concurrent guesses must not all slip in
   // before the first failure locks the account.
-  if (absl::FromUnixMicros(user->locked_until_micros()) > now) {
-    return absl::ResourceExhaustedError("too many failed logins; wait and try again later");
-  }
+  if (IsLockedOut(*user, now)) return LockedOut();
   RequestContext ctx;
   ctx.principal.id = user->id();
   ctx.principal.organisation_id = user->organisation_id();
@@ -241,13 +262,7 @@ absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
   v1::AuditEntry entry = NewAuditEntry(ctx, "auth.login", absl::StrCat("users/", user->id()));
 
   if (!password_ok || user->disabled()) {
-    user->set_failed_logins(user->failed_logins() + 1);
-    int over = static_cast<int>(user->failed_logins()) - options_.failures_before_lockout;
-    if (over >= 0) {
-      absl::Duration lock = std::min(absl::Seconds(1) * (int64_t{1} << std::min(over, 20)),
-                                     options_.max_lockout);
-      user->set_locked_until_micros(absl::ToUnixMicros(now + lock));
-    }
+    CountFailure(*user, now);
     if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) {
       return s;
     }
@@ -386,22 +401,81 @@ absl::Status Accounts::ChangePassword(const RequestContext& ctx, absl::string_vi
   if (current == replacement) {
     return absl::InvalidArgumentError("the new password must differ from the current one");
   }
+  const absl::Time now = clock_->Now();
   absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kUsers, ctx.principal.id);
   if (!stored.ok()) return stored.status();
   absl::StatusOr<v1::UserRecord> before = Parse<v1::UserRecord>(*stored, "user");
   if (!before.ok()) return before.status();
-  if (!crypto::VerifyPassword(before->password_hash(), current)) {
+  if (IsLockedOut(*before, now)) return LockedOut();
+  absl::StatusOr<std::string> hash;
+  bool current_ok = false;
+  {
+    LoginGuard::Slot slot = guard_.TakeHashingSlot();
+    if (!slot) return HashingBusy();
+    current_ok = crypto::VerifyPassword(before->password_hash(), current);
+    if (current_ok) hash = crypto::HashPassword(replacement, options_.password_cost);
+  }
+  if (current_ok && !hash.ok()) return hash.status();
+
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> locked = txn->GetForUpdate(Cf::kUsers, ctx.principal.id);
+  if (!locked.ok()) return locked.status();
+  absl::StatusOr<v1::UserRecord> user = Parse<v1::UserRecord>(*locked, "user");
+  if (!user.ok()) return user.status();
+  if (IsLockedOut(*user, now)) return LockedOut();
+  v1::AuditEntry entry =
+      NewAuditEntry(ctx, "auth.change_password", absl::StrCat("users/", user->id()));
+  if (!current_ok) {
+    // A wrong current password counts as a failed login: a stolen session
+    // cannot be used to guess the password.
+    CountFailure(*user, now);
+    if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) {
+      return s;
+    }
+    entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
     return absl::PermissionDeniedError("the current password is wrong");
   }
-  absl::StatusOr<std::string> hash = crypto::HashPassword(replacement, options_.password_cost);
-  if (!hash.ok()) return hash.status();
-  return ChangeUser(ctx, ctx.principal.id, "auth.change_password",
-                    [&](v1::UserRecord& user) {
-                      user.set_password_hash(*hash);
-                      user.set_password_change_required(false);
-                      return absl::OkStatus();
-                    })
-      .status();
+  user->set_password_hash(*hash);
+  user->set_password_change_required(false);
+  user->set_failed_logins(0);
+  user->set_locked_until_micros(0);
+  // Every other session ends; this one goes on under the new epoch.
+  user->set_session_epoch(user->session_epoch() + 1);
+  if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) return s;
+  if (!ctx.principal.session_key.empty()) {
+    absl::StatusOr<std::optional<std::string>> session_bytes =
+        txn->GetForUpdate(Cf::kSessions, ctx.principal.session_key);
+    if (!session_bytes.ok()) return session_bytes.status();
+    absl::StatusOr<v1::SessionRecord> session = Parse<v1::SessionRecord>(*session_bytes, "session");
+    if (!session.ok()) return session.status();
+    session->set_session_epoch(user->session_epoch());
+    if (absl::Status s =
+            txn->Put(Cf::kSessions, ctx.principal.session_key, session->SerializeAsString());
+        !s.ok()) {
+      return s;
+    }
+  }
+  entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+  txn->Audit(std::move(entry));
+  return store_->Commit(std::move(txn));
+}
+
+bool Accounts::IsLockedOut(const v1::UserRecord& user, absl::Time now) const {
+  return absl::FromUnixMicros(user.locked_until_micros()) > now;
+}
+
+void Accounts::CountFailure(v1::UserRecord& user, absl::Time now) const {
+  user.set_failed_logins(user.failed_logins() + 1);
+  const absl::Duration lock = guard_.LockoutAfter(static_cast<int>(user.failed_logins()));
+  if (lock > absl::ZeroDuration()) user.set_locked_until_micros(absl::ToUnixMicros(now + lock));
+}
+
+absl::StatusOr<std::string> Accounts::HashNewPassword(absl::string_view password) {
+  LoginGuard::Slot slot = guard_.TakeHashingSlot();
+  if (!slot) return HashingBusy();
+  return crypto::HashPassword(password, options_.password_cost);
 }
 
 absl::StatusOr<v1::Organisation> Accounts::CreateOrganisation(const RequestContext& ctx,
@@ -464,7 +538,7 @@ absl::StatusOr<std::pair<v1::User, std::string>> Accounts::CreateUser(const Requ
   absl::StatusOr<std::string> org_raw = ParseId(user.organisation_id(), "organisation_id");
   if (!org_raw.ok()) return org_raw.status();
   std::string password = crypto::RandomToken(18);
-  absl::StatusOr<std::string> hash = crypto::HashPassword(password, options_.password_cost);
+  absl::StatusOr<std::string> hash = HashNewPassword(password);
   if (!hash.ok()) return hash.status();
 
   std::unique_ptr<storage::Txn> txn = store_->Begin();
@@ -585,7 +659,7 @@ absl::StatusOr<std::string> Accounts::ResetPassword(const RequestContext& ctx,
                                                     absl::string_view user_id) {
   if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
   std::string password = crypto::RandomToken(18);
-  absl::StatusOr<std::string> hash = crypto::HashPassword(password, options_.password_cost);
+  absl::StatusOr<std::string> hash = HashNewPassword(password);
   if (!hash.ok()) return hash.status();
   absl::StatusOr<v1::User> user =
       ChangeUser(ctx, user_id, "admin.reset_password", [&](v1::UserRecord& record) {

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "haven/v1/admin.pb.h"
 #include "haven/v1/records.pb.h"
+#include "storage/access/login_guard.h"
 #include "storage/access/principal.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
@@ -31,10 +32,8 @@ class Accounts {
   struct Options {
     absl::Duration session_lifetime = absl::Hours(8);
     crypto::PasswordCost password_cost = crypto::PasswordCost::kInteractive;
-    // The failure that makes this many in a row locks the account for a
-    // second; each further failure doubles that, up to max_lockout.
-    int failures_before_lockout = 5;
-    absl::Duration max_lockout = absl::Minutes(15);
+    // Hashing slots, attempts per address, and the lock-out rule.
+    LoginGuard::Options login;
   };
 
   Accounts(storage::Store* store, const Clock* clock, Options options);
@@ -57,9 +56,13 @@ class Accounts {
     bool password_change_required = false;
   };
   // UNAUTHENTICATED for a wrong username or password (the same for both);
-  // RESOURCE_EXHAUSTED while the account is locked after failures.
+  // RESOURCE_EXHAUSTED while the username is locked after failures (the
+  // same rule and answer whether or not it has an account), while
+  // `source_address` (empty: not known, not limited) is over its attempts,
+  // or when every password-hashing slot is busy.
   absl::StatusOr<Session> Login(absl::string_view username, absl::string_view password,
-                                absl::string_view request_id);
+                                absl::string_view request_id,
+                                absl::string_view source_address = "");
   // UNAUTHENTICATED unless the token names a live session of an enabled user.
   absl::StatusOr<Principal> AuthenticateToken(absl::string_view token) const;
   // UNAUTHENTICATED unless the SHA-256 of the certificate's DER encoding is
@@ -71,6 +74,8 @@ class Accounts {
   // An organisation by id; NOT_FOUND when there is none.
   absl::StatusOr<haven::v1::Organisation> FindOrganisation(absl::string_view organisation_id) const;
   absl::Status Logout(const RequestContext& ctx);
+  // A wrong current password counts as a failed login (and locks alike);
+  // a change ends every other session of the user.
   absl::Status ChangePassword(const RequestContext& ctx, absl::string_view current,
                               absl::string_view replacement);
 
@@ -109,7 +114,14 @@ class Accounts {
 
   storage::Store* store_;
   const Clock* clock_;
+  bool IsLockedOut(const haven::v1::UserRecord& user, absl::Time now) const;
+  // A failed login: counted, and the account locked by the guard's rule.
+  void CountFailure(haven::v1::UserRecord& user, absl::Time now) const;
+  // Hashes a new password in one of the guard's slots.
+  absl::StatusOr<std::string> HashNewPassword(absl::string_view password);
+
   Options options_;
+  LoginGuard guard_;
   std::string dummy_hash_;  // verified against for unknown usernames, for even timing
 };
 

@@ -1,4 +1,4 @@
-// End-to-end tests of the real havend binary over gRPC on loopback: serving, privacy at rest, durability, input checks, mTLS and shutdown.
+// End-to-end tests of the real havend binary over gRPC on loopback: serving, privacy at rest, durability, input checks, mTLS, shutdown and a login storm.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,8 +9,11 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
@@ -808,6 +811,83 @@ TEST_F(HavendTest, ConcurrentUpdatesOfOneCaseAreNeverLost) {
       << "the case does not hold the last acknowledged update";
   EXPECT_EQ(read.subject().given_name(), "Amina") << "a field outside the mask changed";
   ExpectCleanTerminate();
+}
+
+// havend's peak resident memory in KiB (VmHWM), or -1.
+long PeakRssKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// 200 logins at once: each password check costs Argon2id's 64 MiB, so
+// without a bound the server would need gigabytes. With two hashing slots
+// the rest are turned away at once, memory stays bounded, and the server
+// goes on serving.
+TEST(LoginStormTest, ConcurrentLoginsAreTurnedAwayWithinABoundedMemory) {
+  HavendProcess havend(
+      "password_hash_cost: \"interactive\" password_hashing_slots: 2 "
+      "login_attempts_per_address_per_minute: 100000");
+  ASSERT_NO_FATAL_FAILURE(havend.Init());
+  ASSERT_NO_FATAL_FAILURE(havend.Start());
+  auto client = std::make_unique<Client>(havend.channel());
+  Actor admin;
+  ASSERT_NO_FATAL_FAILURE(SetUpAdministrator(havend, *client, &admin));
+  const long before_kib = PeakRssKib(havend.pid());
+  ASSERT_GT(before_kib, 0);
+
+  constexpr int kLogins = 200;
+  std::vector<grpc::StatusCode> codes(kLogins);
+  std::vector<std::string> messages(kLogins);
+  std::vector<std::thread> callers;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kLogins; ++i) {
+    callers.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      v1::LoginRequest request;
+      request.set_username("storm." + std::to_string(i));
+      request.set_password("not the password at all");
+      v1::LoginResponse response;
+      grpc::Status s = client->admin->Login(Ctx("").get(), request, &response);
+      codes[i] = s.error_code();
+      messages[i] = s.error_message();
+    });
+  }
+  go = true;
+  for (std::thread& t : callers) t.join();
+  const long after_kib = PeakRssKib(havend.pid());
+
+  // Each is checked and refused, or turned away: by the hashing slots, or
+  // by gRPC when every handler thread is busy.
+  int refused = 0, busy = 0;
+  for (int i = 0; i < kLogins; ++i) {
+    if (codes[i] == grpc::StatusCode::UNAUTHENTICATED) {
+      ++refused;
+    } else {
+      EXPECT_EQ(codes[i], grpc::StatusCode::RESOURCE_EXHAUSTED) << messages[i];
+      busy += messages[i].find("too many passwords at once") != std::string::npos;
+    }
+  }
+  std::cout << "[ login storm ] " << kLogins << " logins at once: " << refused
+            << " checked and refused, " << busy << " turned away busy; havend peak RSS "
+            << before_kib / 1024 << " MiB before, " << after_kib / 1024 << " MiB after"
+            << std::endl;
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(busy, 0) << "200 logins at once never found the slots busy";
+  // Two hashes at once cost 128 MiB; 64 at once (the handler threads) would
+  // cost 4 GiB.
+  EXPECT_LT(after_kib - before_kib, 320 * 1024) << "peak RSS grew by " << (after_kib - before_kib) / 1024
+                                                << " MiB";
+
+  // The server goes on: the administrator logs in again.
+  v1::LoginRequest request;
+  request.set_username(admin.username);
+  request.set_password(admin.password);
+  v1::LoginResponse response;
+  grpc::Status s = client->admin->Login(Ctx("").get(), request, &response);
+  EXPECT_TRUE(s.ok()) << Describe(s);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ class AccountsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(db_.Open(), nullptr);
     Accounts::Options options;
-    options.failures_before_lockout = 2;
+    options.login.failures_before_lockout = 2;
     options.session_lifetime = absl::Hours(8);
     accounts_ = std::make_unique<Accounts>(db_.store(), &db_.clock(), options);
   }
@@ -209,6 +209,95 @@ TEST_F(AccountsTest, RepeatedFailuresLockTheAccountEvenForTheRightPassword) {
               StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
   db_.clock().Advance(absl::Seconds(2));
   HAVEN_EXPECT_OK(accounts_->Login("root", b.one_time_password, ""));
+}
+
+TEST_F(AccountsTest, AnUnknownUsernameIsLockedOutExactlyLikeARealOne) {
+  Bootstrap();
+  for (const char* username : {"root", "nobody"}) {
+    EXPECT_THAT(accounts_->Login(username, "guess 1", ""),
+                StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+    EXPECT_THAT(accounts_->Login(username, "guess 2", ""),
+                StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  }
+  absl::StatusOr<Accounts::Session> real = accounts_->Login("root", "guess 3", "");
+  absl::StatusOr<Accounts::Session> unknown = accounts_->Login("nobody", "guess 3", "");
+  EXPECT_THAT(real, StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  EXPECT_EQ(real.status(), unknown.status()) << "the answer tells whether the account exists";
+  db_.clock().Advance(absl::Seconds(2));
+  EXPECT_EQ(accounts_->Login("root", "guess 4", "").status(),
+            accounts_->Login("nobody", "guess 4", "").status());
+}
+
+TEST_F(AccountsTest, AttemptsAreLimitedPerSourceAddress) {
+  Accounts::Options options;
+  options.login.attempts_per_address_per_minute = 3;
+  Accounts limited(db_.store(), &db_.clock(), options);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(limited.Login("nobody", "guess", "", "ipv4:10.0.0.7"),
+                StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  }
+  EXPECT_THAT(limited.Login("someone", "guess", "", "ipv4:10.0.0.7"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("address")));
+  EXPECT_THAT(limited.Login("nobody", "guess", "", "ipv4:10.0.0.8"),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_))
+      << "another address is not limited by the first";
+  db_.clock().Advance(absl::Seconds(61));
+  EXPECT_THAT(limited.Login("nobody", "guess", "", "ipv4:10.0.0.7"),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+}
+
+TEST_F(AccountsTest, AWrongCurrentPasswordCountsAsAFailedLoginAndAChangeEndsOtherSessions) {
+  Accounts::Bootstrapped b = Bootstrap();
+  absl::StatusOr<Accounts::Session> here = accounts_->Login("root", b.one_time_password, "");
+  absl::StatusOr<Accounts::Session> elsewhere = accounts_->Login("root", b.one_time_password, "");
+  HAVEN_ASSERT_OK(here);
+  HAVEN_ASSERT_OK(elsewhere);
+  absl::StatusOr<Principal> p = accounts_->AuthenticateToken(here->token);
+  HAVEN_ASSERT_OK(p);
+  RequestContext ctx;
+  ctx.principal = *p;
+  EXPECT_THAT(accounts_->ChangePassword(ctx, "wrong 1", "a new long passphrase 1"),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(accounts_->ChangePassword(ctx, "wrong 2", "a new long passphrase 1"),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(accounts_->ChangePassword(ctx, b.one_time_password, "a new long passphrase 1"),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_))
+      << "two wrong guesses lock the account, for ChangePassword as for Login";
+  db_.clock().Advance(absl::Seconds(2));
+  HAVEN_ASSERT_OK(accounts_->ChangePassword(ctx, b.one_time_password, "a new long passphrase 1"));
+  HAVEN_EXPECT_OK(accounts_->AuthenticateToken(here->token));
+  EXPECT_THAT(accounts_->AuthenticateToken(elsewhere->token),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  HAVEN_EXPECT_OK(accounts_->Login("root", "a new long passphrase 1", ""));
+}
+
+TEST(LoginGuardTest, HashingSlotsAreBoundedAndComeBack) {
+  LoginGuard::Options options;
+  options.hashing_slots = 2;
+  LoginGuard guard(options);
+  {
+    LoginGuard::Slot first = guard.TakeHashingSlot();
+    LoginGuard::Slot second = guard.TakeHashingSlot();
+    EXPECT_TRUE(first);
+    EXPECT_TRUE(second);
+    EXPECT_FALSE(guard.TakeHashingSlot()) << "a third hash at once";
+  }
+  EXPECT_TRUE(guard.TakeHashingSlot()) << "slots come back when their holders finish";
+}
+
+TEST(LoginGuardTest, RemembersABoundedNumberOfNames) {
+  LoginGuard::Options options;
+  options.max_remembered = 100;
+  options.failures_before_lockout = 1;
+  LoginGuard guard(options);
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  guard.RecordFailure("target", now);
+  EXPECT_TRUE(guard.IsLockedOut("target", now));
+  for (int i = 0; i < 1000; ++i) guard.RecordFailure(absl::StrCat("name", i), now);
+  // Nothing grows without bound; a flood may make it forget, never remember more.
+  int remembered = 0;
+  for (int i = 0; i < 1000; ++i) remembered += guard.IsLockedOut(absl::StrCat("name", i), now);
+  EXPECT_LE(remembered, 101);
 }
 
 TEST_F(AccountsTest, OnlyAdministratorsManageAccounts) {
