@@ -177,6 +177,7 @@ constexpr Named<v1::TimelineEventKind> kTimelineKinds[] = {
     {"plan-approved", v1::TIMELINE_EVENT_PLAN_APPROVED},
     {"permit-recorded", v1::TIMELINE_EVENT_PERMIT_RECORDED},
     {"protection-recorded", v1::TIMELINE_EVENT_PROTECTION_RECORDED},
+    {"reflection-extended", v1::TIMELINE_EVENT_REFLECTION_EXTENDED},
     {"return-planned", v1::TIMELINE_EVENT_RETURN_PLANNED},
     {"return-assessed", v1::TIMELINE_EVENT_RETURN_ASSESSED},
     {"return-approved", v1::TIMELINE_EVENT_RETURN_APPROVED},
