@@ -55,7 +55,10 @@ absl::Status CheckDecisionMaker(const access::Principal& p) {
       "only a decision maker of the competent authority decides on victim status");
 }
 
-std::string DayText(absl::Time t) { return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone()); }
+// A time as the timeline's summaries give it: RFC 3339, UTC.
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
 
 // Whether the subject is to be treated as a child: under 18 by date of birth
 // or estimated age, or of disputed age. What the caller cannot see of the
@@ -249,8 +252,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::ReferPresumedVictim(
             v1::TIMELINE_EVENT_STATUS_CHANGED,
             absl::StrCat(v1::IdentificationStatus_Name(before), " -> ",
                          v1::IdentificationStatus_Name(next->status), "; referred to ",
-                         authority->id(), "; reasonable-grounds decision due ",
-                         absl::FormatTime(absl::RFC3339_sec, due, absl::UTCTimeZone())),
+                         authority->id(), "; reasonable-grounds decision due ", TimeText(due)),
             request.note());
         !t.ok()) {
       return t;
@@ -362,7 +364,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::ExtendReflectionPeriod(
     return scope.AppendTimeline(
         v1::TIMELINE_EVENT_REFLECTION_EXTENDED,
         absl::StrCat("reflection and recovery period extended from ",
-                     DayText(facts.reflection_period_end), " to ", DayText(new_end)),
+                     TimeText(facts.reflection_period_end), " to ", TimeText(new_end)),
         request.reasons());
   });
 }
