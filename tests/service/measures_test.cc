@@ -213,11 +213,14 @@ TEST_F(MeasuresTest, AnExtensionMovesTheEndAndTheAlertAndKeepsItsReasons) {
   timeline.set_case_id(case_id_);
   v1::ListTimelineResponse events;
   ASSERT_TRUE(cases_->ListTimeline(As(caseworker_).get(), timeline, &events).ok());
-  const v1::TimelineEvent& last = events.events(events.events_size() - 1);
-  EXPECT_EQ(last.kind(), v1::TIMELINE_EVENT_REFLECTION_EXTENDED);
-  EXPECT_THAT(last.summary(), HasSubstr("extended from"));
-  EXPECT_THAT(last.summary(), ::testing::Not(HasSubstr("Canary")));
-  EXPECT_EQ(last.detail(), reasons);
+  std::vector<v1::TimelineEvent> extended;
+  for (const v1::TimelineEvent& e : events.events()) {
+    if (e.kind() == v1::TIMELINE_EVENT_REFLECTION_EXTENDED) extended.push_back(e);
+  }
+  ASSERT_THAT(extended, SizeIs(1));
+  EXPECT_THAT(extended[0].summary(), HasSubstr("extended from"));
+  EXPECT_THAT(extended[0].summary(), ::testing::Not(HasSubstr("Canary")));
+  EXPECT_EQ(extended[0].detail(), reasons);
 
   // The alert comes a week before the new end, not the old one.
   clock_.Advance(absl::Hours(24 * 4));  // 6 days before the old end
