@@ -2990,9 +2990,11 @@ int ProtectLanguageNeeds(const GlobalOptions& options, const Flags& flags) {
   Session session(options);
   v1::Interpretation interpretation;
   if (flags.Has("set")) {
-    v1::SetLanguageNeedsRequest request = ReadTextEntry<v1::SetLanguageNeedsRequest>(flags.Get("set"));
+    v1::SetLanguageNeedsRequest request =
+        ReadTextEntry<v1::SetLanguageNeedsRequest>(flags.Get("set"));
     request.set_case_id(flags.args[0]);
-    session.Call(session.protection(), &ProtectionStub::SetLanguageNeeds, request, &interpretation);
+    session.Call(session.protection(), &ProtectionStub::SetLanguageNeeds, request,
+                 &interpretation);
   } else {
     v1::GetInterpretationRequest request;
     request.set_case_id(flags.args[0]);

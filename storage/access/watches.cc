@@ -66,15 +66,15 @@ absl::Status CaseScope::SetServicesAwaited(const std::map<std::string, absl::Tim
     }
   }
   for (const auto& [service_id, when] : until) {
-    std::string micros;
-    keys::AppendU64(&micros, when == absl::InfiniteFuture()
-                                 ? UINT64_MAX
-                                 : static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMicros(when))));
+    const uint64_t until_micros =
+        when == absl::InfiniteFuture()
+            ? UINT64_MAX
+            : static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMicros(when)));
+    std::string value;
+    keys::AppendU64(&value, until_micros);
     if (absl::Status s = txn_->Put(Cf::kCaseIndex, by_case + service_id, ""); !s.ok()) return s;
-    if (absl::Status s = txn_->Put(Cf::kCaseIndex, AwaitedServicePrefix(service_id) + raw_id_, micros);
-        !s.ok()) {
-      return s;
-    }
+    const std::string key = AwaitedServicePrefix(service_id) + raw_id_;
+    if (absl::Status s = txn_->Put(Cf::kCaseIndex, key, value); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

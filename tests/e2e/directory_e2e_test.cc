@@ -367,7 +367,8 @@ TEST_F(DirectoryE2eTest, HavenctlExtendsTheReflectionPeriodAndShowsWhy) {
   v1::Case created;
   ASSERT_TRUE(client_->cases->CreateCase(Ctx(worker.token).get(), create, &created).ok());
   std::string out;
-  ASSERT_EQ(Havenctl(worker, "ident refer " + created.id() + " --authority " + authority.organisation_id,
+  ASSERT_EQ(Havenctl(worker,
+                     "ident refer " + created.id() + " --authority " + authority.organisation_id,
                      &out),
             0)
       << out;

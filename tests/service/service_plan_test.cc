@@ -106,9 +106,9 @@ class ServicePlanTest : public ServiceTest {
   }
 
   // Moves referral `referral_id` as its receiver, the shelter, would.
-  grpc::Status Answer(grpc::Status (v1::ReferralService::Stub::*move)(
-                          grpc::ClientContext*, const v1::ReferralTransitionRequest&, v1::Referral*),
-                      const std::string& referral_id) {
+  using Move = grpc::Status (v1::ReferralService::Stub::*)(
+      grpc::ClientContext*, const v1::ReferralTransitionRequest&, v1::Referral*);
+  grpc::Status Answer(Move move, const std::string& referral_id) {
     v1::ReferralTransitionRequest request;
     request.set_referral_id(referral_id);
     request.set_reason("Answered by the shelter");
@@ -336,9 +336,9 @@ TEST_F(ServicePlanTest, AnItemFinishedThroughItsReferralIsNoLongerWatched) {
   ASSERT_TRUE(Refer(plan.items(0).id(), &completed_one).ok());
   ASSERT_TRUE(Refer(plan.items(1).id(), &declined_one).ok());
   // The provider answers through the referrals alone; the plan is not touched.
-  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::AcceptReferral, completed_one.referral().id()).ok());
-  ASSERT_TRUE(
-      Answer(&v1::ReferralService::Stub::CompleteReferral, completed_one.referral().id()).ok());
+  const std::string completed = completed_one.referral().id();
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::AcceptReferral, completed).ok());
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::CompleteReferral, completed).ok());
   ASSERT_TRUE(Answer(&v1::ReferralService::Stub::DeclineReferral, declined_one.referral().id()).ok());
   v1::ServicePlan now = Plan(caseworker_);
   EXPECT_EQ(now.items(0).status(), v1::PLAN_ITEM_STATUS_DELIVERED);
