@@ -177,6 +177,7 @@ constexpr Named<v1::TimelineEventKind> kTimelineKinds[] = {
     {"plan-approved", v1::TIMELINE_EVENT_PLAN_APPROVED},
     {"permit-recorded", v1::TIMELINE_EVENT_PERMIT_RECORDED},
     {"protection-recorded", v1::TIMELINE_EVENT_PROTECTION_RECORDED},
+    {"reflection-extended", v1::TIMELINE_EVENT_REFLECTION_EXTENDED},
     {"return-planned", v1::TIMELINE_EVENT_RETURN_PLANNED},
     {"return-assessed", v1::TIMELINE_EVENT_RETURN_ASSESSED},
     {"return-approved", v1::TIMELINE_EVENT_RETURN_APPROVED},
@@ -193,6 +194,7 @@ constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"permit-expiring", v1::ALERT_KIND_PERMIT_EXPIRING},
     {"plan-item-overdue", v1::ALERT_KIND_PLAN_ITEM_OVERDUE},
     {"reflection-ending", v1::ALERT_KIND_REFLECTION_ENDING},
+    {"shelter-full", v1::ALERT_KIND_SHELTER_FULL},
     {"return-suspended", v1::ALERT_KIND_RETURN_SUSPENDED},
     {"return-follow-up-overdue", v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
     {"return-person-not-reached", v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED},
@@ -1804,6 +1806,19 @@ int IdentDecide(const GlobalOptions& options, const Flags& flags) {
   return 0;
 }
 
+int IdentExtendReflection(const GlobalOptions& options, const Flags& flags) {
+  v1::ExtendReflectionPeriodRequest request;
+  request.set_case_id(flags.args[0]);
+  *request.mutable_new_end() = ParseTimeFlag("until", flags.Required("until"));
+  request.set_reasons(flags.Required("reasons"));
+  if (request.reasons().empty()) throw UsageError("--reasons must not be empty");
+  Session session(options);
+  v1::Identification response;
+  session.Call(session.ident(), &IdentStub::ExtendReflectionPeriod, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+
 int IdentDue(const GlobalOptions& options, const Flags& flags) {
   v1::ListDueDecisionsRequest request;
   if (flags.Has("before")) {
@@ -2997,8 +3012,38 @@ int ProtectReflection(const GlobalOptions& options, const Flags& flags) {
   }
   std::cout << "started " << FormatTime(period.start_time()) << ", ends "
             << FormatTime(period.end_time()) << " (" << period.days_left() << " days left)"
-            << (period.waived() ? ", waived by an early conclusive decision" : "") << "\n"
-            << period.rights() << "\n";
+            << (period.waived() ? ", waived by an early conclusive decision" : "") << "\n";
+  if (period.extensions_size() > 0) {
+    std::cout << "extended " << period.extensions_size()
+              << (period.extensions_size() == 1 ? " time:\n" : " times:\n");
+    Table table({"FROM", "TO", "BY", "ON", "REASONS"});
+    for (const v1::ReflectionExtension& e : period.extensions()) {
+      table.Add({FormatTime(e.previous_end()), FormatTime(e.new_end()), e.granted_by(),
+                 FormatTime(e.grant_time()), e.reasons().empty() ? "(withheld)" : e.reasons()});
+    }
+    table.Print();
+  }
+  std::cout << period.rights() << "\n";
+  return 0;
+}
+
+int ProtectLanguageNeeds(const GlobalOptions& options, const Flags& flags) {
+  Session session(options);
+  v1::Interpretation interpretation;
+  if (flags.Has("set")) {
+    v1::SetLanguageNeedsRequest request =
+        ReadTextEntry<v1::SetLanguageNeedsRequest>(flags.Get("set"));
+    request.set_case_id(flags.args[0]);
+    session.Call(session.protection(), &ProtectionStub::SetLanguageNeeds, request,
+                 &interpretation);
+  } else {
+    v1::GetInterpretationRequest request;
+    request.set_case_id(flags.args[0]);
+    session.Call(session.protection(), &ProtectionStub::GetInterpretation, request,
+                 &interpretation);
+  }
+  std::cout << "languages needed: " << OrDash(absl::StrJoin(interpretation.languages(), ", "))
+            << "\npreferences: " << OrDash(interpretation.preferences()) << "\n";
   return 0;
 }
 

@@ -118,6 +118,7 @@ int IdentSets(const GlobalOptions& options, const Flags& flags);
 int IdentGet(const GlobalOptions& options, const Flags& flags);
 int IdentRefer(const GlobalOptions& options, const Flags& flags);
 int IdentDecide(const GlobalOptions& options, const Flags& flags);
+int IdentExtendReflection(const GlobalOptions& options, const Flags& flags);
 int IdentDue(const GlobalOptions& options, const Flags& flags);
 
 int ReferralCreate(const GlobalOptions& options, const Flags& flags);
@@ -192,6 +193,7 @@ int ProtectMeasure(const GlobalOptions& options, const Flags& flags);
 int ProtectMeasures(const GlobalOptions& options, const Flags& flags);
 int ProtectInterpreter(const GlobalOptions& options, const Flags& flags);
 int ProtectInterpretation(const GlobalOptions& options, const Flags& flags);
+int ProtectLanguageNeeds(const GlobalOptions& options, const Flags& flags);
 
 // The exploitation profile and statistics.
 int ProfileSet(const GlobalOptions& options, const Flags& flags);

@@ -176,6 +176,9 @@ const std::vector<Command>& Commands() {
         {"waive-reflection", false, false},
         {"waiver-reasons", true, false}},
        2, IdentDecide},
+      {"ident extend-reflection", "ident extend-reflection CASE_ID --until TIME --reasons TEXT",
+       "Extend a running reflection and recovery period to a later end (decision makers).",
+       {{"until", true, false}, {"reasons", true, false}}, 1, IdentExtendReflection},
       {"ident due", "ident due [--before TIME]",
        "List decisions due (default: within seven days).", {{"before", true, false}}, 0,
        IdentDue},
@@ -440,8 +443,9 @@ const std::vector<Command>& Commands() {
        "Cancel a return; its unfinished referrals are cancelled with it.",
        {{"reason", true, false}}, 2, ReturnCancel},
       {"protect reflection", "protect reflection CASE_ID",
-       "The reflection and recovery period: start, end, days left, and what it means.", {}, 1,
-       ProtectReflection},
+       "The reflection and recovery period: start, end, days left, its extensions, and what it "
+       "means.",
+       {}, 1, ProtectReflection},
       {"protect claim", "protect claim CASE_ID FILE [--fields F,...]",
        "Record a compensation claim from FILE (a haven.v1.CompensationClaim in text format); "
        "with an id in FILE, --fields names what changes (status, awarded_minor, ...).",
@@ -461,6 +465,10 @@ const std::vector<Command>& Commands() {
       {"protect interpretation", "protect interpretation CASE_ID",
        "The case's language needs and interpreters (names withheld where you may not see them).",
        {}, 1, ProtectInterpretation},
+      {"protect language-needs", "protect language-needs CASE_ID [--set FILE]",
+       "The case's language needs; with --set, replace them from FILE (languages: \"ti\" ... "
+       "preferences: \"...\", a haven.v1.SetLanguageNeedsRequest in text format).",
+       {{"set", true, false}}, 1, ProtectLanguageNeeds},
       {"return due", "return due [--by YYYY-MM-DD]",
        "Follow-ups due (default: today) on the returns your organisation reaches.",
        {{"by", true, false}}, 0, ReturnDue},

@@ -23,6 +23,8 @@ using access::RecordKind;
 constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxName = 200;
 constexpr int kMaxObservations = 200;
+// 9999-12-31T23:59:59Z: the last second a Timestamp holds.
+constexpr int64_t kLastSecond = 253'402'300'799;
 constexpr absl::Duration kCompetentAuthorityAccess = absl::Hours(24 * 365);
 
 std::string SequenceId(uint64_t n) {
@@ -43,9 +45,19 @@ absl::Status LimitText(const std::string& text, absl::string_view field) {
   return text.empty() ? absl::OkStatus() : RequireText(text, field);
 }
 
-bool IsDecisionMaker(const access::Principal& p) {
-  return p.HasRole(v1::ROLE_DECISION_MAKER) &&
-         p.organisation_type == v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY;
+// Who decides on victim status, and so on the reflection period it opens.
+absl::Status CheckDecisionMaker(const access::Principal& p) {
+  if (p.HasRole(v1::ROLE_DECISION_MAKER) &&
+      p.organisation_type == v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      "only a decision maker of the competent authority decides on victim status");
+}
+
+// A time as the timeline's summaries give it: RFC 3339, UTC.
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
 }
 
 // Whether the subject is to be treated as a child: under 18 by date of birth
@@ -240,8 +252,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::ReferPresumedVictim(
             v1::TIMELINE_EVENT_STATUS_CHANGED,
             absl::StrCat(v1::IdentificationStatus_Name(before), " -> ",
                          v1::IdentificationStatus_Name(next->status), "; referred to ",
-                         authority->id(), "; reasonable-grounds decision due ",
-                         absl::FormatTime(absl::RFC3339_sec, due, absl::UTCTimeZone())),
+                         authority->id(), "; reasonable-grounds decision due ", TimeText(due)),
             request.note());
         !t.ok()) {
       return t;
@@ -266,10 +277,7 @@ absl::StatusOr<v1::Identification> IdentificationDesk::Decide(const access::Requ
                                  : "identification.decide_reasonable_grounds";
   return Change(ctx, request.case_id(), audit,
                 [&](CaseScope& scope, v1::Identification& ident) -> absl::Status {
-    if (!IsDecisionMaker(ctx.principal)) {
-      return absl::PermissionDeniedError(
-          "only a decision maker of the competent authority decides on victim status");
-    }
+    if (absl::Status p = CheckDecisionMaker(ctx.principal); !p.ok()) return p;
     MoveRequest move{conclusive ? Move::kDecideConclusiveGrounds : Move::kDecideReasonableGrounds,
                      request.positive(), request.waive_reflection_period()};
     const bool reconsidering = ident.reconsidering() == kind;
@@ -327,6 +335,38 @@ absl::StatusOr<v1::Identification> IdentificationDesk::DecideReasonableGrounds(
 absl::StatusOr<v1::Identification> IdentificationDesk::DecideConclusiveGrounds(
     const access::RequestContext& ctx, const v1::DecideRequest& request) {
   return Decide(ctx, request, v1::DECISION_KIND_CONCLUSIVE_GROUNDS);
+}
+
+absl::StatusOr<v1::Identification> IdentificationDesk::ExtendReflectionPeriod(
+    const access::RequestContext& ctx, const v1::ExtendReflectionPeriodRequest& request) {
+  const google::protobuf::Timestamp& end = request.new_end();
+  if (!request.has_new_end() || end.seconds() <= 0 || end.seconds() > kLastSecond ||
+      end.nanos() < 0 || end.nanos() >= 1'000'000'000) {
+    return absl::InvalidArgumentError("new_end is required: a time before the year 10000");
+  }
+  if (absl::Status s = RequireText(request.reasons(), "reasons"); !s.ok()) return s;
+  const absl::Time new_end = FromTimestamp(end);
+  return Change(ctx, request.case_id(), "identification.extend_reflection_period",
+                [&](CaseScope& scope, v1::Identification& ident) -> absl::Status {
+    if (absl::Status p = CheckDecisionMaker(ctx.principal); !p.ok()) return p;
+    const IdentificationFacts facts = FactsOf(ident);
+    if (absl::Status c = CheckReflectionExtension(facts, new_end, scope.now()); !c.ok()) return c;
+    v1::ReflectionExtension* extension = ident.add_reflection_extensions();
+    *extension->mutable_previous_end() = ident.reflection_period_end();
+    *extension->mutable_new_end() = ToTimestamp(new_end);
+    extension->set_reasons(request.reasons());
+    extension->set_granted_by(ctx.principal.id);
+    *extension->mutable_grant_time() = ToTimestamp(scope.now());
+    *ident.mutable_reflection_period_end() = ToTimestamp(new_end);
+    // The conclusive decision is due, and the caseworkers hear, from the new end.
+    scope.mutable_record()->set_next_deadline_micros(absl::ToUnixMicros(new_end));
+    scope.SetWatch(v1::WATCH_KIND_REFLECTION_ENDING, new_end);
+    return scope.AppendTimeline(
+        v1::TIMELINE_EVENT_REFLECTION_EXTENDED,
+        absl::StrCat("reflection and recovery period extended from ",
+                     TimeText(facts.reflection_period_end), " to ", TimeText(new_end)),
+        request.reasons());
+  });
 }
 
 absl::StatusOr<v1::Identification> IdentificationDesk::RequestReconsideration(

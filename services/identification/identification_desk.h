@@ -43,6 +43,11 @@ class IdentificationDesk {
       const access::RequestContext& ctx, const haven::v1::DecideRequest& request);
   absl::StatusOr<haven::v1::Identification> DecideConclusiveGrounds(
       const access::RequestContext& ctx, const haven::v1::DecideRequest& request);
+  // Moves the end of a running reflection and recovery period later, with
+  // reasons, recorded beside the end it replaces; the alert before the end
+  // moves with it. Decision makers of the competent authority only.
+  absl::StatusOr<haven::v1::Identification> ExtendReflectionPeriod(
+      const access::RequestContext& ctx, const haven::v1::ExtendReflectionPeriodRequest& request);
   absl::StatusOr<haven::v1::Identification> RequestReconsideration(
       const access::RequestContext& ctx, const haven::v1::RequestReconsiderationRequest& request);
   absl::StatusOr<haven::v1::Identification> RecordGuardian(

@@ -17,6 +17,7 @@ HAVEN_RPC_HANDLER(IdentificationServiceImpl, GetIdentification, GetIdentificatio
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, ReferPresumedVictim, ReferPresumedVictimRequest, Identification, desk_->ReferPresumedVictim(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, DecideReasonableGrounds, DecideRequest, Identification, desk_->DecideReasonableGrounds(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, DecideConclusiveGrounds, DecideRequest, Identification, desk_->DecideConclusiveGrounds(ctx, *request))
+HAVEN_RPC_HANDLER(IdentificationServiceImpl, ExtendReflectionPeriod, ExtendReflectionPeriodRequest, Identification, desk_->ExtendReflectionPeriod(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RequestReconsideration, RequestReconsiderationRequest, Identification, desk_->RequestReconsideration(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordGuardian, RecordGuardianRequest, Identification, desk_->RecordGuardian(ctx, *request))
 HAVEN_RPC_HANDLER(IdentificationServiceImpl, RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification, desk_->RecordBestInterestsAssessment(ctx, *request))

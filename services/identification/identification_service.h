@@ -24,6 +24,7 @@ class IdentificationServiceImpl final : public haven::v1::IdentificationService:
   HAVEN_RPC(ReferPresumedVictim, ReferPresumedVictimRequest, Identification)
   HAVEN_RPC(DecideReasonableGrounds, DecideRequest, Identification)
   HAVEN_RPC(DecideConclusiveGrounds, DecideRequest, Identification)
+  HAVEN_RPC(ExtendReflectionPeriod, ExtendReflectionPeriodRequest, Identification)
   HAVEN_RPC(RequestReconsideration, RequestReconsiderationRequest, Identification)
   HAVEN_RPC(RecordGuardian, RecordGuardianRequest, Identification)
   HAVEN_RPC(RecordBestInterestsAssessment, RecordBestInterestsAssessmentRequest, Identification)

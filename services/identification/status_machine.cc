@@ -106,4 +106,22 @@ absl::StatusOr<MoveResult> NextStatus(const IdentificationFacts& facts, const Mo
   return refused("unknown move");
 }
 
+absl::Status CheckReflectionExtension(const IdentificationFacts& facts, absl::Time new_end,
+                                      absl::Time now) {
+  if (facts.status != v1::IDENTIFICATION_STATUS_REASONABLE_GROUNDS) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ExtendReflectionPeriod refused: only a running reflection and recovery period is "
+        "extended, from a positive reasonable-grounds decision until a conclusive-grounds "
+        "decision, waived or not (current status ",
+        StatusName(facts.status), ")"));
+  }
+  if (new_end <= facts.reflection_period_end || new_end <= now) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "new_end must be later than the period's current end, ",
+        absl::FormatTime(absl::RFC3339_sec, facts.reflection_period_end, absl::UTCTimeZone()),
+        ", and than now"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace haven::identification

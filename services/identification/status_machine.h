@@ -63,6 +63,15 @@ struct MoveResult {
 absl::StatusOr<MoveResult> NextStatus(const IdentificationFacts& facts, const MoveRequest& request,
                                       absl::Time now);
 
+// Whether the reflection and recovery period may be extended to `new_end` at
+// `now`. It runs from a positive reasonable-grounds decision until a
+// conclusive one (waived or not), so only while the status is
+// REASONABLE_GROUNDS: FAILED_PRECONDITION naming that rule and the status
+// otherwise. The new end must be later than the current end and than now:
+// INVALID_ARGUMENT naming new_end otherwise.
+absl::Status CheckReflectionExtension(const IdentificationFacts& facts, absl::Time new_end,
+                                      absl::Time now);
+
 }  // namespace haven::identification
 
 #endif  // HAVEN_SERVICES_IDENTIFICATION_STATUS_MACHINE_H_

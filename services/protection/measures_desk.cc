@@ -343,7 +343,11 @@ absl::StatusOr<v1::ReflectionPeriod> MeasuresDesk::GetReflectionPeriod(
         if (!found.ok()) return found.status();
         out.set_case_id(scope.case_id());
         out.set_rights(kReflectionRights);
-        for (const v1::Decision& d : ident.decisions()) {
+        // Decisions are records of their own, not kept inside the identification.
+        absl::StatusOr<std::vector<v1::Decision>> decisions =
+            scope.LoadAll<v1::Decision>(RecordKind::kDecision);
+        if (!decisions.ok()) return decisions.status();
+        for (const v1::Decision& d : *decisions) {
           if (d.kind() == v1::DECISION_KIND_REASONABLE_GROUNDS && d.positive()) {
             *out.mutable_start_time() = d.decide_time();
           }
@@ -354,10 +358,12 @@ absl::StatusOr<v1::ReflectionPeriod> MeasuresDesk::GetReflectionPeriod(
         if (!ident.has_reflection_period_end()) return absl::OkStatus();
         out.set_granted(true);
         *out.mutable_end_time() = ident.reflection_period_end();
+        *out.mutable_extensions() = ident.reflection_extensions();
         const absl::CivilDay today = absl::ToCivilDay(scope.now(), options_.time_zone);
         const absl::CivilDay end =
             absl::ToCivilDay(FromTimestamp(ident.reflection_period_end()), options_.time_zone);
         out.set_days_left(static_cast<int32_t>(end - today));
+        scope.Disclose(&out);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;

@@ -2,6 +2,7 @@
 #include "services/protection/plan_desk.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@ namespace {
 
 namespace v1 = haven::v1;
 using access::CaseScope;
+using access::CaseWriter;
 using access::RecordKind;
 
 constexpr int kMaxItems = 100;
@@ -72,33 +74,60 @@ absl::StatusOr<v1::PlanItem> LoadItem(CaseScope& scope, absl::string_view item_i
   return item;
 }
 
-// The item's status as it stands, following its referral.
-v1::PlanItemStatus StatusNow(CaseScope& scope, const v1::PlanItem& item) {
-  std::optional<v1::Referral> referral;
-  if (!item.referral_id().empty()) {
-    absl::StatusOr<v1::Referral> found = scope.FindReferral(item.referral_id());
-    if (found.ok()) referral = referral::AsOf(*std::move(found), scope.now());
-  }
-  return StatusOf(item, referral);
+// The item's referral as it stands now; nullopt when it has none.
+std::optional<v1::Referral> ReferralNow(CaseWriter& scope, const v1::PlanItem& item) {
+  if (item.referral_id().empty()) return std::nullopt;
+  absl::StatusOr<v1::Referral> found = scope.FindReferral(item.referral_id());
+  if (!found.ok()) return std::nullopt;
+  return referral::AsOf(*std::move(found), scope.now());
 }
 
-// Keeps the case's plan-item watch on the first due time of an item not
-// finished, so that its caseworkers are alerted and it is listed when due.
-absl::Status RefreshDueWatch(CaseScope& scope) {
-  absl::StatusOr<std::vector<v1::PlanItem>> items = scope.LoadAll<v1::PlanItem>(RecordKind::kPlanItem);
+// The item's status as it stands, following its referral.
+v1::PlanItemStatus StatusNow(CaseWriter& scope, const v1::PlanItem& item) {
+  return StatusOf(item, ReferralNow(scope, item));
+}
+
+// Keeps what the case's plan makes due right, from its items' administrative
+// fields as they stand: the plan-item watch on the first due time of an item
+// not finished (its caseworkers are alerted and it is listed when due), and
+// the directory services that items planned, or referred and not yet
+// accepted, wait on, until the referral's answer is due (a shelter that fills
+// up alerts them). Runs in every passage that moves an item, its referral's
+// included.
+absl::Status RefreshPlanBookkeeping(CaseWriter& scope) {
+  absl::StatusOr<std::vector<v1::PlanItem>> items =
+      scope.LoadAllAdministrative<v1::PlanItem>(RecordKind::kPlanItem);
   if (!items.ok()) return items.status();
   std::optional<absl::Time> first;
-  for (v1::PlanItem& item : *items) {
-    item.set_status(StatusNow(scope, item));
-    if (!item.has_due_time() || IsFinished(item.status())) continue;
-    const absl::Time due = FromTimestamp(item.due_time());
-    if (!first.has_value() || due < *first) first = due;
+  std::map<std::string, absl::Time> awaited;
+  for (const v1::PlanItem& item : *items) {
+    const std::optional<v1::Referral> referral = ReferralNow(scope, item);
+    const v1::PlanItemStatus status = StatusOf(item, referral);
+    if (item.has_due_time() && !IsFinished(status)) {
+      const absl::Time due = FromTimestamp(item.due_time());
+      if (!first.has_value() || due < *first) first = due;
+    }
+    if (item.provider_service_id().empty()) continue;
+    std::optional<absl::Time> until;
+    if (status == v1::PLAN_ITEM_STATUS_PLANNED) until = absl::InfiniteFuture();
+    if (status == v1::PLAN_ITEM_STATUS_REFERRED && referral.has_value()) {
+      until = FromTimestamp(referral->response_deadline());
+    }
+    if (!until.has_value()) continue;
+    absl::Time& kept = awaited.try_emplace(item.provider_service_id(), *until).first->second;
+    kept = std::max(kept, *until);
   }
   scope.SetWatch(v1::WATCH_KIND_PLAN_ITEM_DUE, first);
-  return absl::OkStatus();
+  return scope.SetServicesAwaited(awaited);
 }
 
 }  // namespace
+
+void PlanDesk::FollowReferrals() {
+  referrals_->OnMoved([](CaseWriter& scope, const v1::Referral&) {
+    return RefreshPlanBookkeeping(scope);
+  });
+}
 
 absl::Status PlanDesk::CheckProvider(const access::RequestContext& ctx, const v1::PlanItem& item) {
   if (item.provider_organisation_id().empty()) return absl::OkStatus();
@@ -222,7 +251,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::AddItem(const access::RequestContext& 
             !w.ok()) {
           return w;
         }
-        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
+        if (absl::Status w = RefreshPlanBookkeeping(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;
@@ -288,7 +317,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::UpdateItem(const access::RequestContex
                                   to == v1::PLAN_ITEM_STATUS_DECLINED ? "declined" : "cancelled")
                    : absl::StrCat("item ", item->id(), " changed");
         if (absl::Status w = SaveNewVersion(scope, *header, what); !w.ok()) return w;
-        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
+        if (absl::Status w = RefreshPlanBookkeeping(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;
@@ -380,7 +409,7 @@ absl::StatusOr<v1::ReferPlanItemResponse> PlanDesk::Refer(const access::RequestC
         *item->mutable_refer_time() = ToTimestamp(scope.now());
         if (absl::Status w = scope.Save(RecordKind::kPlanItem, raw, *item); !w.ok()) return w;
         *response.mutable_item() = *std::move(item);
-        return RefreshDueWatch(scope);
+        return RefreshPlanBookkeeping(scope);
       });
   if (!sent.ok()) return sent.status();
   *response.mutable_referral() = *std::move(sent);
@@ -436,7 +465,7 @@ absl::StatusOr<v1::ServicePlan> PlanDesk::RecordDelivery(
             !t.ok()) {
           return t;
         }
-        if (absl::Status w = RefreshDueWatch(scope); !w.ok()) return w;
+        if (absl::Status w = RefreshPlanBookkeeping(scope); !w.ok()) return w;
         return services::Into(Present(scope), &plan);
       });
   if (!s.ok()) return s;

@@ -24,6 +24,11 @@ class PlanDesk {
         directory_(directory),
         clock_(clock) {}
 
+  // Keeps each case's plan bookkeeping (the due watch, the services waited
+  // on) right when a referral moves, in that move's passage: an item follows
+  // its referral. Call once, before serving.
+  void FollowReferrals();
+
   // The plan as the caller may see it: every item for the owning
   // organisation, only its own items for a provider.
   absl::StatusOr<haven::v1::ServicePlan> Get(const access::RequestContext& ctx,

@@ -307,6 +307,11 @@ absl::Status ReferralDesk::Apply(CaseWriter& scope, absl::string_view referral_i
   if (absl::Status c = change(referral); !c.ok()) return c;
   if (absl::Status p = scope.PutReferral(referral); !p.ok()) return p;
   if (absl::Status q = QueueIfAbroad(scope, referral, before); !q.ok()) return q;
+  if (referral.status() != before) {
+    for (const Moved& listener : on_moved_) {
+      if (absl::Status m = listener(scope, referral); !m.ok()) return m;
+    }
+  }
   *result = referral;
   return absl::OkStatus();
 }

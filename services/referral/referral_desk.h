@@ -50,6 +50,11 @@ class ReferralDesk {
 
   // Called after a change queued a message for a partner mechanism.
   void OnPartnerMessageQueued(std::function<void()> wake) { wake_partner_link_ = std::move(wake); }
+  // What another service does, in the same passage, when a referral's
+  // status moves here, by its sender or its receiver (the service plan: an
+  // item follows its referral). Register before serving.
+  using Moved = std::function<absl::Status(access::CaseWriter&, const haven::v1::Referral&)>;
+  void OnMoved(Moved listener) { on_moved_.push_back(std::move(listener)); }
 
   absl::StatusOr<haven::v1::Referral> Create(const access::RequestContext& ctx,
                                              const haven::v1::CreateReferralRequest& request);
@@ -143,6 +148,7 @@ class ReferralDesk {
   const services::Partners* partners_;
   const Clock* clock_;
   std::function<void()> wake_partner_link_;
+  std::vector<Moved> on_moved_;
 };
 
 }  // namespace haven::referral

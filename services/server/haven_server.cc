@@ -185,10 +185,12 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   }
   protection::ProtectionDesk::Options protection_options;
   protection_options.time_zone = local_zone;
+  auto plans = std::make_unique<protection::PlanDesk>(&v.case_door(), referral_desk, &v.accounts(),
+                                                     &v.provider_directory(), clock);
+  plans->FollowReferrals();
   svc.push_back(std::make_unique<protection::ProtectionServiceImpl>(
       a, std::make_unique<protection::ProtectionDesk>(&v.provider_directory(), protection_options),
-      std::make_unique<protection::PlanDesk>(&v.case_door(), referral_desk, &v.accounts(),
-                                             &v.provider_directory(), clock),
+      std::move(plans),
       std::make_unique<protection::PermitDesk>(&v.case_door(), clock),
       std::make_unique<protection::MeasuresDesk>(
           &v.case_door(), clock, protection::MeasuresDesk::Options{local_zone})));

@@ -76,6 +76,41 @@ absl::Status PutAlert(storage::Txn& txn, const v1::Alert& alert, bool resolved) 
   return txn.Put(Cf::kAlerts, AlertByIdKey(*raw), key);
 }
 
+namespace {
+
+// A new open alert, created `now`.
+absl::Status PutNewAlert(storage::Txn& txn, v1::AlertKind kind,
+                         const std::vector<std::string>& hex_case_ids,
+                         const CaseScope::Addressee& addressee, absl::Time now) {
+  v1::Alert alert;
+  alert.set_id(NewId());
+  alert.set_kind(kind);
+  for (const std::string& id : hex_case_ids) alert.add_case_ids(id);
+  *alert.mutable_create_time() = MicrosToTimestamp(absl::ToUnixMicros(now));
+  alert.set_addressee_user_id(addressee.user_id);
+  alert.set_addressee_organisation_id(addressee.organisation_id);
+  return PutAlert(txn, alert, false);
+}
+
+}  // namespace
+
+absl::Status AlertCaseworkers(storage::Txn& txn, v1::AlertKind kind, const v1::CaseRecord& record,
+                              absl::string_view addressee_user_id, absl::Time now) {
+  std::vector<CaseScope::Addressee> addressees;
+  if (!addressee_user_id.empty()) {
+    addressees.push_back({std::string(addressee_user_id), ""});
+  } else {
+    for (const std::string& user : record.assignee_ids()) addressees.push_back({user, ""});
+  }
+  if (addressees.empty()) addressees.push_back({"", record.owning_organisation_id()});
+  for (const CaseScope::Addressee& addressee : addressees) {
+    if (absl::Status s = PutNewAlert(txn, kind, {ToHex(record.id())}, addressee, now); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CaseScope::RaiseAlert(v1::AlertKind kind, const std::vector<std::string>& hex_case_ids,
                                    const Addressee& addressee) {
   return door_->RaiseAlert(*txn_, kind, hex_case_ids, addressee);
@@ -84,14 +119,7 @@ absl::Status CaseScope::RaiseAlert(v1::AlertKind kind, const std::vector<std::st
 absl::Status CaseDoor::RaiseAlert(storage::Txn& txn, v1::AlertKind kind,
                                   const std::vector<std::string>& hex_case_ids,
                                   const CaseScope::Addressee& addressee) {
-  v1::Alert alert;
-  alert.set_id(NewId());
-  alert.set_kind(kind);
-  for (const std::string& id : hex_case_ids) alert.add_case_ids(id);
-  *alert.mutable_create_time() = MicrosToTimestamp(absl::ToUnixMicros(clock_->Now()));
-  alert.set_addressee_user_id(addressee.user_id);
-  alert.set_addressee_organisation_id(addressee.organisation_id);
-  return PutAlert(txn, alert, false);
+  return PutNewAlert(txn, kind, hex_case_ids, addressee, clock_->Now());
 }
 
 absl::StatusOr<std::pair<std::vector<v1::Alert>, std::string>> CaseDoor::ListAlerts(

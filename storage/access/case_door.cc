@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iterator>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -81,6 +82,24 @@ absl::StatusOr<bool> CaseScope::Load(RecordKind kind, absl::string_view record_i
   }
   disclosed_ = disclosed_ | Redact(out, visible_);
   return found;
+}
+
+absl::Status CaseScope::VisitAdministrative(
+    RecordKind kind, const google::protobuf::Message& prototype,
+    const std::function<void(const google::protobuf::Message&)>& visit) {
+  absl::StatusOr<std::vector<std::string>> ids = RecordIds(kind);
+  if (!ids.ok()) return ids.status();
+  std::unique_ptr<google::protobuf::Message> record(prototype.New());
+  for (const std::string& id : *ids) {
+    record->Clear();
+    absl::StatusOr<bool> found = LoadWhole(kind, id, record.get());
+    if (!found.ok()) return found.status();
+    if (!*found) continue;
+    // Cut, not disclosed: disclosed_ stays as it was.
+    Redact(record.get(), ClassSet::Of({v1::CONFIDENTIALITY_ADMINISTRATIVE}));
+    visit(*record);
+  }
+  return absl::OkStatus();
 }
 
 std::string ConsentRecordId(v1::ConsentPurpose purpose) {

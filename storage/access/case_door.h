@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -161,9 +162,43 @@ class CaseWriter {
   // passage's audit entry.
   virtual void set_lawful_basis(absl::string_view basis) = 0;
   // Brings the case's watch of `kind` forward to `due` unless it falls due
-  // sooner already (see CaseScope::SetWatch); for a writer that knows a new
-  // due time but may not read what else is due.
+  // sooner already (see SetWatch); for a writer that knows a new due time
+  // but may not read what else is due.
   virtual void WatchNoLaterThan(haven::v1::WatchKind kind, absl::Time due) = 0;
+  // Sets (or, with nullopt, clears) the case's watch of `kind`: its
+  // caseworkers (or `addressee_user_id`, when given) are alerted as the time
+  // nears (CaseDoor::RaiseDueAlerts) and the case is listed by queries on
+  // that watch.
+  virtual void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due,
+                        absl::string_view addressee_user_id = "") = 0;
+  // Indexes the directory services this case's open plan items wait on
+  // (service id -> until when: a referral's response deadline, or
+  // InfiniteFuture for an item not referred yet), replacing what was
+  // indexed; ids and times only. A shelter whose free places fall to zero
+  // alerts the cases waiting on it (ProviderDirectory::UpdateFreePlaces).
+  virtual absl::Status SetServicesAwaited(const std::map<std::string, absl::Time>& until) = 0;
+
+  // The administrative fields (ids, statuses, times: never personal data)
+  // of every record of `kind`, in key order: what a rule needs to keep the
+  // case's own bookkeeping (a watch, an index) right after a writer's
+  // change. Not for the caller: nothing of it is disclosed.
+  template <typename Record>
+  absl::StatusOr<std::vector<Record>> LoadAllAdministrative(RecordKind kind) {
+    std::vector<Record> out;
+    absl::Status s = VisitAdministrative(kind, Record::default_instance(),
+                                         [&](const google::protobuf::Message& record) {
+                                           out.push_back(static_cast<const Record&>(record));
+                                         });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+ protected:
+  // Calls `visit` with each record of `kind`, parsed as `prototype` is and
+  // cut to its administrative fields.
+  virtual absl::Status VisitAdministrative(
+      RecordKind kind, const google::protobuf::Message& prototype,
+      const std::function<void(const google::protobuf::Message&)>& visit) = 0;
 };
 
 // A case as one caller may use it, inside one transaction: what a writer
@@ -185,6 +220,9 @@ class CaseScope final : public CaseWriter {
   absl::Status DequeueForPartner(absl::string_view outbox_key) override;
   void set_lawful_basis(absl::string_view basis) override { lawful_basis_ = std::string(basis); }
   void WatchNoLaterThan(haven::v1::WatchKind kind, absl::Time due) override;
+  void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due,
+                absl::string_view addressee_user_id = "") override;
+  absl::Status SetServicesAwaited(const std::map<std::string, absl::Time>& until) override;
 
   const haven::v1::CaseRecord& record() const { return record_; }
   // The administrative record to change; written and re-indexed on commit.
@@ -225,12 +263,6 @@ class CaseScope final : public CaseWriter {
     }
     return out;
   }
-  // Sets (or, with nullopt, clears) the case's watch of `kind`: its
-  // caseworkers (or `addressee_user_id`, when given) are alerted as the time
-  // nears (CaseDoor::RaiseDueAlerts) and the case is listed by queries on
-  // that watch.
-  void SetWatch(haven::v1::WatchKind kind, std::optional<absl::Time> due,
-                absl::string_view addressee_user_id = "");
   // Indexes the subject under these name match keys (blind: only keyed
   // hashes of them are stored), replacing the previous ones.
   void SetNameKeys(const std::vector<std::string>& name_keys);
@@ -268,6 +300,9 @@ class CaseScope final : public CaseWriter {
   friend class CaseDoor;
   friend class LiaisonDoor;
   CaseScope() = default;
+  absl::Status VisitAdministrative(
+      RecordKind kind, const google::protobuf::Message& prototype,
+      const std::function<void(const google::protobuf::Message&)>& visit) override;
   std::string DataKey(RecordKind kind, absl::string_view record_id) const;
   absl::StatusOr<bool> LoadWhole(RecordKind kind, absl::string_view record_id,
                                  google::protobuf::Message* out);

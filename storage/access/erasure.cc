@@ -181,6 +181,7 @@ absl::Status CaseScope::Shred() {
   record_.set_status(v1::CASE_STATUS_ERASED);
   if (absl::Status s = KeepStatistics(); !s.ok()) return s;
   if (absl::Status s = txn_->Delete(Cf::kCaseKeys, raw_id_); !s.ok()) return s;
+  if (absl::Status s = SetServicesAwaited({}); !s.ok()) return s;
   std::vector<std::string> doomed;
   absl::Status s = txn_->Scan(Cf::kCaseData, raw_id_, "",
                               [&](absl::string_view key, absl::string_view) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "haven/v1/case.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/crypto.h"
@@ -38,6 +39,20 @@ std::string DeadlineKey(absl::string_view organisation_id, int64_t deadline_micr
 std::string WatchPrefix(haven::v1::WatchKind kind, absl::string_view organisation_id);
 std::string WatchKey(haven::v1::WatchKind kind, absl::string_view organisation_id,
                      int64_t due_micros, absl::string_view raw_case_id);
+
+// The keys in Cf::kCaseIndex of the directory services a case's open plan
+// items wait on: 'S' + service id + raw case id -> until when (u64 micros),
+// for the provider's side; 's' + raw case id + service id -> "", for the
+// case's. Ids and times only.
+std::string AwaitedServicePrefix(absl::string_view service_id);
+std::string AwaitedByCasePrefix(absl::string_view raw_case_id);
+
+// Alerts (`kind`, about the case alone), in `txn`, the user a watch names
+// when `addressee_user_id` is given, else the caseworkers assigned to the
+// case, else its organisation's supervisors. Ids only.
+absl::Status AlertCaseworkers(storage::Txn& txn, haven::v1::AlertKind kind,
+                              const haven::v1::CaseRecord& record,
+                              absl::string_view addressee_user_id, absl::Time now);
 
 // The key in Cf::kUsersByOrganisation that lists a user under its organisation.
 std::string UserByOrganisationKey(absl::string_view organisation_id, absl::string_view user_id);

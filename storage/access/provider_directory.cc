@@ -14,11 +14,13 @@
 #include <optional>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "haven/v1/admin.pb.h"
 #include "storage/access/case_door.h"
+#include "storage/access/layout.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -248,6 +250,46 @@ absl::StatusOr<v1::ProviderService> ProviderDirectory::PutService(const RequestC
   return service;
 }
 
+absl::Status ProviderDirectory::AlertCasesAwaiting(storage::Txn& txn, const RequestContext& ctx,
+                                                  absl::string_view service_id) {
+  const absl::Time now = clock_->Now();
+  RequestContext system;
+  system.principal.id = "system:shelter-full";
+  system.purpose = "shelter-full";
+  system.request_id = ctx.request_id;
+  const std::string prefix = AwaitedServicePrefix(service_id);
+  std::vector<std::string> waiting;  // raw case ids
+  absl::Status scanned = txn.Scan(Cf::kCaseIndex, prefix, "",
+                                  [&](absl::string_view key, absl::string_view value) {
+                                    std::optional<uint64_t> until = keys::ConsumeU64(&value);
+                                    if (until.has_value() &&
+                                        *until > static_cast<uint64_t>(absl::ToUnixMicros(now))) {
+                                      waiting.emplace_back(key.substr(prefix.size()));
+                                    }
+                                    return true;
+                                  });
+  if (!scanned.ok()) return scanned;
+  for (const std::string& raw_case_id : waiting) {
+    absl::StatusOr<std::optional<v1::CaseRecord>> record =
+        Read<v1::CaseRecord>(txn, Cf::kCases, raw_case_id);
+    if (!record.ok()) return record.status();
+    if (!record->has_value() || (*record)->status() != v1::CASE_STATUS_OPEN) continue;
+    if (absl::Status s = AlertCaseworkers(txn, v1::ALERT_KIND_SHELTER_FULL, **record, "", now);
+        !s.ok()) {
+      return s;
+    }
+    // The system read the case's record, not the caller (who learns nothing
+    // of the case); the request id ties the alert to the caller's update.
+    v1::AuditEntry entry = NewAuditEntry(system, "system.shelter_full_alert",
+                                         absl::StrCat("cases/", ToHex(raw_case_id)));
+    entry.set_case_id(ToHex(raw_case_id));
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn.Audit(std::move(entry));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::ProviderService> ProviderDirectory::UpdateFreePlaces(
     const RequestContext& ctx, absl::string_view service_id, int free_places) {
   absl::StatusOr<std::string> raw = ParseId(service_id, "service_id");
@@ -272,6 +314,7 @@ absl::StatusOr<v1::ProviderService> ProviderDirectory::UpdateFreePlaces(
     return absl::InvalidArgumentError(absl::StrCat("free_places must be from 0 to the capacity, ",
                                                    service.shelter().capacity()));
   }
+  const bool filled_up = service.shelter().free_places() > 0 && free_places == 0;
   v1::ShelterPlaces* places = service.mutable_shelter();
   places->set_free_places(free_places);
   *places->mutable_free_places_time() = MicrosToTimestamp(absl::ToUnixMicros(clock_->Now()));
@@ -279,6 +322,9 @@ absl::StatusOr<v1::ProviderService> ProviderDirectory::UpdateFreePlaces(
   if (absl::Status s = txn->Put(Cf::kDirectory, ServiceKey(*raw), service.SerializeAsString());
       !s.ok()) {
     return s;
+  }
+  if (filled_up) {
+    if (absl::Status s = AlertCasesAwaiting(*txn, ctx, service.id()); !s.ok()) return s;
   }
   if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "directory.update_free_places",
                                      absl::StrCat("directory/services/", service.id()));

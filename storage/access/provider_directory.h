@@ -22,6 +22,7 @@
 
 namespace haven::storage {
 class Store;
+class Txn;
 }
 
 namespace haven::access {
@@ -46,7 +47,9 @@ class ProviderDirectory {
                                                         haven::v1::ProviderService service);
   // A shelter's free places, as its own staff say, with who and when;
   // FAILED_PRECONDITION for a service that is no shelter or a number above
-  // its capacity.
+  // its capacity. When they fall from some to none, the caseworkers of
+  // every open case with a plan item waiting on it are alerted
+  // (SHELTER_FULL), in the same transaction.
   absl::StatusOr<haven::v1::ProviderService> UpdateFreePlaces(const RequestContext& ctx,
                                                               absl::string_view service_id,
                                                               int free_places);
@@ -77,6 +80,12 @@ class ProviderDirectory {
   static bool MayRead(const Principal& principal);
 
  private:
+  // Alerts the caseworkers of each open case whose plan waits on
+  // `service_id` (CaseScope::SetServicesAwaited), in `txn`; reads case
+  // records only (ids, no personal data), each alert audited.
+  absl::Status AlertCasesAwaiting(storage::Txn& txn, const RequestContext& ctx,
+                                  absl::string_view service_id);
+
   storage::Store* store_;
   const Clock* clock_;
 };

@@ -1,6 +1,9 @@
 // CaseDoor's watches: times a case's caseworkers must hear of (a permit's expiry, a plan item
 // due, a return's follow-up), indexed by kind, organisation and time for due lists, and alerted
-// once per due time.
+// once per due time; and the directory services a case's plan waits on.
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +40,58 @@ std::string WatchKey(v1::WatchKind kind, absl::string_view organisation_id, int6
   return absl::StrCat(key, raw_case_id);
 }
 
+std::string AwaitedServicePrefix(absl::string_view service_id) {
+  return IndexPrefix('S', service_id);
+}
+
+std::string AwaitedByCasePrefix(absl::string_view raw_case_id) {
+  return IndexPrefix('s', raw_case_id);
+}
+
+absl::Status CaseScope::SetServicesAwaited(const std::map<std::string, absl::Time>& until) {
+  const std::string by_case = AwaitedByCasePrefix(raw_id_);
+  std::vector<std::string> before;
+  absl::Status scanned = txn_->Scan(Cf::kCaseIndex, by_case, "",
+                                    [&](absl::string_view key, absl::string_view) {
+                                      before.emplace_back(key.substr(by_case.size()));
+                                      return true;
+                                    });
+  if (!scanned.ok()) return scanned;
+  for (const std::string& service_id : before) {
+    if (until.count(service_id) > 0) continue;
+    if (absl::Status s = txn_->Delete(Cf::kCaseIndex, by_case + service_id); !s.ok()) return s;
+    if (absl::Status s = txn_->Delete(Cf::kCaseIndex, AwaitedServicePrefix(service_id) + raw_id_);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [service_id, when] : until) {
+    const uint64_t until_micros =
+        when == absl::InfiniteFuture()
+            ? UINT64_MAX
+            : static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMicros(when)));
+    std::string value;
+    keys::AppendU64(&value, until_micros);
+    if (absl::Status s = txn_->Put(Cf::kCaseIndex, by_case + service_id, ""); !s.ok()) return s;
+    const std::string key = AwaitedServicePrefix(service_id) + raw_id_;
+    if (absl::Status s = txn_->Put(Cf::kCaseIndex, key, value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 void CaseScope::SetWatch(v1::WatchKind kind, std::optional<absl::Time> due,
                          absl::string_view addressee_user_id) {
+  // Unchanged, the case is not changed either (no new version).
+  bool found = false;
+  for (const v1::CaseWatch& watch : record().watches()) {
+    if (watch.kind() != kind) continue;
+    found = true;
+    if (due.has_value() && watch.due_micros() == absl::ToUnixMicros(*due) &&
+        watch.addressee_user_id() == addressee_user_id) {
+      return;
+    }
+  }
+  if (!found && !due.has_value()) return;
   v1::CaseRecord* record = mutable_record();
   auto* watches = record->mutable_watches();
   v1::CaseWatch* watch = nullptr;
@@ -104,15 +157,10 @@ absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration 
         watch->alerted_micros() == watch->due_micros()) {
       continue;
     }
-    std::vector<CaseScope::Addressee> addressees;
-    if (!watch->addressee_user_id().empty()) {
-      addressees.push_back({watch->addressee_user_id(), ""});
-    } else {
-      for (const std::string& user : record.assignee_ids()) addressees.push_back({user, ""});
-    }
-    if (addressees.empty()) addressees.push_back({"", record.owning_organisation_id()});
-    for (const CaseScope::Addressee& addressee : addressees) {
-      if (absl::Status s = RaiseAlert(*txn, alert, {ToHex(raw_id)}, addressee); !s.ok()) return s;
+    if (absl::Status s =
+            AlertCaseworkers(*txn, alert, record, watch->addressee_user_id(), clock_->Now());
+        !s.ok()) {
+      return s;
     }
     watch->set_alerted_micros(watch->due_micros());
     if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;

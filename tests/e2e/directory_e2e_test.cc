@@ -334,6 +334,64 @@ TEST_F(DirectoryE2eTest, HavenctlRecordsClaimsAndInterpretersFromFiles) {
   ASSERT_EQ(Havenctl(worker, "protect interpretation " + created.id(), &out), 0) << out;
   EXPECT_NE(out.find("Canary-Ctl-Interpreter"), std::string::npos) << out;
   EXPECT_NE(out.find("ti"), std::string::npos) << out;
+
+  // Language needs: set from a file, read back readably.
+  const std::string needs = WriteFile(
+      "needs.textproto",
+      "languages: \"ti\" languages: \"ar\" preferences: \"a woman interpreter\"\n");
+  ASSERT_EQ(Havenctl(worker, "protect language-needs " + created.id() + " --set " + needs, &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("languages needed: ti, ar"), std::string::npos) << out;
+  ASSERT_EQ(Havenctl(worker, "protect language-needs " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("languages needed: ti, ar"), std::string::npos) << out;
+  EXPECT_NE(out.find("preferences: a woman interpreter"), std::string::npos) << out;
+  const std::string bad = WriteFile("bad-needs.textproto", "languages: \"not a tag!\"\n");
+  EXPECT_NE(Havenctl(worker, "protect language-needs " + created.id() + " --set " + bad, &out), 0)
+      << out;
+  EXPECT_NE(out.find("INVALID_ARGUMENT"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryE2eTest, HavenctlExtendsTheReflectionPeriodAndShowsWhy) {
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Reflection NGO", v1::ORGANISATION_TYPE_NGO,
+                                    {{"reflection.worker", v1::ROLE_CASEWORKER}}, &ngo));
+  Team authority;
+  ASSERT_NO_FATAL_FAILURE(SetUpTeam(*client_, admin_, "Reflection Authority",
+                                    v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY,
+                                    {{"reflection.decider", v1::ROLE_DECISION_MAKER}}, &authority));
+  const Actor& worker = ngo.users[0];
+  const Actor& decider = authority.users[0];
+  v1::CreateCaseRequest create;
+  create.mutable_subject()->set_given_name("Canary-Ctl-Reflection");
+  v1::Case created;
+  ASSERT_TRUE(client_->cases->CreateCase(Ctx(worker.token).get(), create, &created).ok());
+  std::string out;
+  ASSERT_EQ(Havenctl(worker,
+                     "ident refer " + created.id() + " --authority " + authority.organisation_id,
+                     &out),
+            0)
+      << out;
+  ASSERT_EQ(Havenctl(decider, "ident decide rg " + created.id() +
+                                  " --positive --reasons \"Consistent account\"",
+                     &out),
+            0)
+      << out;
+  ASSERT_EQ(Havenctl(decider, "ident extend-reflection " + created.id() +
+                                  " --until 2099-01-31T12:00:00Z --reasons \"Still in hospital\"",
+                     &out),
+            0)
+      << out;
+  ASSERT_EQ(Havenctl(worker, "protect reflection " + created.id(), &out), 0) << out;
+  EXPECT_NE(out.find("extended 1 time"), std::string::npos) << out;
+  EXPECT_NE(out.find("2099-01-31"), std::string::npos) << out;
+  EXPECT_NE(out.find("Still in hospital"), std::string::npos) << out;
+  // An end not later than the current one: refused, saying what to fix.
+  EXPECT_NE(Havenctl(decider, "ident extend-reflection " + created.id() +
+                                  " --until 2099-01-01 --reasons \"Again\"",
+                     &out),
+            0);
+  EXPECT_NE(out.find("new_end must be later"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "haven/v1/identification.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
+#include "storage/timestamps.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -16,6 +19,7 @@ namespace {
 
 namespace v1 = haven::v1;
 using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 class MeasuresTest : public ServiceTest {
  protected:
@@ -92,6 +96,42 @@ class MeasuresTest : public ServiceTest {
     EXPECT_EQ(other.error_message(), missing.error_message());
   }
 
+  // Refers the case to a new competent authority, whose decision maker
+  // (returned) decides reasonable grounds: the reflection period starts now.
+  Actor StartReflectionPeriod(v1::Identification* ident) {
+    const std::string authority = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+    const Actor decision_maker = NewUser(authority, v1::ROLE_DECISION_MAKER);
+    v1::ReferPresumedVictimRequest refer;
+    refer.set_case_id(case_id_);
+    refer.set_competent_authority_organisation_id(authority);
+    EXPECT_TRUE(ident_->ReferPresumedVictim(As(caseworker_).get(), refer, ident).ok());
+    v1::DecideRequest decide;
+    decide.set_case_id(case_id_);
+    decide.set_positive(true);
+    decide.set_reasons("Consistent account; indicators of deception and debt bondage");
+    grpc::Status s = ident_->DecideReasonableGrounds(As(decision_maker).get(), decide, ident);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return decision_maker;
+  }
+
+  grpc::Status Extend(const Actor& as, absl::Time new_end, const std::string& reasons,
+                      v1::Identification* out) {
+    v1::ExtendReflectionPeriodRequest request;
+    request.set_case_id(case_id_);
+    request.mutable_new_end()->set_seconds(absl::ToUnixSeconds(new_end));
+    request.set_reasons(reasons);
+    return ident_->ExtendReflectionPeriod(As(as).get(), request, out);
+  }
+
+  v1::ReflectionPeriod Reflection(const Actor& as, const std::string& purpose = "") {
+    v1::GetReflectionPeriodRequest request;
+    request.set_case_id(case_id_);
+    v1::ReflectionPeriod period;
+    grpc::Status s = protection_->GetReflectionPeriod(As(as, purpose).get(), request, &period);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return period;
+  }
+
   std::unique_ptr<v1::ProtectionService::Stub> protection_;
   std::unique_ptr<v1::IdentificationService::Stub> ident_;
   std::string ngo_, case_id_;
@@ -99,58 +139,183 @@ class MeasuresTest : public ServiceTest {
 };
 
 TEST_F(MeasuresTest, TheReflectionPeriodIsIdentificationsNotACopy) {
-  v1::GetReflectionPeriodRequest request;
-  request.set_case_id(case_id_);
-  v1::ReflectionPeriod period;
-  ASSERT_TRUE(protection_->GetReflectionPeriod(As(caseworker_).get(), request, &period).ok());
+  v1::ReflectionPeriod period = Reflection(caseworker_);
   EXPECT_FALSE(period.granted()) << "no reasonable-grounds decision yet";
   EXPECT_THAT(period.rights(), HasSubstr("may not be removed"));
 
-  const std::string authority = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
-  const Actor decision_maker = NewUser(authority, v1::ROLE_DECISION_MAKER);
-  v1::ReferPresumedVictimRequest refer;
-  refer.set_case_id(case_id_);
-  refer.set_competent_authority_organisation_id(authority);
   v1::Identification ident;
-  ASSERT_TRUE(ident_->ReferPresumedVictim(As(caseworker_).get(), refer, &ident).ok());
-  v1::DecideRequest decide;
-  decide.set_case_id(case_id_);
-  decide.set_positive(true);
-  decide.set_reasons("Consistent account; indicators of deception and debt bondage");
-  grpc::Status s = ident_->DecideReasonableGrounds(As(decision_maker).get(), decide, &ident);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const absl::Time decided = clock_.Now();
+  StartReflectionPeriod(&ident);
 
   clock_.Advance(absl::Hours(24 * 10));
-  ASSERT_TRUE(protection_->GetReflectionPeriod(As(caseworker_).get(), request, &period).ok());
+  period = Reflection(caseworker_);
   EXPECT_TRUE(period.granted());
+  EXPECT_EQ(period.start_time().seconds(), absl::ToUnixSeconds(decided))
+      << "the positive reasonable-grounds decision";
   EXPECT_EQ(period.end_time().seconds(), ident.reflection_period_end().seconds())
       << "read from identification";
   EXPECT_EQ(period.days_left(), 20);
   EXPECT_FALSE(period.waived());
+  EXPECT_THAT(period.extensions(), ::testing::IsEmpty());
 
   // A week before it ends, the organisation's supervisors (no one is
   // assigned) are told, once.
-  auto reflection_alerts = [&] {
-    v1::ListAlertsResponse alerts;
-    EXPECT_TRUE(cases_->ListAlerts(As(supervisor_).get(), v1::ListAlertsRequest(), &alerts).ok());
-    int n = 0;
-    for (const v1::Alert& a : alerts.alerts()) n += a.kind() == v1::ALERT_KIND_REFLECTION_ENDING;
-    return n;
-  };
   server_->RaiseDueAlerts();
-  EXPECT_EQ(reflection_alerts(), 0) << "20 days left";
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_REFLECTION_ENDING), SizeIs(0)) << "20 days left";
   clock_.Advance(absl::Hours(24 * 14));
   server_->RaiseDueAlerts();
   server_->RaiseDueAlerts();
-  EXPECT_EQ(reflection_alerts(), 1) << "6 days left";
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_REFLECTION_ENDING), SizeIs(1)) << "6 days left";
 
   // Another organisation: exactly a missing case.
-  const Actor stranger = NewUser(NewOrganisation(v1::ORGANISATION_TYPE_NGO), v1::ROLE_CASEWORKER);
-  grpc::Status other = protection_->GetReflectionPeriod(As(stranger).get(), request, &period);
-  request.set_case_id(std::string(32, 'b'));
-  grpc::Status missing = protection_->GetReflectionPeriod(As(stranger).get(), request, &period);
+  ExpectStrangerSeesNoCase(&v1::ProtectionService::Stub::GetReflectionPeriod,
+                           v1::GetReflectionPeriodRequest());
+}
+
+TEST_F(MeasuresTest, AnExtensionMovesTheEndAndTheAlertAndKeepsItsReasons) {
+  v1::Identification ident;
+  const Actor decision_maker = StartReflectionPeriod(&ident);
+  const absl::Time first_end = FromTimestamp(ident.reflection_period_end());  // in 30 days
+  clock_.Advance(absl::Hours(24 * 20));
+  const absl::Time new_end = first_end + absl::Hours(24 * 30);
+  const std::string reasons = "Canary-Reflection-Reasons: still in hospital after the raid";
+  grpc::Status s = Extend(decision_maker, new_end, reasons, &ident);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ident.reflection_period_end().seconds(), absl::ToUnixSeconds(new_end))
+      << "one copy: the end as it stands";
+  ASSERT_THAT(ident.reflection_extensions(), SizeIs(1));
+  EXPECT_EQ(ident.reflection_extensions(0).previous_end().seconds(),
+            absl::ToUnixSeconds(first_end));
+  EXPECT_EQ(ident.reflection_extensions(0).granted_by(), decision_maker.user_id);
+
+  v1::ReflectionPeriod period = Reflection(caseworker_);
+  EXPECT_EQ(period.end_time().seconds(), absl::ToUnixSeconds(new_end));
+  EXPECT_EQ(period.days_left(), 40);
+  ASSERT_THAT(period.extensions(), SizeIs(1));
+  EXPECT_EQ(period.extensions(0).new_end().seconds(), absl::ToUnixSeconds(new_end));
+  EXPECT_EQ(period.extensions(0).reasons(), reasons);
+  EXPECT_EQ(period.extensions(0).grant_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+
+  // The reasons are narrative: a grantee of administrative data sees that
+  // the period was extended, and to when, not why.
+  const std::string police = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+  const Actor officer = NewUser(police, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+  ASSERT_TRUE(GrantRead(caseworker_, case_id_, police, "investigation",
+                        {v1::CONFIDENTIALITY_ADMINISTRATIVE})
+                  .ok());
+  period = Reflection(officer, "investigation");
+  ASSERT_THAT(period.extensions(), SizeIs(1));
+  EXPECT_EQ(period.extensions(0).new_end().seconds(), absl::ToUnixSeconds(new_end));
+  EXPECT_TRUE(period.extensions(0).reasons().empty());
+
+  // On the timeline: the dates in Haven's words, the reasons as the detail.
+  v1::ListTimelineRequest timeline;
+  timeline.set_case_id(case_id_);
+  v1::ListTimelineResponse events;
+  ASSERT_TRUE(cases_->ListTimeline(As(caseworker_).get(), timeline, &events).ok());
+  std::vector<v1::TimelineEvent> extended;
+  for (const v1::TimelineEvent& e : events.events()) {
+    if (e.kind() == v1::TIMELINE_EVENT_REFLECTION_EXTENDED) extended.push_back(e);
+  }
+  ASSERT_THAT(extended, SizeIs(1));
+  EXPECT_THAT(extended[0].summary(), HasSubstr("extended from"));
+  EXPECT_THAT(extended[0].summary(), ::testing::Not(HasSubstr("Canary")));
+  EXPECT_EQ(extended[0].detail(), reasons);
+
+  // The alert comes a week before the new end, not the old one.
+  clock_.Advance(absl::Hours(24 * 4));  // 6 days before the old end
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_REFLECTION_ENDING), SizeIs(0)) << "36 days left";
+  clock_.Set(new_end - absl::Hours(24 * 8));
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_REFLECTION_ENDING), SizeIs(0)) << "8 days left";
+  clock_.Set(new_end - absl::Hours(24 * 6));
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_REFLECTION_ENDING), SizeIs(1)) << "6 days left";
+}
+
+TEST_F(MeasuresTest, AnExtensionOutsideTheRulesIsRefusedAndWritesNothing) {
+  const std::string authority = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+  const Actor early_decision_maker = NewUser(authority, v1::ROLE_DECISION_MAKER);
+  v1::Identification ident;
+  const absl::Time later = clock_.Now() + absl::Hours(24 * 60);
+  // No reflection period yet: the authority has no access to the case.
+  EXPECT_EQ(Extend(early_decision_maker, later, "More time", &ident).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  const Actor decision_maker = StartReflectionPeriod(&ident);
+  const absl::Time end = FromTimestamp(ident.reflection_period_end());
+  v1::GetIdentificationRequest get;
+  get.set_case_id(case_id_);
+  v1::Identification before;
+  ASSERT_TRUE(ident_->GetIdentification(As(caseworker_).get(), get, &before).ok());
+  v1::Case case_before;
+  v1::GetCaseRequest get_case;
+  get_case.set_case_id(case_id_);
+  ASSERT_TRUE(cases_->GetCase(As(caseworker_).get(), get_case, &case_before).ok());
+
+  struct Row {
+    const char* what;
+    const Actor* as;
+    std::optional<absl::Time> new_end;
+    std::string reasons;
+    grpc::StatusCode code;
+    const char* message;
+  };
+  const std::vector<Row> rows = {
+      {"no reasons", &decision_maker, later, "", grpc::StatusCode::INVALID_ARGUMENT, "reasons"},
+      {"no new end", &decision_maker, std::nullopt, "More time",
+       grpc::StatusCode::INVALID_ARGUMENT, "new_end is required"},
+      {"the same end", &decision_maker, end, "More time", grpc::StatusCode::INVALID_ARGUMENT,
+       "new_end must be later"},
+      {"an earlier end", &decision_maker, end - absl::Hours(24), "More time",
+       grpc::StatusCode::INVALID_ARGUMENT, "new_end must be later"},
+      {"the caseworker", &caseworker_, later, "More time", grpc::StatusCode::PERMISSION_DENIED,
+       "decision maker"},
+  };
+  for (const Row& row : rows) {
+    v1::ExtendReflectionPeriodRequest request;
+    request.set_case_id(case_id_);
+    if (row.new_end.has_value()) {
+      request.mutable_new_end()->set_seconds(absl::ToUnixSeconds(*row.new_end));
+    }
+    request.set_reasons(row.reasons);
+    grpc::Status s = ident_->ExtendReflectionPeriod(As(*row.as).get(), request, &ident);
+    EXPECT_EQ(s.error_code(), row.code) << row.what;
+    EXPECT_THAT(s.error_message(), HasSubstr(row.message)) << row.what;
+  }
+  // Another organisation's decision maker: exactly a missing case.
+  const Actor stranger =
+      NewUser(NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY), v1::ROLE_DECISION_MAKER);
+  grpc::Status other = Extend(stranger, later, "More time", &ident);
+  v1::ExtendReflectionPeriodRequest missing_case;
+  missing_case.set_case_id(std::string(32, 'c'));
+  missing_case.mutable_new_end()->set_seconds(absl::ToUnixSeconds(later));
+  missing_case.set_reasons("More time");
+  grpc::Status missing = ident_->ExtendReflectionPeriod(As(stranger).get(), missing_case, &ident);
   EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(other.error_message(), missing.error_message());
+
+  v1::Identification after;
+  ASSERT_TRUE(ident_->GetIdentification(As(caseworker_).get(), get, &after).ok());
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString()) << "nothing was written";
+  v1::Case case_after;
+  ASSERT_TRUE(cases_->GetCase(As(caseworker_).get(), get_case, &case_after).ok());
+  EXPECT_EQ(case_after.version(), case_before.version());
+
+  // A conclusive decision, waived or not, ends the period: no more extensions.
+  v1::DecideRequest decide;
+  decide.set_case_id(case_id_);
+  decide.set_positive(true);
+  decide.set_reasons("Confirmed by the labour inspection's findings");
+  decide.set_waive_reflection_period(true);
+  decide.set_waiver_reasons("The person asked for an early decision");
+  ASSERT_TRUE(ident_->DecideConclusiveGrounds(As(decision_maker).get(), decide, &ident).ok());
+  grpc::Status ended = Extend(decision_maker, later, "More time", &ident);
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(ended.error_message(), HasSubstr("only a running reflection"));
+  EXPECT_THAT(ended.error_message(), HasSubstr("CONFIRMED_VICTIM"));
+  EXPECT_TRUE(Reflection(caseworker_).waived());
 }
 
 TEST_F(MeasuresTest, AClaimMovesByItsRulesAndAnIllegalMoveWritesNothing) {

@@ -69,16 +69,6 @@ class PermitTest : public ServiceTest {
     return protection_->RecordResidencePermit(As(caseworker_).get(), request, out);
   }
 
-  std::vector<v1::Alert> Alerts(const Actor& as, v1::AlertKind kind) {
-    v1::ListAlertsResponse response;
-    EXPECT_TRUE(cases_->ListAlerts(As(as).get(), v1::ListAlertsRequest(), &response).ok());
-    std::vector<v1::Alert> out;
-    for (const v1::Alert& a : response.alerts()) {
-      if (a.kind() == kind) out.push_back(a);
-    }
-    return out;
-  }
-
   std::vector<v1::ExpiringPermit> Expiring(const Actor& as, int within_days) {
     v1::ListExpiringPermitsRequest request;
     request.set_within_days(within_days);

@@ -193,6 +193,16 @@ grpc::Status ServiceTest::GrantRead(const Actor& actor, const std::string& case_
   return cases_->CreateGrant(As(actor).get(), req, &out);
 }
 
+std::vector<v1::Alert> ServiceTest::Alerts(const Actor& actor, v1::AlertKind kind) {
+  v1::ListAlertsResponse response;
+  EXPECT_TRUE(cases_->ListAlerts(As(actor).get(), v1::ListAlertsRequest(), &response).ok());
+  std::vector<v1::Alert> out;
+  for (const v1::Alert& alert : response.alerts()) {
+    if (alert.kind() == kind) out.push_back(alert);
+  }
+  return out;
+}
+
 uint64_t ServiceTest::AuditSequence() { return server_->vault().last_audit_sequence(); }
 
 v1::AuditEntry ServiceTest::LastAudit() {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/audit.grpc.pb.h"
@@ -61,6 +62,9 @@ class ServiceTest : public ::testing::Test {
                              const std::string& organisation_id, const std::string& purpose,
                              const std::vector<haven::v1::ConfidentialityClass>& classes,
                              absl::Duration lifetime = absl::Hours(24));
+
+  // The open alerts of `kind` that `actor` sees.
+  std::vector<haven::v1::Alert> Alerts(const Actor& actor, haven::v1::AlertKind kind);
 
   // The newest audit entry.
   haven::v1::AuditEntry LastAudit();

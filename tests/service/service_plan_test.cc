@@ -20,8 +20,8 @@ using ::testing::SizeIs;
 
 class ServicePlanTest : public ServiceTest {
  protected:
-  // Sessions outlive the referrals' response deadlines the tests pass.
-  void Configure(v1::ServerConfig* config) override { config->set_session_minutes(60 * 24 * 10); }
+  // Sessions outlive the response deadlines and due times the tests pass.
+  void Configure(v1::ServerConfig* config) override { config->set_session_minutes(60 * 24 * 30); }
 
   void SetUp() override {
     ServiceTest::SetUp();
@@ -103,6 +103,17 @@ class ServicePlanTest : public ServiceTest {
     request.set_item_id(item_id);
     request.set_outcome(outcome);
     return protection_->RecordServiceDelivery(As(as).get(), request, plan);
+  }
+
+  // Moves referral `referral_id` as its receiver, the shelter, would.
+  using Move = grpc::Status (v1::ReferralService::Stub::*)(
+      grpc::ClientContext*, const v1::ReferralTransitionRequest&, v1::Referral*);
+  grpc::Status Answer(Move move, const std::string& referral_id) {
+    v1::ReferralTransitionRequest request;
+    request.set_referral_id(referral_id);
+    request.set_reason("Answered by the shelter");
+    v1::Referral out;
+    return (referrals_.get()->*move)(As(shelter_intake_).get(), request, &out);
   }
 
   int OutboxSize() {
@@ -309,6 +320,147 @@ TEST_F(ServicePlanTest, BadChangesAreRefusedAndOthersSeeNothing) {
     }
   }
   EXPECT_EQ(plan_events, 2);
+}
+
+TEST_F(ServicePlanTest, AnItemFinishedThroughItsReferralIsNoLongerWatched) {
+  // Three items due in 14 days (AddItem); the third, still planned, due
+  // later: the watch must move to it, not stay on the first.
+  v1::ServicePlan plan;
+  ASSERT_TRUE(AddItem(caseworker_, v1::SERVICE_KIND_SHELTER, shelter_, &plan).ok());
+  ASSERT_TRUE(AddItem(caseworker_, v1::SERVICE_KIND_SHELTER, shelter_, &plan).ok());
+  clock_.Advance(absl::Hours(24 * 7));
+  ASSERT_TRUE(AddItem(caseworker_, v1::SERVICE_KIND_LEGAL_AID, clinic_, &plan).ok());
+  ASSERT_TRUE(Approve(supervisor_, plan.version(), &plan).ok());
+  v1::ReferPlanItemResponse completed_one;
+  v1::ReferPlanItemResponse declined_one;
+  ASSERT_TRUE(Refer(plan.items(0).id(), &completed_one).ok());
+  ASSERT_TRUE(Refer(plan.items(1).id(), &declined_one).ok());
+  // The provider answers through the referrals alone; the plan is not touched.
+  const std::string completed = completed_one.referral().id();
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::AcceptReferral, completed).ok());
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::CompleteReferral, completed).ok());
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::DeclineReferral, declined_one.referral().id()).ok());
+  v1::ServicePlan now = Plan(caseworker_);
+  EXPECT_EQ(now.items(0).status(), v1::PLAN_ITEM_STATUS_DELIVERED);
+  EXPECT_EQ(now.items(1).status(), v1::PLAN_ITEM_STATUS_DECLINED);
+
+  // Past the first two's due time (no one is assigned: the supervisors
+  // would be told): nothing is overdue.
+  clock_.Advance(absl::Hours(24 * 8));
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_PLAN_ITEM_OVERDUE), SizeIs(0));
+  v1::ListOverduePlanItemsResponse overdue;
+  ASSERT_TRUE(protection_->ListOverduePlanItems(As(caseworker_).get(), {}, &overdue).ok());
+  EXPECT_THAT(overdue.items(), SizeIs(0));
+  // Past the third's: it is.
+  clock_.Advance(absl::Hours(24 * 7));
+  server_->RaiseDueAlerts();
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_PLAN_ITEM_OVERDUE), SizeIs(1));
+}
+
+TEST_F(ServicePlanTest, AShelterThatFillsUpAlertsTheCaseworkersWaitingOnIt) {
+  const Actor shelter_supervisor = NewUser(shelter_, v1::ROLE_SUPERVISOR);
+  auto put_shelter = [&](const std::string& name) {
+    v1::PutProviderServiceRequest request;
+    v1::ProviderService* s = request.mutable_service();
+    s->set_organisation_id(shelter_);
+    s->set_name(name);
+    s->set_kind(v1::SERVICE_KIND_SHELTER);
+    s->set_status(v1::SERVICE_STATUS_ACTIVE);
+    s->add_regions("Vienna");
+    s->set_open_all_hours(true);
+    s->mutable_shelter()->add_takes(v1::SHELTER_GROUP_WOMEN);
+    s->mutable_shelter()->set_capacity(10);
+    s->mutable_shelter()->set_free_places(3);
+    v1::ProviderService out;
+    grpc::Status st = protection_->PutProviderService(As(shelter_supervisor).get(), request, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out.id();
+  };
+  const std::string safe_house = put_shelter("Safe house");
+  const std::string other_house = put_shelter("Other house");
+  auto plan_stay = [&](const Actor& as, const std::string& case_id, const std::string& service) {
+    v1::AddPlanItemRequest request;
+    request.set_case_id(case_id);
+    request.mutable_item()->set_kind(v1::SERVICE_KIND_SHELTER);
+    request.mutable_item()->set_need("A safe place tonight");
+    request.mutable_item()->set_provider_organisation_id(shelter_);
+    request.mutable_item()->set_provider_service_id(service);
+    v1::ServicePlan plan;
+    grpc::Status st = protection_->AddPlanItem(As(as).get(), request, &plan);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return plan;
+  };
+  auto assign = [&](const Actor& supervisor, const std::string& case_id, const Actor& worker) {
+    v1::AssignCaseRequest request;
+    request.set_case_id(case_id);
+    request.add_assignee_ids(worker.user_id);
+    v1::Case assigned;
+    ASSERT_TRUE(cases_->AssignCase(As(supervisor).get(), request, &assigned).ok());
+  };
+  auto set_free = [&](int free) {
+    v1::UpdateFreePlacesRequest request;
+    request.set_service_id(safe_house);
+    request.set_free_places(free);
+    v1::ProviderService out;
+    grpc::Status st = protection_->UpdateFreePlaces(As(shelter_staff_).get(), request, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  };
+
+  // Waiting on the safe house: this case's item, planned.
+  assign(supervisor_, case_id_, caseworker_);
+  plan_stay(caseworker_, case_id_, safe_house);
+  // Not waiting: a case of the same organisation whose item for the safe
+  // house the shelter has already accepted...
+  const Actor placed_worker = NewUser(ngo_, v1::ROLE_CASEWORKER);
+  const std::string placed_case = CreateCase(placed_worker, "Canary-Placed-Bola").id();
+  GiveConsent(placed_worker, placed_case, v1::CONSENT_PURPOSE_SHARE_WITH_SERVICE_PROVIDERS);
+  assign(supervisor_, placed_case, placed_worker);
+  v1::ServicePlan placed = plan_stay(placed_worker, placed_case, safe_house);
+  v1::ApproveServicePlanRequest approve;
+  approve.set_case_id(placed_case);
+  approve.set_version(placed.version());
+  ASSERT_TRUE(protection_->ApproveServicePlan(As(supervisor_).get(), approve, &placed).ok());
+  v1::ReferPlanItemRequest refer;
+  refer.set_case_id(placed_case);
+  refer.set_item_id(placed.items(0).id());
+  refer.mutable_referral()->set_urgency(v1::URGENCY_URGENT);
+  refer.mutable_referral()->set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+  refer.mutable_referral()->add_data_scope(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+  refer.mutable_referral()->mutable_response_deadline()->set_seconds(
+      absl::ToUnixSeconds(clock_.Now() + absl::Hours(48)));
+  v1::ReferPlanItemResponse referred;
+  grpc::Status s = protection_->ReferPlanItem(As(placed_worker).get(), refer, &referred);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Answer(&v1::ReferralService::Stub::AcceptReferral, referred.referral().id()).ok());
+  // ...and an unrelated case of another organisation, waiting on the other house.
+  const std::string other_ngo = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
+  const Actor other_worker = NewUser(other_ngo, v1::ROLE_CASEWORKER);
+  const Actor other_supervisor = NewUser(other_ngo, v1::ROLE_SUPERVISOR);
+  const std::string other_case = CreateCase(other_worker, "Canary-Other-Chen").id();
+  assign(other_supervisor, other_case, other_worker);
+  plan_stay(other_worker, other_case, other_house);
+
+  set_free(1);
+  EXPECT_THAT(Alerts(caseworker_, v1::ALERT_KIND_SHELTER_FULL), SizeIs(0)) << "places left";
+  set_free(0);
+  std::vector<v1::Alert> told = Alerts(caseworker_, v1::ALERT_KIND_SHELTER_FULL);
+  ASSERT_THAT(told, SizeIs(1));
+  EXPECT_THAT(told[0].case_ids(), ::testing::ElementsAre(case_id_)) << "ids only";
+  EXPECT_EQ(told[0].addressee_user_id(), caseworker_.user_id);
+  EXPECT_THAT(Alerts(placed_worker, v1::ALERT_KIND_SHELTER_FULL), SizeIs(0)) << "already placed";
+  EXPECT_THAT(Alerts(other_worker, v1::ALERT_KIND_SHELTER_FULL), SizeIs(0)) << "another shelter";
+  EXPECT_THAT(Alerts(supervisor_, v1::ALERT_KIND_SHELTER_FULL), SizeIs(0))
+      << "the assigned caseworker is told, not every supervisor";
+  EXPECT_EQ(LastAudit().action(), "directory.update_free_places");
+
+  // Full again when already full: no second alert. Places free up and run
+  // out again: told again.
+  set_free(0);
+  EXPECT_THAT(Alerts(caseworker_, v1::ALERT_KIND_SHELTER_FULL), SizeIs(1));
+  set_free(2);
+  set_free(0);
+  EXPECT_THAT(Alerts(caseworker_, v1::ALERT_KIND_SHELTER_FULL), SizeIs(2));
 }
 
 }  // namespace

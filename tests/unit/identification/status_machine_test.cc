@@ -280,6 +280,59 @@ TEST(NextStatusTest, ReflectionPeriodDoesNotHoldReasonableGroundsDecisions) {
   EXPECT_TRUE(NextStatus(facts, {kDecideRg, true}, kNow).ok());
 }
 
+TEST(CheckReflectionExtensionTest, OnlyARunningPeriodIsExtended) {
+  const absl::Time end = kNow + absl::Hours(24 * 10);
+  // The period runs from a positive reasonable-grounds decision until a
+  // conclusive one, waived or not; before and after, there is none to extend.
+  const std::vector<std::pair<v1::IdentificationStatus, bool>> rows = {
+      {kUnspecified, false}, {kPotential, false},   {kPresumed, false},
+      {kRg, true},           {kRgNegative, false},  {kConfirmed, false},
+      {kCgNegative, false},  {kReconsideration, false}};
+  for (const auto& [status, allowed] : rows) {
+    IdentificationFacts facts = InReflectionPeriod(end);
+    facts.status = status;
+    const absl::Status result = CheckReflectionExtension(facts, end + absl::Hours(24 * 30), kNow);
+    if (allowed) {
+      EXPECT_TRUE(result.ok()) << v1::IdentificationStatus_Name(status) << ": " << result;
+      continue;
+    }
+    EXPECT_EQ(result.code(), absl::StatusCode::kFailedPrecondition)
+        << v1::IdentificationStatus_Name(status);
+    EXPECT_THAT(std::string(result.message()), HasSubstr("only a running reflection"));
+    EXPECT_THAT(std::string(result.message()), HasSubstr(v1::IdentificationStatus_Name(status)));
+  }
+}
+
+TEST(CheckReflectionExtensionTest, TheNewEndIsLaterThanTheCurrentEndAndNow) {
+  const absl::Time end = kNow + absl::Hours(24 * 10);
+  struct Case {
+    const char* what;
+    absl::Time current_end;
+    absl::Time new_end;
+    bool allowed;
+  };
+  const std::vector<Case> rows = {
+      {"a month later", end, end + absl::Hours(24 * 30), true},
+      {"a second later", end, end + absl::Seconds(1), true},
+      {"the same end", end, end, false},
+      {"an earlier end", end, end - absl::Hours(24), false},
+      // An end already passed, with no conclusive decision yet: still
+      // extended, but into the future.
+      {"past end, new end in the future", kNow - absl::Hours(24), kNow + absl::Hours(24), true},
+      {"past end, new end still past", kNow - absl::Hours(48), kNow - absl::Hours(24), false},
+  };
+  for (const Case& row : rows) {
+    const absl::Status result =
+        CheckReflectionExtension(InReflectionPeriod(row.current_end), row.new_end, kNow);
+    if (row.allowed) {
+      EXPECT_TRUE(result.ok()) << row.what << ": " << result;
+    } else {
+      EXPECT_EQ(result.code(), absl::StatusCode::kInvalidArgument) << row.what;
+      EXPECT_THAT(std::string(result.message()), HasSubstr("new_end must be later")) << row.what;
+    }
+  }
+}
+
 IdentificationFacts Child(v1::IdentificationStatus status, bool guardian, bool best_interests) {
   IdentificationFacts facts;
   facts.status = status;
