@@ -373,6 +373,20 @@ absl::StatusOr<v1::ReturnPlan> ReturnDesk::Present(CaseScope& scope, v1::ReturnP
   return shown;
 }
 
+v1::FollowUp ReturnDesk::Recorded(const CaseScope& scope, const v1::FollowUp& in,
+                                  absl::Time arrival) const {
+  v1::FollowUp follow_up;
+  follow_up.set_months(in.months());
+  *follow_up.mutable_due_date() =
+      DateOf(FollowUpDue(absl::ToCivilDay(arrival, options_.time_zone), in.months()));
+  *follow_up.mutable_done_time() = ToTimestamp(scope.now());
+  follow_up.set_reached(in.reached());
+  follow_up.set_situation(in.situation());
+  follow_up.set_health(in.health());
+  follow_up.set_recorded_by(scope.context().principal.id);
+  return follow_up;
+}
+
 absl::StatusOr<std::vector<v1::FollowUp>> ReturnDesk::FollowUpsAfter(
     CaseScope& scope, RecordKind kind, const std::string& raw_followed_id, absl::Time arrival,
     bool open) {
@@ -909,15 +923,8 @@ absl::Status ReturnDesk::SaveFollowUp(CaseScope& scope, const v1::ReturnPlan& pl
     return absl::FailedPreconditionError(
         absl::StrCat("the ", in.months(), "-month follow-up is recorded already"));
   }
-  follow_up.set_months(in.months());
-  *follow_up.mutable_due_date() =
-      DateOf(FollowUpDue(absl::ToCivilDay(*arrival, options_.time_zone), in.months()));
-  *follow_up.mutable_done_time() = ToTimestamp(scope.now());
-  follow_up.set_reached(in.reached());
-  follow_up.set_situation(in.situation());
-  follow_up.set_health(in.health());
+  follow_up = Recorded(scope, in, *arrival);
   follow_up.set_reported_by_partner(over_partner_link || in.reported_by_partner());
-  follow_up.set_recorded_by(scope.context().principal.id);
   if (absl::Status w = scope.Save(RecordKind::kReturnFollowUp, id, follow_up); !w.ok()) return w;
   if (absl::Status t = scope.AppendTimeline(
           v1::TIMELINE_EVENT_RETURN_FOLLOW_UP,
@@ -992,14 +999,7 @@ absl::StatusOr<v1::ReceivedReturn> ReturnDesk::RecordReceivedFollowUp(
           return absl::FailedPreconditionError(
               absl::StrCat("the ", in.months(), "-month follow-up is recorded already"));
         }
-        follow_up.set_months(in.months());
-        *follow_up.mutable_due_date() =
-            DateOf(FollowUpDue(absl::ToCivilDay(arrival, options_.time_zone), in.months()));
-        *follow_up.mutable_done_time() = ToTimestamp(scope.now());
-        follow_up.set_reached(in.reached());
-        follow_up.set_situation(in.situation());
-        follow_up.set_health(in.health());
-        follow_up.set_recorded_by(scope.context().principal.id);
+        follow_up = Recorded(scope, in, arrival);
         if (absl::Status w = scope.Save(RecordKind::kReceivedFollowUp, id, follow_up); !w.ok()) {
           return w;
         }

@@ -135,6 +135,10 @@ class ReturnDesk {
                                                        absl::string_view referral_id,
                                                        absl::string_view audit_action,
                                                        const ReceivedChange& change);
+  // The follow-up `in` as the caller records it now, due `in.months()`
+  // after `arrival`.
+  haven::v1::FollowUp Recorded(const access::CaseScope& scope, const haven::v1::FollowUp& in,
+                               absl::Time arrival) const;
   // The 1-, 3-, 6- and 12-month follow-ups after `arrival`, with what of
   // them is recorded under `raw_followed_id` in records of `kind`.
   absl::StatusOr<std::vector<haven::v1::FollowUp>> FollowUpsAfter(

@@ -262,13 +262,9 @@ absl::StatusOr<Accounts::Session> Accounts::Login(absl::string_view username,
   v1::AuditEntry entry = NewAuditEntry(ctx, "auth.login", absl::StrCat("users/", user->id()));
 
   if (!password_ok || user->disabled()) {
-    CountFailure(*user, now);
-    if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) {
+    if (absl::Status s = CommitFailure(std::move(txn), *user, std::move(entry), now); !s.ok()) {
       return s;
     }
-    entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
-    txn->Audit(std::move(entry));
-    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
     return WrongCredentials();
   }
 
@@ -428,13 +424,9 @@ absl::Status Accounts::ChangePassword(const RequestContext& ctx, absl::string_vi
   if (!current_ok) {
     // A wrong current password counts as a failed login: a stolen session
     // cannot be used to guess the password.
-    CountFailure(*user, now);
-    if (absl::Status s = txn->Put(Cf::kUsers, user->id(), user->SerializeAsString()); !s.ok()) {
+    if (absl::Status s = CommitFailure(std::move(txn), *user, std::move(entry), now); !s.ok()) {
       return s;
     }
-    entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
-    txn->Audit(std::move(entry));
-    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
     return absl::PermissionDeniedError("the current password is wrong");
   }
   user->set_password_hash(*hash);
@@ -466,10 +458,15 @@ bool Accounts::IsLockedOut(const v1::UserRecord& user, absl::Time now) const {
   return absl::FromUnixMicros(user.locked_until_micros()) > now;
 }
 
-void Accounts::CountFailure(v1::UserRecord& user, absl::Time now) const {
+absl::Status Accounts::CommitFailure(std::unique_ptr<storage::Txn> txn, v1::UserRecord& user,
+                                     v1::AuditEntry entry, absl::Time now) {
   user.set_failed_logins(user.failed_logins() + 1);
   const absl::Duration lock = guard_.LockoutAfter(static_cast<int>(user.failed_logins()));
   if (lock > absl::ZeroDuration()) user.set_locked_until_micros(absl::ToUnixMicros(now + lock));
+  if (absl::Status s = txn->Put(Cf::kUsers, user.id(), user.SerializeAsString()); !s.ok()) return s;
+  entry.set_outcome(v1::AUDIT_OUTCOME_DENIED);
+  txn->Audit(std::move(entry));
+  return store_->Commit(std::move(txn));
 }
 
 absl::StatusOr<std::string> Accounts::HashNewPassword(absl::string_view password) {

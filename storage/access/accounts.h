@@ -7,6 +7,7 @@
 #define HAVEN_STORAGE_ACCESS_ACCOUNTS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "haven/v1/admin.pb.h"
+#include "haven/v1/audit.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/login_guard.h"
 #include "storage/access/principal.h"
@@ -23,6 +25,7 @@
 
 namespace haven::storage {
 class Store;
+class Txn;
 }
 
 namespace haven::access {
@@ -115,8 +118,10 @@ class Accounts {
   storage::Store* store_;
   const Clock* clock_;
   bool IsLockedOut(const haven::v1::UserRecord& user, absl::Time now) const;
-  // A failed login: counted, and the account locked by the guard's rule.
-  void CountFailure(haven::v1::UserRecord& user, absl::Time now) const;
+  // Counts a failed login on `user` (locking it by the guard's rule) and
+  // commits that with `entry`, audited as denied.
+  absl::Status CommitFailure(std::unique_ptr<storage::Txn> txn, haven::v1::UserRecord& user,
+                             haven::v1::AuditEntry entry, absl::Time now);
   // Hashes a new password in one of the guard's slots.
   absl::StatusOr<std::string> HashNewPassword(absl::string_view password);
 
