@@ -141,6 +141,31 @@ std::string PseudonymText(absl::string_view raw_pseudonym) {
   return absl::StrCat(kPseudonymPrefix, ToHex(raw_pseudonym));
 }
 
+uint64_t EventBell::generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
+}
+
+void EventBell::Ring() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  rung_.notify_all();
+}
+
+uint64_t EventBell::WaitPast(uint64_t seen, absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  rung_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] { return generation_ != seen; });
+  return generation_;
+}
+
+LiaisonDoor::LiaisonDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
+                         CaseDoor* cases)
+    : store_(store), keys_(keys), clock_(clock), cases_(cases) {
+  store_->OnCommit(Cf::kLiaisonEvents, [this] { bell_.Ring(); });
+}
+
 // The one place where changes to a case reach the agencies that follow it:
 // CaseDoor::Finish calls this in every passage that changed a case record.
 absl::Status RecordLiaisonEvents(storage::Txn& txn, const v1::CaseRecord& before,

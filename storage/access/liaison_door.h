@@ -7,7 +7,9 @@
 #ifndef HAVEN_STORAGE_ACCESS_LIAISON_DOOR_H_
 #define HAVEN_STORAGE_ACCESS_LIAISON_DOOR_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,11 +31,33 @@ namespace haven::access {
 // The text form of a pseudonym: "lp-" and 32 lower-case hex characters.
 std::string PseudonymText(absl::string_view raw_pseudonym);
 
+// Wakes watchers of the event logs: a generation that moves on, and wakes
+// every waiter, each time a commit that wrote an event is visible. A waiter
+// that took the generation before reading the log misses nothing: an event
+// committed after that read moves it on. Thread-safe.
+class EventBell {
+ public:
+  uint64_t generation() const;
+  void Ring();
+  // Waits until the generation is no longer `seen`, or `timeout` passes;
+  // returns the generation then.
+  uint64_t WaitPast(uint64_t seen, absl::Duration timeout) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable rung_;
+  uint64_t generation_ = 0;  // guarded by mu_
+};
+
 class LiaisonDoor {
  public:
+  // Rings events_bell() after every commit that wrote to an event log,
+  // whichever door's passage wrote it.
   LiaisonDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
-              CaseDoor* cases)
-      : store_(store), keys_(keys), clock_(clock), cases_(cases) {}
+              CaseDoor* cases);
+
+  // Rung when events are committed; watchers wait on it.
+  EventBell& events_bell() { return bell_; }
 
   struct Referred {
     std::string pseudonym;  // text form
@@ -114,6 +138,7 @@ class LiaisonDoor {
   const crypto::KeyRing* keys_;
   const Clock* clock_;
   CaseDoor* cases_;
+  EventBell bell_;
 };
 
 }  // namespace haven::access

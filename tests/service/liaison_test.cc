@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "haven/v1/identification.grpc.pb.h"
 #include "haven/v1/liaison.grpc.pb.h"
+#include "storage/access/liaison_door.h"
+#include "storage/access/vault.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -177,6 +180,23 @@ class LiaisonTest : public ServiceTest {
     std::vector<std::pair<uint64_t, v1::LiaisonEventKind>> out;
     for (const auto& e : events) out.emplace_back(e.sequence(), e.kind());
     return out;
+  }
+
+  // Closes (or, with `reopen`, reopens) a case as the caseworker.
+  void CloseOrReopen(const std::string& case_id, bool reopen = false) {
+    v1::Case ignored;
+    grpc::Status s;
+    if (reopen) {
+      v1::ReopenCaseRequest req;
+      req.set_case_id(case_id);
+      s = cases_->ReopenCase(As(caseworker_).get(), req, &ignored);
+    } else {
+      v1::CloseCaseRequest req;
+      req.set_case_id(case_id);
+      req.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+      s = cases_->CloseCase(As(caseworker_).get(), req, &ignored);
+    }
+    ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
   std::string receiving_, authority_, police_org_, prosecutor_org_;
@@ -493,6 +513,25 @@ TEST_F(LiaisonTest, WatchDeliversEventsInOrderAndResumesWithoutLossOrRepeat) {
   EXPECT_EQ(introduced[0].sequence(), 1u);
   EXPECT_EQ(introduced[0].kind(), v1::LIAISON_EVENT_INTRODUCED);
   EXPECT_EQ(introduced[0].pseudonym(), theirs);
+}
+
+TEST_F(LiaisonTest, ACommittedEventRingsTheWatchersBellAndOtherWritesDoNot) {
+  access::EventBell& bell = server_->vault().liaison_door().events_bell();
+  const uint64_t before = bell.generation();
+  const std::string pseudonym = Refer(police_);
+  const std::string case_id = ReferredCaseId();
+  const uint64_t referred = bell.generation();
+  EXPECT_GT(referred, before);
+  // Writes no agency hears of ring nothing: a case no agency follows, a read.
+  CreateCase(caseworker_, "Someone");
+  v1::LiaisonCase seen;
+  ASSERT_TRUE(GetCase(police_, pseudonym, &seen).ok());
+  EXPECT_EQ(bell.generation(), referred);
+  // A waiting watcher is woken by the next event's commit, not by a timer:
+  // without the ring it would wait the whole 30 s and see no new generation.
+  std::thread closer([&] { CloseOrReopen(case_id); });
+  EXPECT_GT(bell.WaitPast(referred, absl::Seconds(30)), referred);
+  closer.join();
 }
 
 TEST_F(LiaisonTest, WatchIsForLiaisonsOnly) {
