@@ -337,6 +337,15 @@ void HavenServer::RaiseDueAlerts() {
                      {"cases", std::to_string(*raised)}});
     }
   }
+  // Disclosures to law enforcement that ran out are told to the agencies.
+  absl::StatusOr<int> told = vault_->liaison_door().RecordDisclosureExpiries();
+  if (!told.ok()) {
+    services::Log(services::LogLevel::kWarning, "disclosure expiries failed",
+                  {{"code", absl::StatusCodeToString(told.status().code())}});
+  } else if (*told > 0) {
+    services::Log(services::LogLevel::kInfo, "disclosure expiries told to agencies",
+                  {{"events", std::to_string(*told)}});
+  }
 }
 
 namespace {

@@ -69,7 +69,8 @@ class HavenServer {
   // The delivery worker for partner mechanisms; null without partners.
   referral::PartnerLink* partner_link() { return partner_link_.get(); }
   // Alerts caseworkers of what falls due (permits expiring, plan items
-  // due); run every configured interval, and by tests on a manual clock.
+  // due) and tells law-enforcement agencies of their disclosures that ran
+  // out; run every configured interval, and by tests on a manual clock.
   void RaiseDueAlerts();
 
  private:

@@ -70,10 +70,15 @@ v1::LiaisonEventRecord Event(absl::string_view raw_pseudonym, v1::LiaisonEventKi
   return event;
 }
 
+// Whether `g` is a grant to `organisation_id` that was approved and not
+// ended (it may have run out): one whose expiry a following agency is told of.
+bool ApprovedDisclosureTo(const v1::GrantRecord& g, absl::string_view organisation_id) {
+  return g.grantee_organisation_id() == organisation_id && !g.revoked() && !g.awaiting_approval();
+}
+
 // Whether a live, approved grant gives `organisation_id` access at `now`.
 bool RunningGrant(const v1::GrantRecord& g, absl::string_view organisation_id, int64_t now_micros) {
-  return g.grantee_organisation_id() == organisation_id && !g.revoked() &&
-         !g.awaiting_approval() && g.expire_time_micros() > now_micros;
+  return ApprovedDisclosureTo(g, organisation_id) && g.expire_time_micros() > now_micros;
 }
 
 // Statuses under which a person is protected as a presumed or confirmed
@@ -133,6 +138,75 @@ absl::StatusOr<std::vector<Follower>> Followers(storage::Txn& txn, absl::string_
   if (!s.ok()) return s;
   if (corrupt) return absl::DataLossError("a liaison follower record is unreadable");
   return out;
+}
+
+bool ExpiryTold(const v1::LiaisonFollower& follower, absl::string_view grant_id) {
+  for (const std::string& id : follower.expiry_told_disclosure_ids()) {
+    if (id == grant_id) return true;
+  }
+  return false;
+}
+
+// Tells, in `txn`, each agency following the case of its approved
+// disclosures that ran out by `now_micros` and were not told yet
+// (DISCLOSURE_EXPIRED at the expiry's time, in order of expiry), and
+// remembers them as told. Returns how many were told; `next_micros` is the
+// first expiry still ahead (0: none).
+absl::StatusOr<int> TellExpiredDisclosures(storage::Txn& txn, absl::string_view raw_case_id,
+                                           int64_t now_micros, int64_t* next_micros) {
+  *next_micros = 0;
+  absl::StatusOr<std::vector<Follower>> followers = Followers(txn, raw_case_id);
+  if (!followers.ok()) return followers.status();
+  absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_case_id);
+  if (!grants.ok()) return grants.status();
+  std::stable_sort(grants->begin(), grants->end(), [](const auto& a, const auto& b) {
+    return a.expire_time_micros() < b.expire_time_micros();
+  });
+  int told = 0;
+  for (Follower& f : *followers) {
+    bool changed = false;
+    for (const v1::GrantRecord& g : *grants) {
+      if (!ApprovedDisclosureTo(g, f.agency) || ExpiryTold(f.record, g.id())) continue;
+      if (g.expire_time_micros() > now_micros) {
+        if (*next_micros == 0 || g.expire_time_micros() < *next_micros) {
+          *next_micros = g.expire_time_micros();
+        }
+        continue;
+      }
+      if (absl::Status s = AppendEvent(
+              txn, f.agency,
+              Event(f.record.pseudonym(), v1::LIAISON_EVENT_DISCLOSURE_EXPIRED, g.expire_time_micros()));
+          !s.ok()) {
+        return s;
+      }
+      f.record.add_expiry_told_disclosure_ids(g.id());
+      changed = true;
+      ++told;
+    }
+    if (!changed) continue;
+    if (absl::Status s = txn.Put(Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(f.agency)),
+                                 SerializeKnownFields(f.record));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return told;
+}
+
+// Sets the record's disclosure-expiry watch to `due_micros`, or removes it
+// at 0, leaving the rest of the record as it is (a system job's
+// bookkeeping, not a change to the case).
+void SetExpiryWatch(v1::CaseRecord* record, int64_t due_micros) {
+  auto* watches = record->mutable_watches();
+  for (int i = 0; i < watches->size(); ++i) {
+    if (watches->Get(i).kind() != v1::WATCH_KIND_DISCLOSURE_EXPIRY) continue;
+    if (due_micros == 0) {
+      watches->DeleteSubrange(i, 1);
+    } else {
+      watches->Mutable(i)->set_due_micros(due_micros);
+    }
+    return;
+  }
 }
 
 }  // namespace
@@ -225,20 +299,24 @@ absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw
   return absl::OkStatus();
 }
 
-absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
-                                          const v1::GrantRecord& grant, bool approved,
-                                          int64_t now_micros) {
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, CaseWriter& scope,
+                                          absl::string_view raw_case_id,
+                                          const v1::GrantRecord& grant, bool approved) {
   if (grant.grantee_organisation_id().empty()) return absl::OkStatus();
   absl::StatusOr<std::optional<std::string>> stored = txn.Get(
       Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(grant.grantee_organisation_id())));
   if (!stored.ok()) return stored.status();
   v1::LiaisonFollower follower;
   if (!stored->has_value() || !follower.ParseFromString(**stored)) return absl::OkStatus();
+  if (approved) {
+    scope.WatchNoLaterThan(v1::WATCH_KIND_DISCLOSURE_EXPIRY,
+                           absl::FromUnixMicros(grant.expire_time_micros()));
+  }
   return AppendEvent(txn, grant.grantee_organisation_id(),
                      Event(follower.pseudonym(),
                            approved ? v1::LIAISON_EVENT_DISCLOSURE_APPROVED
                                     : v1::LIAISON_EVENT_DISCLOSURE_ENDED,
-                           now_micros));
+                           absl::ToUnixMicros(scope.now())));
 }
 
 absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_view agency_id,
@@ -256,7 +334,22 @@ absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_
     return pseudonym;  // it referred the case: that stands whatever the introduction
   }
   if (introduced != nullptr) *introduced = true;
+  // What the agency was told of its disclosures' expiry stays told; one
+  // that starts following now is owed nothing for what ran out before.
+  std::vector<std::string> told;
+  if (existing->has_value()) {
+    told.assign(follower.expiry_told_disclosure_ids().begin(),
+                follower.expiry_told_disclosure_ids().end());
+  } else {
+    absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_case_id);
+    if (!grants.ok()) return grants.status();
+    const int64_t now = absl::ToUnixMicros(clock_->Now());
+    for (const v1::GrantRecord& g : *grants) {
+      if (ApprovedDisclosureTo(g, agency_id) && g.expire_time_micros() <= now) told.push_back(g.id());
+    }
+  }
   follower.Clear();
+  for (std::string& id : told) follower.add_expiry_told_disclosure_ids(std::move(id));
   follower.set_pseudonym(pseudonym);
   follower.set_lawful_basis(basis);
   if (basis == v1::LAWFUL_BASIS_CONSENT) {
@@ -598,6 +691,45 @@ absl::StatusOr<std::vector<v1::LiaisonEvent>> LiaisonDoor::ReadEvents(const Requ
     if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
   }
   return out;
+}
+
+absl::StatusOr<int> LiaisonDoor::RecordDisclosureExpiries() {
+  const absl::Time now = clock_->Now();
+  const int64_t now_micros = absl::ToUnixMicros(now);
+  absl::StatusOr<std::vector<std::string>> due =
+      cases_->DueCases(v1::WATCH_KIND_DISCLOSURE_EXPIRY, now);
+  if (!due.ok()) return due.status();
+  RequestContext system;
+  system.principal.id = "system:liaison";
+  system.purpose = "liaison-events";
+  int told = 0;
+  for (const std::string& raw_id : *due) {
+    system.request_id = NewId();
+    std::unique_ptr<storage::Txn> txn = store_->Begin();
+    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
+    if (!stored.ok()) return stored.status();
+    v1::CaseRecord record;
+    if (!stored->has_value() || !record.ParseFromString(**stored) ||
+        record.status() == v1::CASE_STATUS_ERASED) {
+      continue;
+    }
+    const v1::CaseRecord before = record;
+    int64_t next = 0;
+    absl::StatusOr<int> written = TellExpiredDisclosures(*txn, raw_id, now_micros, &next);
+    if (!written.ok()) return written.status();
+    SetExpiryWatch(&record, next);
+    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
+    if (absl::Status s = cases_->Reindex(*txn, before, record); !s.ok()) return s;
+    v1::AuditEntry entry =
+        NewAuditEntry(system, "liaison.disclosure_expiry", absl::StrCat("cases/", ToHex(raw_id)));
+    entry.set_case_id(ToHex(raw_id));
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+    told += *written;
+  }
+  return told;
 }
 
 absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,

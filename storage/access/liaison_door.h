@@ -111,6 +111,13 @@ class LiaisonDoor {
   absl::StatusOr<std::vector<haven::v1::LiaisonEvent>> ReadEvents(const RequestContext& ctx,
                                                                    uint64_t after, int limit);
 
+  // Tells each agency's log, once, of its approved disclosures that ran out
+  // by now (DISCLOSURE_EXPIRED, at the expiry's time), on the cases whose
+  // WATCH_KIND_DISCLOSURE_EXPIRY fell due, and moves each watch on to the
+  // next expiry. A system job (havend's due-time job), audited per case.
+  // Returns how many events were written.
+  absl::StatusOr<int> RecordDisclosureExpiries();
+
   // Whether a person is a presumed or confirmed victim, answered true only
   // where the subject's consent to share with law enforcement, or a running
   // approved grant to the caller's organisation, allows it. The person is

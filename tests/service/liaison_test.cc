@@ -534,6 +534,58 @@ TEST_F(LiaisonTest, ACommittedEventRingsTheWatchersBellAndOtherWritesDoNot) {
   closer.join();
 }
 
+TEST_F(LiaisonTest, ADisclosuresExpiryIsToldToTheAgencyOnceOnTheClock) {
+  const std::string pseudonym = Refer(police_);
+  const std::string case_id = ReferredCaseId();
+  v1::Disclosure two_days, four_days, revoked;
+  ASSERT_TRUE(AskDisclosure(police_, pseudonym, v1::LAWFUL_BASIS_JUDICIAL_ORDER, &two_days,
+                            absl::Hours(48))
+                  .ok());
+  ASSERT_TRUE(AskDisclosure(police_, pseudonym, v1::LAWFUL_BASIS_JUDICIAL_ORDER, &four_days,
+                            absl::Hours(96))
+                  .ok());
+  ASSERT_TRUE(AskDisclosure(police_, pseudonym, v1::LAWFUL_BASIS_JUDICIAL_ORDER, &revoked,
+                            absl::Hours(72))
+                  .ok());
+  for (const v1::Disclosure* d : {&two_days, &four_days, &revoked}) {
+    ASSERT_TRUE(Approve(case_id, d->id()).ok());
+  }
+  v1::RevokeGrantRequest revoke;  // ended before it runs out: no expiry to tell
+  revoke.set_case_id(case_id);
+  revoke.set_grant_id(revoked.id());
+  v1::Grant ignored;
+  ASSERT_TRUE(cases_->RevokeGrant(As(caseworker_).get(), revoke, &ignored).ok());
+  server_->RaiseDueAlerts();  // nothing has run out yet
+  ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id));  // a closed case's disclosures run out too
+
+  clock_.Advance(absl::Hours(49));
+  server_->RaiseDueAlerts();
+  server_->RaiseDueAlerts();  // once, however often the job runs
+  ASSERT_NO_FATAL_FAILURE(Restart());  // and across a restart
+  server_->RaiseDueAlerts();
+  clock_.Advance(absl::Hours(48));
+  server_->RaiseDueAlerts();
+  server_->RaiseDueAlerts();
+  ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id, /*reopen=*/true));  // marks the log's end
+
+  std::vector<v1::LiaisonEvent> events = Watch(police_, 0, 9);
+  using E = std::pair<uint64_t, v1::LiaisonEventKind>;
+  EXPECT_THAT(Kinds(events),
+              ElementsAre(E{1, v1::LIAISON_EVENT_RECEIVED}, E{2, v1::LIAISON_EVENT_DISCLOSURE_APPROVED},
+                          E{3, v1::LIAISON_EVENT_DISCLOSURE_APPROVED},
+                          E{4, v1::LIAISON_EVENT_DISCLOSURE_APPROVED},
+                          E{5, v1::LIAISON_EVENT_DISCLOSURE_ENDED}, E{6, v1::LIAISON_EVENT_CLOSED},
+                          E{7, v1::LIAISON_EVENT_DISCLOSURE_EXPIRED},
+                          E{8, v1::LIAISON_EVENT_DISCLOSURE_EXPIRED},
+                          E{9, v1::LIAISON_EVENT_REOPENED}));
+  ASSERT_EQ(events.size(), 9u);
+  // Pseudonymous, at the time each ran out.
+  EXPECT_EQ(events[6].pseudonym(), pseudonym);
+  EXPECT_EQ(events[6].time().seconds(), two_days.expire_time().seconds());
+  EXPECT_EQ(events[7].time().seconds(), four_days.expire_time().seconds());
+  EXPECT_EQ(events[7].identification_status(), v1::IDENTIFICATION_STATUS_UNSPECIFIED);
+}
+
 TEST_F(LiaisonTest, WatchIsForLiaisonsOnly) {
   auto ctx = As(caseworker_);
   auto reader = liaison_->Watch(ctx.get(), v1::WatchRequest());
