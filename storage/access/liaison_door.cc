@@ -209,6 +209,26 @@ void SetExpiryWatch(v1::CaseRecord* record, int64_t due_micros) {
   }
 }
 
+// The sequence of the oldest event `head`'s log keeps: the first one
+// stored, or, when the retention purge removed them all, the one after the
+// last written (1 for a log never written).
+absl::StatusOr<uint64_t> OldestKept(storage::Store& store, const std::string& head) {
+  std::optional<uint64_t> first;
+  absl::Status s = store.Scan(Cf::kLiaisonEvents, head, head,
+                              [&](absl::string_view key, absl::string_view) {
+                                absl::string_view rest = key.substr(head.size());
+                                first = keys::ConsumeU64(&rest);
+                                return false;
+                              });
+  if (!s.ok()) return s;
+  if (first.has_value()) return *first;
+  absl::StatusOr<std::optional<std::string>> last = store.Get(Cf::kLiaisonEvents, head);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return uint64_t{1};
+  absl::string_view value = **last;
+  return keys::ConsumeU64(&value).value_or(0) + 1;
+}
+
 }  // namespace
 
 std::string PseudonymText(absl::string_view raw_pseudonym) {
@@ -679,6 +699,20 @@ absl::StatusOr<std::vector<v1::LiaisonEvent>> LiaisonDoor::ReadEvents(const Requ
       });
   if (!s.ok()) return s;
   if (corrupt) return absl::DataLossError("a liaison event is unreadable");
+  // Events after `after` that the retention purge removed are a gap the
+  // watcher must hear of, never one it is silently handed.
+  if (out.empty() || out.front().sequence() != after + 1) {
+    absl::StatusOr<uint64_t> oldest =
+        out.empty() ? OldestKept(*store_, head) : absl::StatusOr<uint64_t>(out.front().sequence());
+    if (!oldest.ok()) return oldest.status();
+    if (after < *oldest - 1) {  // the oldest kept is at least 1
+      return absl::OutOfRangeError(absl::StrCat(
+          "the events up to sequence ", *oldest - 1,
+          " are past the retention period and removed: resume from the oldest kept position, "
+          "after_sequence ",
+          *oldest - 1));
+    }
+  }
   if (!out.empty()) {
     std::unique_ptr<storage::Txn> txn = store_->Begin();
     v1::AuditEntry entry = NewAuditEntry(
@@ -730,6 +764,71 @@ absl::StatusOr<int> LiaisonDoor::RecordDisclosureExpiries() {
     told += *written;
   }
   return told;
+}
+
+absl::StatusOr<int> LiaisonDoor::PurgeEvents(absl::Duration retention) {
+  // In pieces of at most kBatch events per transaction, so the job holds a
+  // bounded number of keys however long a log is.
+  constexpr size_t kBatch = 1000;
+  const int64_t cutoff = absl::ToUnixMicros(clock_->Now() - retention);
+  RequestContext system;
+  system.principal.id = "system:retention";
+  system.purpose = "retention";
+  int purged = 0;
+  // Each agency's log in turn: its head key, then its events in order.
+  std::string past_previous;  // sorts after every key of the previous agency
+  while (true) {
+    std::string agency;
+    bool found = false;
+    absl::Status s = store_->Scan(Cf::kLiaisonEvents, "", past_previous,
+                                  [&](absl::string_view key, absl::string_view) {
+                                    std::optional<absl::string_view> id = keys::ConsumeShortString(&key);
+                                    if (id.has_value()) agency = std::string(*id);
+                                    found = id.has_value();
+                                    return false;
+                                  });
+    if (!s.ok()) return s;
+    if (!found) return purged;
+    const std::string head = AgencyKey(agency);
+    past_previous = head + std::string(8, '\xff');
+    for (bool more = true; more;) {
+      // The oldest events only: what a log keeps is always its newest part,
+      // so a watcher's position is either kept or before the oldest kept.
+      std::vector<std::string> old;
+      uint64_t first = 0, last = 0;
+      more = false;
+      bool corrupt = false;
+      s = store_->Scan(Cf::kLiaisonEvents, head, head, [&](absl::string_view key, absl::string_view value) {
+        v1::LiaisonEventRecord record;
+        absl::string_view rest = key.substr(head.size());
+        std::optional<uint64_t> sequence = keys::ConsumeU64(&rest);
+        if (!sequence.has_value() || !record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          corrupt = true;
+          return false;
+        }
+        if (record.time_micros() >= cutoff) return false;
+        if (old.empty()) first = *sequence;
+        last = *sequence;
+        old.emplace_back(key);
+        more = old.size() == kBatch;
+        return !more;
+      });
+      if (!s.ok()) return s;
+      if (corrupt) return absl::DataLossError("a liaison event is unreadable");
+      if (old.empty()) break;
+      std::unique_ptr<storage::Txn> txn = store_->Begin();
+      for (const std::string& key : old) {
+        if (absl::Status d = txn->Delete(Cf::kLiaisonEvents, key); !d.ok()) return d;
+      }
+      system.request_id = NewId();
+      v1::AuditEntry entry = NewAuditEntry(
+          system, "liaison.events_purged", absl::StrCat("liaison/", agency, "/events/", first, "-", last));
+      entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+      txn->Audit(std::move(entry));
+      if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
+      purged += static_cast<int>(old.size());
+    }
+  }
 }
 
 absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,

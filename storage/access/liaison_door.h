@@ -107,7 +107,9 @@ class LiaisonDoor {
                                         const haven::v1::BasisDetail& detail);
 
   // The calling agency's events after sequence `after`, in order, at most
-  // `limit`; a batch that holds any is audited.
+  // `limit`; a batch that holds any is audited. OUT_OF_RANGE when events
+  // after `after` were removed by the retention purge (the message names
+  // the position to resume from).
   absl::StatusOr<std::vector<haven::v1::LiaisonEvent>> ReadEvents(const RequestContext& ctx,
                                                                    uint64_t after, int limit);
 
@@ -117,6 +119,12 @@ class LiaisonDoor {
   // next expiry. A system job (havend's due-time job), audited per case.
   // Returns how many events were written.
   absl::StatusOr<int> RecordDisclosureExpiries();
+
+  // Removes every agency's events older than `retention`, oldest first, at
+  // most a thousand to a transaction (audited per batch). What a log keeps
+  // is always its newest part: ReadEvents answers OUT_OF_RANGE to a
+  // position before it. Returns how many were removed.
+  absl::StatusOr<int> PurgeEvents(absl::Duration retention);
 
   // Whether a person is a presumed or confirmed victim, answered true only
   // where the subject's consent to share with law enforcement, or a running

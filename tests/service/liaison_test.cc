@@ -12,6 +12,7 @@
 #include "haven/v1/liaison.grpc.pb.h"
 #include "storage/access/liaison_door.h"
 #include "storage/access/vault.h"
+#include "storage/store.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -26,6 +27,7 @@ class LiaisonTest : public ServiceTest {
   void Configure(v1::ServerConfig* config) override {
     config->set_session_minutes(60 * 24 * 60);  // the tests move the clock by days
     config->set_liaison_receiving_organisation_id(receiving_);
+    config->set_liaison_event_retention_days(retention_days_);
   }
 
   void SetUp() override {
@@ -199,6 +201,23 @@ class LiaisonTest : public ServiceTest {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // Opens a Watch after `after` that must either deliver an event or end by
+  // itself: OK with the event in `first`, or the status it ended with.
+  grpc::Status WatchFirst(const Actor& actor, uint64_t after, v1::LiaisonEvent* first) {
+    auto ctx = As(actor, "investigation");
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::WatchRequest req;
+    req.set_after_sequence(after);
+    std::unique_ptr<grpc::ClientReader<v1::LiaisonEvent>> reader = liaison_->Watch(ctx.get(), req);
+    if (reader->Read(first)) {
+      ctx->TryCancel();
+      reader->Finish().IgnoreError();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  }
+
+  int retention_days_ = 0;  // 0: the default
   std::string receiving_, authority_, police_org_, prosecutor_org_;
   Actor caseworker_, supervisor_, police_, prosecutor_;
   std::unique_ptr<v1::LiaisonService::Stub> liaison_;
@@ -584,6 +603,64 @@ TEST_F(LiaisonTest, ADisclosuresExpiryIsToldToTheAgencyOnceOnTheClock) {
   EXPECT_EQ(events[6].time().seconds(), two_days.expire_time().seconds());
   EXPECT_EQ(events[7].time().seconds(), four_days.expire_time().seconds());
   EXPECT_EQ(events[7].identification_status(), v1::IDENTIFICATION_STATUS_UNSPECIFIED);
+}
+
+TEST_F(LiaisonTest, EventsPastTheirRetentionArePurgedAndAWatcherBeforeThemIsTold) {
+  retention_days_ = 30;
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  Refer(police_);                                     // 1, day 0
+  const std::string case_id = ReferredCaseId();
+  ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id));  // 2, day 0
+  clock_.Advance(absl::Hours(24 * 20));
+  ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id, /*reopen=*/true));  // 3, day 20
+  clock_.Advance(absl::Hours(24 * 15));  // day 35: 1 and 2 are past 30 days
+  server_->PurgeLiaisonEvents();
+
+  v1::LiaisonEvent first;
+  for (uint64_t after : {0, 1}) {
+    grpc::Status s = WatchFirst(police_, after, &first);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE) << after;
+    EXPECT_THAT(s.error_message(), HasSubstr("resume from the oldest kept position, after_sequence 2"));
+  }
+  ASSERT_TRUE(WatchFirst(police_, 2, &first).ok());
+  EXPECT_EQ(first.sequence(), 3u);
+  EXPECT_EQ(first.kind(), v1::LIAISON_EVENT_REOPENED);
+
+  // Everything past retention (day 51): the log's position stays, and a
+  // watcher at it goes on with what comes next.
+  clock_.Advance(absl::Hours(24 * 16));
+  server_->PurgeLiaisonEvents();
+  grpc::Status s = WatchFirst(police_, 2, &first);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(s.error_message(), HasSubstr("after_sequence 3"));
+  ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id));
+  ASSERT_TRUE(WatchFirst(police_, 3, &first).ok());
+  EXPECT_EQ(first.sequence(), 4u);
+  EXPECT_EQ(first.kind(), v1::LIAISON_EVENT_CLOSED);
+}
+
+TEST_F(LiaisonTest, ALongLogIsPurgedInBoundedBatches) {
+  retention_days_ = 30;
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  Refer(police_);
+  const std::string case_id = ReferredCaseId();
+  for (int i = 0; i < 700; ++i) {  // 1 + 1,400 events
+    ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id));
+    ASSERT_NO_FATAL_FAILURE(CloseOrReopen(case_id, /*reopen=*/true));
+  }
+  clock_.Advance(absl::Hours(24 * 31));
+  const uint64_t before = AuditSequence();
+  server_->PurgeLiaisonEvents();
+  // Two transactions, each audited: 1,000 events, then 401.
+  std::vector<std::string> batches;
+  for (uint64_t seq = before + 1; seq <= AuditSequence(); ++seq) {
+    absl::StatusOr<v1::AuditEntry> e = server_->vault().store().ReadAuditEntry(seq);
+    ASSERT_TRUE(e.ok()) << e.status();
+    if (e->action() == "liaison.events_purged") batches.push_back(e->record());
+  }
+  EXPECT_THAT(batches, ElementsAre(HasSubstr("/events/1-1000"), HasSubstr("/events/1001-1401")));
+  v1::LiaisonEvent first;
+  EXPECT_EQ(WatchFirst(police_, 0, &first).error_code(), grpc::StatusCode::OUT_OF_RANGE);
 }
 
 TEST_F(LiaisonTest, WatchIsForLiaisonsOnly) {
