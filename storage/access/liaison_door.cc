@@ -256,7 +256,7 @@ uint64_t EventBell::WaitPast(uint64_t seen, absl::Duration timeout) const {
 
 LiaisonDoor::LiaisonDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
                          CaseDoor* cases)
-    : store_(store), keys_(keys), clock_(clock), cases_(cases) {
+    : store_(store), keys_(keys), clock_(clock), cases_(cases), decoy_(MakeDecoy(*keys)) {
   store_->OnCommit(Cf::kLiaisonEvents, [this] { bell_.Ring(); });
 }
 
@@ -831,6 +831,55 @@ absl::StatusOr<int> LiaisonDoor::PurgeEvents(absl::Duration retention) {
   }
 }
 
+LiaisonDoor::Decoy LiaisonDoor::MakeDecoy(const crypto::KeyRing& keys) {
+  Decoy decoy;
+  decoy.raw_id = NewRawId();
+  const crypto::SecretKey data_key = crypto::SecretKey::Random();
+  decoy.wrapped_key = keys.WrapDataKey(data_key, decoy.raw_id);
+  CaseScope probe;  // for the record's key only
+  probe.raw_id_ = decoy.raw_id;
+  decoy.consent_key =
+      probe.DataKey(RecordKind::kConsent, ConsentRecordId(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT));
+  v1::Consent consent;  // about the size of a consent on file
+  consent.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+  consent.set_language("en");
+  consent.set_recorded_by(NewId());
+  *consent.mutable_record_time() = MicrosToTimestamp(int64_t{1'700'000'000} * 1'000'000);
+  decoy.consent_key_material = data_key;
+  decoy.sealed_consent = crypto::Seal(data_key, SerializeKnownFields(consent), decoy.consent_key);
+  return decoy;
+}
+
+absl::Status LiaisonDoor::OpenDecoyConsent() const {
+  absl::StatusOr<std::string> plain =
+      crypto::Open(decoy_.consent_key_material, decoy_.sealed_consent, decoy_.consent_key);
+  if (!plain.ok()) return plain.status();
+  v1::Consent consent;
+  if (!consent.ParseFromString(*plain)) return absl::DataLossError("the decoy consent is unreadable");
+  return absl::OkStatus();
+}
+
+absl::Status LiaisonDoor::ReadLikeACandidate(storage::Txn& txn) const {
+  if (absl::StatusOr<std::optional<std::string>> r = txn.Get(Cf::kCases, decoy_.raw_id); !r.ok()) {
+    return r.status();
+  }
+  if (absl::StatusOr<std::vector<v1::GrantRecord>> g = LoadGrants(txn, decoy_.raw_id); !g.ok()) {
+    return g.status();
+  }
+  if (absl::StatusOr<std::optional<std::string>> k = txn.Get(Cf::kCaseKeys, decoy_.raw_id); !k.ok()) {
+    return k.status();
+  }
+  if (absl::StatusOr<crypto::SecretKey> key = keys_->UnwrapDataKey(decoy_.wrapped_key, decoy_.raw_id);
+      !key.ok()) {
+    return key.status();
+  }
+  if (absl::StatusOr<std::optional<std::string>> c = txn.Get(Cf::kCaseData, decoy_.consent_key);
+      !c.ok()) {
+    return c.status();
+  }
+  return OpenDecoyConsent();
+}
+
 absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
                                                    absl::string_view pseudonym,
                                                    const std::vector<std::string>& name_keys) {
@@ -846,7 +895,8 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
   const std::string& agency = ctx.principal.organisation_id;
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   // The candidate cases: the one the agency holds under the pseudonym, or
-  // those indexed under every name key.
+  // those indexed under every name key (each key's range read in full,
+  // whatever the ones before found).
   std::vector<std::string> candidates;
   if (!pseudonym.empty()) {
     absl::StatusOr<std::string> raw_pseudonym = ParsePseudonym(pseudonym);
@@ -875,7 +925,6 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
                               std::inserter(both, both.begin()));
         matched = std::move(both);
       }
-      if (matched.empty()) break;
     }
     for (const std::string& raw : matched) {
       if (static_cast<int>(candidates.size()) >= kMaxNonPunishmentCandidates) break;
@@ -884,34 +933,48 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
   }
   const int64_t now = absl::ToUnixMicros(clock_->Now());
   bool answer = false;
+  // Every candidate costs the same reads and cryptography whatever it holds
+  // (its grants, its key, its consent opened, the decoy's when it has none),
+  // and the decoy pads them to kNonPunishmentSlots, each with an audit entry
+  // like a case's: "no such person" takes the work of "a person, and no".
   for (const std::string& raw_id : candidates) {
     CaseScope scope;
     absl::StatusOr<std::optional<std::string>> stored = txn->Get(Cf::kCases, raw_id);
     if (!stored.ok()) return stored.status();
     if (!stored->has_value() || !scope.record_.ParseFromString(**stored) ||
         scope.record_.status() == v1::CASE_STATUS_ERASED) {
+      if (absl::Status d = ReadLikeACandidate(*txn); !d.ok()) return d;
       continue;
     }
     // Allowed: the subject consented to share with law enforcement, or a
     // grant to this agency rests on a recorded basis. Read whole, disclosed
     // to no one but as this yes.
-    bool allowed = false;
     absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(*txn, raw_id);
     if (!grants.ok()) return grants.status();
-    for (const v1::GrantRecord& g : *grants) allowed = allowed || RunningGrant(g, agency, now);
-    if (!allowed) {
-      // The scope sees nothing; it only reads the consent for this decision.
-      if (absl::Status p = cases_->Prepare(*txn, ctx, raw_id, ClassSet(), &scope); !p.ok()) return p;
-      absl::StatusOr<bool> consented = scope.HasConsent(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
-      if (!consented.ok()) return consented.status();
-      allowed = *consented;
+    bool granted = false;
+    for (const v1::GrantRecord& g : *grants) granted = granted || RunningGrant(g, agency, now);
+    // The scope sees nothing; it only reads the consent for this decision.
+    if (absl::Status p = cases_->Prepare(*txn, ctx, raw_id, ClassSet(), &scope); !p.ok()) return p;
+    absl::StatusOr<CaseScope::ConsentState> consent =
+        scope.ConsentFor(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+    if (!consent.ok()) return consent.status();
+    if (*consent == CaseScope::ConsentState::kNotRecorded) {
+      if (absl::Status d = OpenDecoyConsent(); !d.ok()) return d;
     }
+    const bool allowed = granted || *consent == CaseScope::ConsentState::kGiven;
     const bool yes = allowed && PresumedOrConfirmed(scope.record_.identification_status());
     answer = answer || yes;
     v1::AuditEntry entry = NewAuditEntry(ctx, kAction, absl::StrCat("cases/", ToHex(raw_id)));
     entry.set_case_id(ToHex(raw_id));
     entry.set_outcome(allowed ? v1::AUDIT_OUTCOME_ALLOWED : v1::AUDIT_OUTCOME_DENIED);
     if (allowed) entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+  }
+  for (size_t i = candidates.size(); i < kNonPunishmentSlots; ++i) {
+    if (absl::Status d = ReadLikeACandidate(*txn); !d.ok()) return d;
+    // Its entry, in place of a case's: the write costs the same too.
+    v1::AuditEntry entry = NewAuditEntry(ctx, kAction, "liaison/non-punishment/no-case");
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
     txn->Audit(std::move(entry));
   }
   // The ask itself, whatever it found: no name, no pseudonym, no answer.

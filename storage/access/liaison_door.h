@@ -132,10 +132,14 @@ class LiaisonDoor {
   // the case held as `pseudonym` (when not empty) or else every case whose
   // subject's names match all of `name_keys` (names.h). Every ask and every
   // case looked at is audited. At most kMaxNonPunishmentCandidates cases
-  // are looked at.
+  // are looked at; each costs the same reads and cryptography whatever the
+  // answer, and fewer than kNonPunishmentSlots are padded with a decoy that
+  // costs as much, so that a name no case holds takes the same work as one
+  // that some case holds (docs/liaison.md says what remains).
   absl::StatusOr<bool> AskNonPunishment(const RequestContext& ctx, absl::string_view pseudonym,
                                         const std::vector<std::string>& name_keys);
   static constexpr int kMaxNonPunishmentCandidates = 64;
+  static constexpr size_t kNonPunishmentSlots = 4;
 
  private:
   // Records that `agency_id` follows the case (for its own referral when
@@ -149,10 +153,28 @@ class LiaisonDoor {
                                      bool* introduced = nullptr);
   void AuditDenial(const RequestContext& ctx, absl::string_view audit_action);
 
+  // Stand-in data for an id no case has: a data key wrapped under the master
+  // key and a consent sealed with it. Reading it costs what reading a
+  // non-punishment candidate costs.
+  struct Decoy {
+    std::string raw_id;
+    std::string wrapped_key;
+    crypto::SecretKey consent_key_material;  // the data key
+    std::string consent_key;                 // the sealed consent's record key
+    std::string sealed_consent;
+  };
+  static Decoy MakeDecoy(const crypto::KeyRing& keys);
+  // The cryptography of a consent on file: the decoy's consent opened.
+  absl::Status OpenDecoyConsent() const;
+  // A non-punishment candidate's reads, on the decoy: its record, grants,
+  // wrapped key (unwrapped) and consent (opened).
+  absl::Status ReadLikeACandidate(storage::Txn& txn) const;
+
   storage::Store* store_;
   const crypto::KeyRing* keys_;
   const Clock* clock_;
   CaseDoor* cases_;
+  const Decoy decoy_;
   EventBell bell_;
 };
 
