@@ -368,10 +368,31 @@ haven::v1::AuditCheckpoint Store::SignedHead() const {
   return Sign(head);
 }
 
+void Store::OnCommit(Cf cf, std::function<void()> listener) {
+  commit_listeners_.emplace_back(cf, std::move(listener));
+}
+
 absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
   if (txn->empty()) return absl::OkStatus();
+  std::vector<const std::function<void()>*> told;
+  for (const auto& [cf, listener] : commit_listeners_) {
+    for (const Txn::Op& op : txn->ops_) {
+      if (op.cf == cf) {
+        told.push_back(&listener);
+        break;
+      }
+    }
+  }
+  absl::Status status = WriteInGroup(txn.get());
+  if (status.ok()) {
+    for (const std::function<void()>* listener : told) (*listener)();
+  }
+  return status;
+}
+
+absl::Status Store::WriteInGroup(Txn* txn) {
   Writer self;
-  self.txn = txn.get();
+  self.txn = txn;
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&self);
   self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });

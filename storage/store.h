@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -167,6 +168,10 @@ class Store {
   // sharing the write (and its fsync) with concurrent commits. On error
   // nothing of it is written.
   absl::Status Commit(std::unique_ptr<Txn> txn);
+  // Calls `listener` on the committing thread after every commit that wrote
+  // to `cf`, once the write is visible. Set before the store is shared; a
+  // listener must be quick and must not commit.
+  void OnCommit(Cf cf, std::function<void()> listener);
 
   // Reads outside any transaction (latest committed data).
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key);
@@ -209,6 +214,8 @@ class Store {
   };
   Store() = default;
   absl::Status Init();
+  // Commit's write, shared with the writers queued beside it.
+  absl::Status WriteInGroup(Txn* txn);
   haven::v1::AuditCheckpoint Sign(const ChainHead& head) const;
   absl::Status WriteCheckpoint(const ChainHead& head, void* batch);
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const;
@@ -224,6 +231,7 @@ class Store {
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader
   uint64_t last_checkpoint_ = 0;
+  std::vector<std::pair<Cf, std::function<void()>>> commit_listeners_;
 };
 
 // The hash that chains an audit entry: BLAKE2b-256 of its stored bytes,

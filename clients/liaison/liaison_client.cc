@@ -1,13 +1,18 @@
 // haven-liaison: an example law-enforcement system speaking LiaisonService over mutual TLS.
 //
-//   haven-liaison [connection] refer --given-name G --family-name F [--sex female]
-//                 [--citizenship NG] [--setting LABOUR_INSPECTION] [--indicator CODE]...
-//                 [--form FORCED_LABOUR]... [--observations TEXT]
+//   haven-liaison [connection] refer --subject-file F [--setting LABOUR_INSPECTION]
+//                 [--indicator CODE]... [--form FORCED_LABOUR]... [--observations-file F]
 //   haven-liaison [connection] watch [--after N] [--state-file F] [--count N]
 //   haven-liaison [connection] case --pseudonym P
 //   haven-liaison [connection] disclose --pseudonym P --basis consent|judicial-order
 //                 [--reference R --court C] [--class identifying]... [--days N]
-//   haven-liaison [connection] ask (--pseudonym P | --given-name G --family-name F)
+//   haven-liaison [connection] ask (--pseudonym P | --name-file F)
+//
+// A person's details never go on the command line, where `ps` and the shell's
+// history would show them: --subject-file holds a haven.v1.Subject and
+// --name-file a haven.v1.NamedPerson, in protobuf text format, e.g.
+//   given_name: "Amina" family_name: "Okafor" sex: SEX_FEMALE citizenships: "NG"
+// and --observations-file the responder's free text; "-" reads standard input.
 //
 // connection: --address host:port (the mTLS listener), --cert F, --key F (this
 // system's client certificate and key), --ca F (the CA of the server's
@@ -28,6 +33,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
 #include "haven/v1/liaison.grpc.pb.h"
 
 namespace {
@@ -36,15 +43,48 @@ namespace v1 = haven::v1;
 
 using Flags = std::multimap<std::string, std::string>;
 
+// The whole of file `path`; standard input for "-".
 std::string ReadFile(const std::string& path) {
+  std::stringstream s;
+  if (path == "-") {
+    s << std::cin.rdbuf();
+    return s.str();
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << "haven-liaison: cannot read " << path << "\n";
     std::exit(2);
   }
-  std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Where a text-format file first fails to parse; the text itself (a
+// person's details) is never repeated.
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string&) override {
+    if (where_.empty()) where_ = absl::StrCat(line + 1, ":", column + 1);
+  }
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+// A message in protobuf text format from file `path` ("-": standard input).
+template <typename Message>
+Message ReadText(const std::string& path) {
+  Message message;
+  FirstError error;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&error);
+  if (!parser.ParseFromString(ReadFile(path), &message)) {
+    std::cerr << "haven-liaison: " << path << ":" << error.where() << ": expected a "
+              << Message::descriptor()->full_name() << " in protobuf text format\n";
+    std::exit(2);
+  }
+  return message;
 }
 
 std::string Flag(const Flags& flags, const std::string& name, const std::string& fallback = "") {
@@ -97,14 +137,7 @@ std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seco
 
 int Refer(v1::LiaisonService::Stub& stub, const Flags& flags) {
   v1::ReferRequest req;
-  v1::Subject* subject = req.mutable_subject();
-  subject->set_given_name(Flag(flags, "given-name"));
-  subject->set_family_name(Flag(flags, "family-name"));
-  if (!Flag(flags, "sex").empty()) {
-    subject->set_sex(EnumFlag<decltype(&v1::Sex_Parse), v1::Sex>(Flag(flags, "sex"), "SEX_",
-                                                                   &v1::Sex_Parse, "sex"));
-  }
-  for (const std::string& c : All(flags, "citizenship")) subject->add_citizenships(c);
+  *req.mutable_subject() = ReadText<v1::Subject>(Required(flags, "subject-file"));
   v1::LiaisonReport* report = req.mutable_report();
   report->set_setting(EnumFlag<decltype(&v1::ScreeningSetting_Parse), v1::ScreeningSetting>(
       Flag(flags, "setting", "police"), "SCREENING_SETTING_", &v1::ScreeningSetting_Parse,
@@ -114,7 +147,9 @@ int Refer(v1::LiaisonService::Stub& stub, const Flags& flags) {
     report->add_forms_suspected(EnumFlag<decltype(&v1::ExploitationForm_Parse), v1::ExploitationForm>(
         form, "EXPLOITATION_FORM_", &v1::ExploitationForm_Parse, "form"));
   }
-  report->set_observations(Flag(flags, "observations"));
+  if (!Flag(flags, "observations-file").empty()) {
+    report->set_observations(ReadFile(Flag(flags, "observations-file")));
+  }
   report->mutable_met_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
   v1::ReferResponse out;
   grpc::Status s = stub.Refer(Context().get(), req, &out);
@@ -182,9 +217,12 @@ int Watch(v1::LiaisonService::Stub& stub, const Flags& flags) {
       break;
     }
     grpc::Status s = reader->Finish();
+    // Refused, or told that events after `after` are past their retention:
+    // reconnecting would not help, and skipping ahead is the operator's call.
     if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
         s.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
-        s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        s.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
       return Fail(s);
     }
     // The server went away (a restart): reconnect and resume after `after`.
@@ -250,8 +288,7 @@ int Ask(v1::LiaisonService::Stub& stub, const Flags& flags) {
   if (!Flag(flags, "pseudonym").empty()) {
     req.set_pseudonym(Flag(flags, "pseudonym"));
   } else {
-    req.mutable_name()->set_given_name(Flag(flags, "given-name"));
-    req.mutable_name()->set_family_name(Flag(flags, "family-name"));
+    *req.mutable_name() = ReadText<v1::NamedPerson>(Required(flags, "name-file"));
   }
   v1::AskNonPunishmentResponse out;
   grpc::Status s = stub.AskNonPunishment(Context().get(), req, &out);
@@ -263,7 +300,12 @@ int Ask(v1::LiaisonService::Stub& stub, const Flags& flags) {
 
 int Usage() {
   std::cerr << "usage: haven-liaison --address HOST:PORT --cert F --key F --ca F "
-               "refer|watch|case|disclose|ask [flags]\n(see the comment at the top of "
+               "refer|watch|case|disclose|ask [flags]\n"
+               "  refer --subject-file F [--setting S] [--indicator CODE]... [--form F]... "
+               "[--observations-file F]\n"
+               "  ask (--pseudonym P | --name-file F)\n"
+               "A person's details are read from files (\"-\": standard input) in protobuf "
+               "text format, never taken on the command line.\n(see the comment at the top of "
                "clients/liaison/liaison_client.cc)\n";
   return 2;
 }
@@ -293,6 +335,15 @@ int main(int argc, char** argv) {
     }
   }
   if (command.empty()) return Usage();
+  for (const char* name : {"given-name", "family-name", "sex", "citizenship", "observations"}) {
+    if (flags.count(name) > 0) {
+      std::cerr << "haven-liaison: --" << name
+                << " is not taken: a person's details on the command line show in ps and the "
+                   "shell's history; give them in --subject-file, --name-file or "
+                   "--observations-file\n";
+      return 2;
+    }
+  }
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadFile(Required(flags, "ca"));
   tls.pem_cert_chain = ReadFile(Required(flags, "cert"));

@@ -71,10 +71,6 @@ absl::StatusOr<v1::ReferResponse> LiaisonDesk::Refer(const access::RequestContex
         return scope.Save(access::RecordKind::kLiaisonReferral, "", report);
       });
   if (!referred.ok()) return referred.status();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
-  }
   v1::ReferResponse response;
   response.set_pseudonym(referred->pseudonym);
   *response.mutable_refer_time() = ToTimestamp(referred->time);
@@ -151,10 +147,6 @@ absl::StatusOr<v1::IntroduceCaseResponse> LiaisonDesk::IntroduceCase(
       door_->Introduce(ctx, request.case_id(), request.agency_organisation_id(),
                        request.lawful_basis(), request.basis_detail());
   if (!pseudonym.ok()) return pseudonym.status();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
-  }
   v1::IntroduceCaseResponse response;
   response.set_pseudonym(*pseudonym);
   return response;
@@ -165,21 +157,16 @@ absl::StatusOr<std::vector<v1::LiaisonEvent>> LiaisonDesk::Events(const access::
   return door_->ReadEvents(ctx, after, limit);
 }
 
-void LiaisonDesk::WaitForEvents(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (stopping_) return;
-  cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout));
+uint64_t LiaisonDesk::EventGeneration() const { return door_->events_bell().generation(); }
+
+uint64_t LiaisonDesk::WaitForEvents(uint64_t generation, absl::Duration timeout) {
+  if (stopping()) return generation;
+  return door_->events_bell().WaitPast(generation, timeout);
 }
 
 void LiaisonDesk::Stop() {
-  std::lock_guard<std::mutex> lock(mu_);
   stopping_ = true;
-  cv_.notify_all();
-}
-
-bool LiaisonDesk::stopping() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stopping_;
+  door_->events_bell().Ring();  // wakes the waiting streams, which then end
 }
 
 }  // namespace haven::liaison

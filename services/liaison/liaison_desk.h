@@ -5,8 +5,7 @@
 #ifndef HAVEN_SERVICES_LIAISON_LIAISON_DESK_H_
 #define HAVEN_SERVICES_LIAISON_LIAISON_DESK_H_
 
-#include <condition_variable>
-#include <mutex>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -44,19 +43,21 @@ class LiaisonDesk {
   // The caller's events after `after`, at most `limit`.
   absl::StatusOr<std::vector<haven::v1::LiaisonEvent>> Events(const access::RequestContext& ctx,
                                                               uint64_t after, int limit);
-  // Waits up to `timeout` for new events (or Stop).
-  void WaitForEvents(absl::Duration timeout);
+  // Where the event logs stand: take it before reading events, then wait
+  // past it with WaitForEvents.
+  uint64_t EventGeneration() const;
+  // Waits until events are committed after `generation` was taken (or Stop),
+  // at most `timeout`; returns the generation now.
+  uint64_t WaitForEvents(uint64_t generation, absl::Duration timeout);
   // Wakes every watcher and ends their streams: the server is stopping.
   void Stop();
-  bool stopping() const;
+  bool stopping() const { return stopping_.load(); }
 
  private:
   access::LiaisonDoor* door_;
   const Clock* clock_;
   Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace haven::liaison

@@ -32,9 +32,14 @@ grpc::Status LiaisonServiceImpl::Watch(grpc::ServerContext* context,
       *auth_, context, "Watch", [&](const access::RequestContext& ctx) -> absl::Status {
         constexpr int kBatch = 100;
         // Events are written by whatever changes a case, in its transaction;
-        // the log is polled (one seek in the agency's range) this often.
-        constexpr absl::Duration kPoll = absl::Milliseconds(50);
+        // the door's bell wakes the stream when one commits. Without a ring
+        // the log is read again this often anyway (and a watcher that left
+        // is noticed), so that a missed ring would only delay.
+        constexpr absl::Duration kFallback = absl::Seconds(1);
         uint64_t after = request->after_sequence();
+        // Taken before each read of the log: an event committed after the
+        // read moves it on, and the wait below returns at once.
+        uint64_t generation = desk_->EventGeneration();
         while (true) {
           if (context->IsCancelled()) return absl::CancelledError("the watcher left");
           if (desk_->stopping()) {
@@ -47,7 +52,9 @@ grpc::Status LiaisonServiceImpl::Watch(grpc::ServerContext* context,
             if (!writer->Write(event)) return absl::CancelledError("the watcher left");
             after = event.sequence();
           }
-          if (static_cast<int>(events->size()) < kBatch) desk_->WaitForEvents(kPoll);
+          if (static_cast<int>(events->size()) < kBatch) {
+            generation = desk_->WaitForEvents(generation, kFallback);
+          }
         }
       });
 }

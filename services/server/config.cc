@@ -125,6 +125,7 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.statistics_suppression_threshold() <= 0) config.set_statistics_suppression_threshold(10);
   if (config.statistics_export_k() <= 0) config.set_statistics_export_k(10);
   if (config.liaison_disclosure_max_days() <= 0) config.set_liaison_disclosure_max_days(30);
+  if (config.liaison_event_retention_days() <= 0) config.set_liaison_event_retention_days(400);
   if (config.due_alert_interval_minutes() <= 0) config.set_due_alert_interval_minutes(60);
   if (config.reflection_end_alert_days() <= 0) config.set_reflection_end_alert_days(7);
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;

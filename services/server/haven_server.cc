@@ -194,6 +194,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
       std::make_unique<protection::PermitDesk>(&v.case_door(), clock),
       std::make_unique<protection::MeasuresDesk>(
           &v.case_door(), clock, protection::MeasuresDesk::Options{local_zone})));
+  server->liaison_event_retention_ = absl::Hours(24) * config.liaison_event_retention_days();
   server->permit_alert_lead_ = absl::Hours(24) * config.permit_expiry_alert_days();
   server->reflection_alert_lead_ = absl::Hours(24) * config.reflection_end_alert_days();
   repatriation::ReturnDesk::Options return_options;
@@ -262,6 +263,9 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   // Sessions that can never be used again are removed at start-up and hourly.
   server->PurgeEndedSessions();
   server->session_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeEndedSessions(); });
+  // So are the agencies' liaison events past their retention.
+  server->PurgeLiaisonEvents();
+  server->liaison_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeLiaisonEvents(); });
   // What falls due is alerted at start-up and every configured interval.
   server->RaiseDueAlerts();
   server->due_alerter_.Start(absl::Minutes(config.due_alert_interval_minutes()),
@@ -295,6 +299,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (partner_link_ != nullptr) partner_link_->Stop();
   if (liaison_ != nullptr) liaison_->Stop();  // ends Watch streams, which would hold shutdown
   session_purger_.Stop();
+  liaison_purger_.Stop();
   due_alerter_.Stop();
   head_witness_.Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
@@ -314,15 +319,30 @@ void HavenServer::WitnessAuditHead() {
                  {"signature", ToHex(head.signature())}});
 }
 
-void HavenServer::PurgeEndedSessions() {
-  absl::StatusOr<int> purged = vault_->accounts().PurgeEndedSessions();
-  if (!purged.ok()) {
-    services::Log(services::LogLevel::kWarning, "session purge failed",
-                  {{"code", absl::StatusCodeToString(purged.status().code())}});
-  } else if (*purged > 0) {
-    services::Log(services::LogLevel::kInfo, "ended sessions purged",
-                  {{"sessions", std::to_string(*purged)}});
+namespace {
+
+// Logs what a background job did: its failure's code, or how many `things`
+// it handled when any.
+void LogJob(const absl::StatusOr<int>& done, const char* failed, const char* succeeded,
+            const char* things) {
+  if (!done.ok()) {
+    services::Log(services::LogLevel::kWarning, failed,
+                  {{"code", absl::StatusCodeToString(done.status().code())}});
+  } else if (*done > 0) {
+    services::Log(services::LogLevel::kInfo, succeeded, {{things, std::to_string(*done)}});
   }
+}
+
+}  // namespace
+
+void HavenServer::PurgeEndedSessions() {
+  LogJob(vault_->accounts().PurgeEndedSessions(), "session purge failed", "ended sessions purged",
+         "sessions");
+}
+
+void HavenServer::PurgeLiaisonEvents() {
+  LogJob(vault_->liaison_door().PurgeEvents(liaison_event_retention_), "liaison event purge failed",
+         "liaison events past their retention purged", "events");
 }
 
 void HavenServer::RaiseDueAlerts() {
@@ -351,6 +371,9 @@ void HavenServer::RaiseDueAlerts() {
                      {"cases", std::to_string(*raised)}});
     }
   }
+  // Disclosures to law enforcement that ran out are told to the agencies.
+  LogJob(vault_->liaison_door().RecordDisclosureExpiries(), "disclosure expiries failed",
+         "disclosure expiries told to agencies", "events");
 }
 
 namespace {

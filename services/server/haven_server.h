@@ -69,8 +69,12 @@ class HavenServer {
   // The delivery worker for partner mechanisms; null without partners.
   referral::PartnerLink* partner_link() { return partner_link_.get(); }
   // Alerts caseworkers of what falls due (permits expiring, plan items
-  // due); run every configured interval, and by tests on a manual clock.
+  // due) and tells law-enforcement agencies of their disclosures that ran
+  // out; run every configured interval, and by tests on a manual clock.
   void RaiseDueAlerts();
+  // Removes liaison events past liaison_event_retention_days; run at
+  // start-up and hourly, and by tests on a manual clock.
+  void PurgeLiaisonEvents();
 
  private:
   HavenServer() = default;
@@ -87,6 +91,8 @@ class HavenServer {
   liaison::LiaisonServiceImpl* liaison_ = nullptr;  // owned by services_
   std::unique_ptr<referral::PartnerLink> partner_link_;
   services::Periodic session_purger_;
+  services::Periodic liaison_purger_;
+  absl::Duration liaison_event_retention_;
   services::Periodic due_alerter_;
   absl::Duration permit_alert_lead_;
   absl::Duration reflection_alert_lead_;

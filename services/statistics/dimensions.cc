@@ -14,7 +14,7 @@ namespace v1 = haven::v1;
 constexpr const char* kNames[] = {
     "sex",       "age",   "majority", "citizenship", "form",   "means",
     "labour",    "sexual", "recruiter", "exploitation_country", "year", "month",
-    "region",    "referrer", "decision", "service", "return"};
+    "region",    "referrer", "decision", "service", "return", "recruitment_country"};
 
 // The short codes of an enum's values: their names without the enum's
 // prefix, in lower case ("SEX_FEMALE" -> "female"), indexed by number.
@@ -129,6 +129,8 @@ std::string Category(Dimension d, const v1::CaseStatistics& s) {
       });
     case Dimension::kExploitationCountry:
       return OneOf(s.countries_of_exploitation(), [](const std::string& v) { return v; });
+    case Dimension::kRecruitmentCountry:
+      return OneOf(s.countries_of_recruitment(), [](const std::string& v) { return v; });
     case Dimension::kYear:
       return s.opened_year() > 0 ? std::to_string(s.opened_year()) : "none";
     case Dimension::kMonth: {

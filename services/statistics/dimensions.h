@@ -30,6 +30,7 @@ enum class Dimension {
   kDecision,  // identification outcome
   kService,   // services delivered
   kReturn,    // return outcome
+  kRecruitmentCountry,
 };
 
 // The published name ("sex", "age", ...); nullopt for an unknown name.

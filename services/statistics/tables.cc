@@ -368,7 +368,7 @@ namespace {
 
 bool IsStringDimension(Dimension d) {
   return d == Dimension::kCitizenship || d == Dimension::kExploitationCountry ||
-         d == Dimension::kRegion;
+         d == Dimension::kRecruitmentCountry || d == Dimension::kRegion;
 }
 
 // 0 none, 1 several different values, else 2 + the one value.
@@ -416,16 +416,18 @@ uint32_t Counter::Code(size_t i, const v1::CaseStatistics& r) {
                                                 : absl::string_view(r.citizenships(0)));
     case Dimension::kRegion:
       return Intern(i, r.region().empty() ? absl::string_view("none") : absl::string_view(r.region()));
-    case Dimension::kExploitationCountry: {
-      const auto& c = r.countries_of_exploitation();
-      if (c.empty()) return Intern(i, "none");
-      for (const std::string& v : c) {
-        if (v != c[0]) return Intern(i, "multiple");
-      }
-      return Intern(i, c[0]);
-    }
+    case Dimension::kExploitationCountry: return InternOne(i, r.countries_of_exploitation());
+    case Dimension::kRecruitmentCountry: return InternOne(i, r.countries_of_recruitment());
   }
   return 0;
+}
+
+uint32_t Counter::InternOne(size_t i, const google::protobuf::RepeatedPtrField<std::string>& values) {
+  if (values.empty()) return Intern(i, "none");
+  for (const std::string& v : values) {
+    if (v != values[0]) return Intern(i, "multiple");
+  }
+  return Intern(i, values[0]);
 }
 
 void Counter::Name(size_t i, uint32_t code, const v1::CaseStatistics& record) {

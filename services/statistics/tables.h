@@ -39,6 +39,9 @@ class Counter {
   // name is recorded the first time it is seen. No allocation per record.
   uint32_t Code(size_t i, const haven::v1::CaseStatistics& record);
   uint32_t Intern(size_t i, absl::string_view category);
+  // A multi-valued string attribute as one interned code ("none", "multiple"
+  // or its one value).
+  uint32_t InternOne(size_t i, const google::protobuf::RepeatedPtrField<std::string>& values);
   void Name(size_t i, uint32_t code, const haven::v1::CaseStatistics& record);
   std::vector<Dimension> dims_;
   std::vector<absl::flat_hash_map<std::string, uint32_t>> interned_;  // string dimensions

@@ -501,6 +501,9 @@ class CaseDoor {
                        const haven::v1::CaseRecord& after);
   absl::StatusOr<std::set<std::string>> Candidates(storage::Txn& txn, const RequestContext& ctx,
                                                    const CaseQuery& query);
+  // Raw ids of the cases, of every organisation, whose watch of `kind` is
+  // indexed as due by `horizon`.
+  absl::StatusOr<std::vector<std::string>> DueCases(haven::v1::WatchKind kind, absl::Time horizon);
   std::string NameIndexKey(absl::string_view name_key) const;
   absl::Status RaiseAlert(storage::Txn& txn, haven::v1::AlertKind kind,
                           const std::vector<std::string>& hex_case_ids,

@@ -16,6 +16,8 @@
 
 namespace haven::access {
 
+class CaseWriter;
+
 // The answer to a case that does not exist and to a caller who may not
 // know that it does: the same words for both.
 absl::Status NotFoundCase();
@@ -46,10 +48,12 @@ absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw
                                         haven::v1::ConsentPurpose purpose, int64_t now_micros);
 // Tells a grantee organisation that follows the case, in `txn`, that a grant
 // to it was approved or ended (DISCLOSURE_APPROVED or DISCLOSURE_ENDED);
-// nothing for one that does not follow it. liaison_door.cc.
-absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
-                                          const haven::v1::GrantRecord& grant, bool approved,
-                                          int64_t now_micros);
+// nothing for one that does not follow it. An approved one's expiry is
+// watched on `scope`'s case (WATCH_KIND_DISCLOSURE_EXPIRY), to be told in
+// turn (LiaisonDoor::RecordDisclosureExpiries). liaison_door.cc.
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, CaseWriter& scope,
+                                          absl::string_view raw_case_id,
+                                          const haven::v1::GrantRecord& grant, bool approved);
 
 }  // namespace haven::access
 

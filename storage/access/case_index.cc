@@ -36,8 +36,11 @@ std::set<std::string> CaseIndexKeys(const v1::CaseRecord& record) {
   for (const std::string& blinded : record.name_index_keys()) {
     keys_out.insert(OwnNameKey(record.owning_organisation_id(), blinded) + record.id());
   }
-  if (record.status() == v1::CASE_STATUS_OPEN) {
-    for (const v1::CaseWatch& watch : record.watches()) {
+  for (const v1::CaseWatch& watch : record.watches()) {
+    // A disclosure to law enforcement runs out whether the case is open or
+    // closed; the caseworkers' watches matter while it is open.
+    if (record.status() == v1::CASE_STATUS_OPEN ||
+        watch.kind() == v1::WATCH_KIND_DISCLOSURE_EXPIRY) {
       keys_out.insert(
           WatchKey(watch.kind(), record.owning_organisation_id(), watch.due_micros(), record.id()));
     }

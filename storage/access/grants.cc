@@ -109,7 +109,7 @@ absl::Status CaseScope::EndGrantAt(const std::string& key, v1::GrantRecord recor
     return t;
   }
   if (absl::Status p = txn_->Put(Cf::kGrants, key, SerializeKnownFields(record)); !p.ok()) return p;
-  if (absl::Status e = RecordLiaisonDisclosureEvent(*txn_, raw_id_, record, false, now_micros_);
+  if (absl::Status e = RecordLiaisonDisclosureEvent(*txn_, *this, raw_id_, record, false);
       !e.ok()) {
     return e;
   }
@@ -358,8 +358,8 @@ absl::StatusOr<v1::Grant> CaseDoor::ApproveGrant(const RequestContext& ctx,
             !t.ok()) {
           return t;
         }
-        if (absl::Status e = RecordLiaisonDisclosureEvent(*scope.txn_, scope.raw_id_, record, true,
-                                                          scope.now_micros_);
+        if (absl::Status e =
+                RecordLiaisonDisclosureEvent(*scope.txn_, scope, scope.raw_id_, record, true);
             !e.ok()) {
           return e;
         }

@@ -70,10 +70,15 @@ v1::LiaisonEventRecord Event(absl::string_view raw_pseudonym, v1::LiaisonEventKi
   return event;
 }
 
+// Whether `g` is a grant to `organisation_id` that was approved and not
+// ended (it may have run out): one whose expiry a following agency is told of.
+bool ApprovedDisclosureTo(const v1::GrantRecord& g, absl::string_view organisation_id) {
+  return g.grantee_organisation_id() == organisation_id && !g.revoked() && !g.awaiting_approval();
+}
+
 // Whether a live, approved grant gives `organisation_id` access at `now`.
 bool RunningGrant(const v1::GrantRecord& g, absl::string_view organisation_id, int64_t now_micros) {
-  return g.grantee_organisation_id() == organisation_id && !g.revoked() &&
-         !g.awaiting_approval() && g.expire_time_micros() > now_micros;
+  return ApprovedDisclosureTo(g, organisation_id) && g.expire_time_micros() > now_micros;
 }
 
 // Statuses under which a person is protected as a presumed or confirmed
@@ -135,10 +140,124 @@ absl::StatusOr<std::vector<Follower>> Followers(storage::Txn& txn, absl::string_
   return out;
 }
 
+bool ExpiryTold(const v1::LiaisonFollower& follower, absl::string_view grant_id) {
+  for (const std::string& id : follower.expiry_told_disclosure_ids()) {
+    if (id == grant_id) return true;
+  }
+  return false;
+}
+
+// Tells, in `txn`, each agency following the case of its approved
+// disclosures that ran out by `now_micros` and were not told yet
+// (DISCLOSURE_EXPIRED at the expiry's time, in order of expiry), and
+// remembers them as told. Returns how many were told; `next_micros` is the
+// first expiry still ahead (0: none).
+absl::StatusOr<int> TellExpiredDisclosures(storage::Txn& txn, absl::string_view raw_case_id,
+                                           int64_t now_micros, int64_t* next_micros) {
+  *next_micros = 0;
+  absl::StatusOr<std::vector<Follower>> followers = Followers(txn, raw_case_id);
+  if (!followers.ok()) return followers.status();
+  absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_case_id);
+  if (!grants.ok()) return grants.status();
+  std::stable_sort(grants->begin(), grants->end(), [](const auto& a, const auto& b) {
+    return a.expire_time_micros() < b.expire_time_micros();
+  });
+  int told = 0;
+  for (Follower& f : *followers) {
+    bool changed = false;
+    for (const v1::GrantRecord& g : *grants) {
+      if (!ApprovedDisclosureTo(g, f.agency) || ExpiryTold(f.record, g.id())) continue;
+      if (g.expire_time_micros() > now_micros) {
+        if (*next_micros == 0 || g.expire_time_micros() < *next_micros) {
+          *next_micros = g.expire_time_micros();
+        }
+        continue;
+      }
+      if (absl::Status s = AppendEvent(
+              txn, f.agency,
+              Event(f.record.pseudonym(), v1::LIAISON_EVENT_DISCLOSURE_EXPIRED, g.expire_time_micros()));
+          !s.ok()) {
+        return s;
+      }
+      f.record.add_expiry_told_disclosure_ids(g.id());
+      changed = true;
+      ++told;
+    }
+    if (!changed) continue;
+    if (absl::Status s = txn.Put(Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(f.agency)),
+                                 SerializeKnownFields(f.record));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return told;
+}
+
+// Sets the record's disclosure-expiry watch to `due_micros`, or removes it
+// at 0, leaving the rest of the record as it is (a system job's
+// bookkeeping, not a change to the case).
+void SetExpiryWatch(v1::CaseRecord* record, int64_t due_micros) {
+  auto* watches = record->mutable_watches();
+  for (int i = 0; i < watches->size(); ++i) {
+    if (watches->Get(i).kind() != v1::WATCH_KIND_DISCLOSURE_EXPIRY) continue;
+    if (due_micros == 0) {
+      watches->DeleteSubrange(i, 1);
+    } else {
+      watches->Mutable(i)->set_due_micros(due_micros);
+    }
+    return;
+  }
+}
+
+// The sequence of the oldest event `head`'s log keeps: the first one
+// stored, or, when the retention purge removed them all, the one after the
+// last written (1 for a log never written).
+absl::StatusOr<uint64_t> OldestKept(storage::Store& store, const std::string& head) {
+  std::optional<uint64_t> first;
+  absl::Status s = store.Scan(Cf::kLiaisonEvents, head, head,
+                              [&](absl::string_view key, absl::string_view) {
+                                absl::string_view rest = key.substr(head.size());
+                                first = keys::ConsumeU64(&rest);
+                                return false;
+                              });
+  if (!s.ok()) return s;
+  if (first.has_value()) return *first;
+  absl::StatusOr<std::optional<std::string>> last = store.Get(Cf::kLiaisonEvents, head);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return uint64_t{1};
+  absl::string_view value = **last;
+  return keys::ConsumeU64(&value).value_or(0) + 1;
+}
+
 }  // namespace
 
 std::string PseudonymText(absl::string_view raw_pseudonym) {
   return absl::StrCat(kPseudonymPrefix, ToHex(raw_pseudonym));
+}
+
+uint64_t EventBell::generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
+}
+
+void EventBell::Ring() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  rung_.notify_all();
+}
+
+uint64_t EventBell::WaitPast(uint64_t seen, absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  rung_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] { return generation_ != seen; });
+  return generation_;
+}
+
+LiaisonDoor::LiaisonDoor(storage::Store* store, const crypto::KeyRing* keys, const Clock* clock,
+                         CaseDoor* cases)
+    : store_(store), keys_(keys), clock_(clock), cases_(cases), decoy_(MakeDecoy(*keys)) {
+  store_->OnCommit(Cf::kLiaisonEvents, [this] { bell_.Ring(); });
 }
 
 // The one place where changes to a case reach the agencies that follow it:
@@ -200,20 +319,24 @@ absl::Status EndLiaisonFollowsOnConsent(storage::Txn& txn, absl::string_view raw
   return absl::OkStatus();
 }
 
-absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, absl::string_view raw_case_id,
-                                          const v1::GrantRecord& grant, bool approved,
-                                          int64_t now_micros) {
+absl::Status RecordLiaisonDisclosureEvent(storage::Txn& txn, CaseWriter& scope,
+                                          absl::string_view raw_case_id,
+                                          const v1::GrantRecord& grant, bool approved) {
   if (grant.grantee_organisation_id().empty()) return absl::OkStatus();
   absl::StatusOr<std::optional<std::string>> stored = txn.Get(
       Cf::kLiaisonFollowers, absl::StrCat(raw_case_id, AgencyKey(grant.grantee_organisation_id())));
   if (!stored.ok()) return stored.status();
   v1::LiaisonFollower follower;
   if (!stored->has_value() || !follower.ParseFromString(**stored)) return absl::OkStatus();
+  if (approved) {
+    scope.WatchNoLaterThan(v1::WATCH_KIND_DISCLOSURE_EXPIRY,
+                           absl::FromUnixMicros(grant.expire_time_micros()));
+  }
   return AppendEvent(txn, grant.grantee_organisation_id(),
                      Event(follower.pseudonym(),
                            approved ? v1::LIAISON_EVENT_DISCLOSURE_APPROVED
                                     : v1::LIAISON_EVENT_DISCLOSURE_ENDED,
-                           now_micros));
+                           absl::ToUnixMicros(scope.now())));
 }
 
 absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_view agency_id,
@@ -231,7 +354,22 @@ absl::StatusOr<std::string> LiaisonDoor::Follow(storage::Txn& txn, absl::string_
     return pseudonym;  // it referred the case: that stands whatever the introduction
   }
   if (introduced != nullptr) *introduced = true;
+  // What the agency was told of its disclosures' expiry stays told; one
+  // that starts following now is owed nothing for what ran out before.
+  std::vector<std::string> told;
+  if (existing->has_value()) {
+    told.assign(follower.expiry_told_disclosure_ids().begin(),
+                follower.expiry_told_disclosure_ids().end());
+  } else {
+    absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw_case_id);
+    if (!grants.ok()) return grants.status();
+    const int64_t now = absl::ToUnixMicros(clock_->Now());
+    for (const v1::GrantRecord& g : *grants) {
+      if (ApprovedDisclosureTo(g, agency_id) && g.expire_time_micros() <= now) told.push_back(g.id());
+    }
+  }
   follower.Clear();
+  for (std::string& id : told) follower.add_expiry_told_disclosure_ids(std::move(id));
   follower.set_pseudonym(pseudonym);
   follower.set_lawful_basis(basis);
   if (basis == v1::LAWFUL_BASIS_CONSENT) {
@@ -561,6 +699,20 @@ absl::StatusOr<std::vector<v1::LiaisonEvent>> LiaisonDoor::ReadEvents(const Requ
       });
   if (!s.ok()) return s;
   if (corrupt) return absl::DataLossError("a liaison event is unreadable");
+  // Events after `after` that the retention purge removed are a gap the
+  // watcher must hear of, never one it is silently handed.
+  if (out.empty() || out.front().sequence() != after + 1) {
+    absl::StatusOr<uint64_t> oldest =
+        out.empty() ? OldestKept(*store_, head) : absl::StatusOr<uint64_t>(out.front().sequence());
+    if (!oldest.ok()) return oldest.status();
+    if (after < *oldest - 1) {  // the oldest kept is at least 1
+      return absl::OutOfRangeError(absl::StrCat(
+          "the events up to sequence ", *oldest - 1,
+          " are past the retention period and removed: resume from the oldest kept position, "
+          "after_sequence ",
+          *oldest - 1));
+    }
+  }
   if (!out.empty()) {
     std::unique_ptr<storage::Txn> txn = store_->Begin();
     v1::AuditEntry entry = NewAuditEntry(
@@ -573,6 +725,159 @@ absl::StatusOr<std::vector<v1::LiaisonEvent>> LiaisonDoor::ReadEvents(const Requ
     if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
   }
   return out;
+}
+
+absl::StatusOr<int> LiaisonDoor::RecordDisclosureExpiries() {
+  const absl::Time now = clock_->Now();
+  const int64_t now_micros = absl::ToUnixMicros(now);
+  absl::StatusOr<std::vector<std::string>> due =
+      cases_->DueCases(v1::WATCH_KIND_DISCLOSURE_EXPIRY, now);
+  if (!due.ok()) return due.status();
+  RequestContext system;
+  system.principal.id = "system:liaison";
+  system.purpose = "liaison-events";
+  int told = 0;
+  for (const std::string& raw_id : *due) {
+    system.request_id = NewId();
+    std::unique_ptr<storage::Txn> txn = store_->Begin();
+    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
+    if (!stored.ok()) return stored.status();
+    v1::CaseRecord record;
+    if (!stored->has_value() || !record.ParseFromString(**stored) ||
+        record.status() == v1::CASE_STATUS_ERASED) {
+      continue;
+    }
+    const v1::CaseRecord before = record;
+    int64_t next = 0;
+    absl::StatusOr<int> written = TellExpiredDisclosures(*txn, raw_id, now_micros, &next);
+    if (!written.ok()) return written.status();
+    SetExpiryWatch(&record, next);
+    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
+    if (absl::Status s = cases_->Reindex(*txn, before, record); !s.ok()) return s;
+    v1::AuditEntry entry =
+        NewAuditEntry(system, "liaison.disclosure_expiry", absl::StrCat("cases/", ToHex(raw_id)));
+    entry.set_case_id(ToHex(raw_id));
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
+    told += *written;
+  }
+  return told;
+}
+
+absl::StatusOr<int> LiaisonDoor::PurgeEvents(absl::Duration retention) {
+  // In pieces of at most kBatch events per transaction, so the job holds a
+  // bounded number of keys however long a log is.
+  constexpr size_t kBatch = 1000;
+  const int64_t cutoff = absl::ToUnixMicros(clock_->Now() - retention);
+  RequestContext system;
+  system.principal.id = "system:retention";
+  system.purpose = "retention";
+  int purged = 0;
+  // Each agency's log in turn: its head key, then its events in order.
+  std::string past_previous;  // sorts after every key of the previous agency
+  while (true) {
+    std::string agency;
+    bool found = false;
+    absl::Status s = store_->Scan(Cf::kLiaisonEvents, "", past_previous,
+                                  [&](absl::string_view key, absl::string_view) {
+                                    std::optional<absl::string_view> id = keys::ConsumeShortString(&key);
+                                    if (id.has_value()) agency = std::string(*id);
+                                    found = id.has_value();
+                                    return false;
+                                  });
+    if (!s.ok()) return s;
+    if (!found) return purged;
+    const std::string head = AgencyKey(agency);
+    past_previous = head + std::string(8, '\xff');
+    for (bool more = true; more;) {
+      // The oldest events only: what a log keeps is always its newest part,
+      // so a watcher's position is either kept or before the oldest kept.
+      std::vector<std::string> old;
+      uint64_t first = 0, last = 0;
+      more = false;
+      bool corrupt = false;
+      s = store_->Scan(Cf::kLiaisonEvents, head, head, [&](absl::string_view key, absl::string_view value) {
+        v1::LiaisonEventRecord record;
+        absl::string_view rest = key.substr(head.size());
+        std::optional<uint64_t> sequence = keys::ConsumeU64(&rest);
+        if (!sequence.has_value() || !record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          corrupt = true;
+          return false;
+        }
+        if (record.time_micros() >= cutoff) return false;
+        if (old.empty()) first = *sequence;
+        last = *sequence;
+        old.emplace_back(key);
+        more = old.size() == kBatch;
+        return !more;
+      });
+      if (!s.ok()) return s;
+      if (corrupt) return absl::DataLossError("a liaison event is unreadable");
+      if (old.empty()) break;
+      std::unique_ptr<storage::Txn> txn = store_->Begin();
+      for (const std::string& key : old) {
+        if (absl::Status d = txn->Delete(Cf::kLiaisonEvents, key); !d.ok()) return d;
+      }
+      system.request_id = NewId();
+      v1::AuditEntry entry = NewAuditEntry(
+          system, "liaison.events_purged", absl::StrCat("liaison/", agency, "/events/", first, "-", last));
+      entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+      txn->Audit(std::move(entry));
+      if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
+      purged += static_cast<int>(old.size());
+    }
+  }
+}
+
+LiaisonDoor::Decoy LiaisonDoor::MakeDecoy(const crypto::KeyRing& keys) {
+  Decoy decoy;
+  decoy.raw_id = NewRawId();
+  const crypto::SecretKey data_key = crypto::SecretKey::Random();
+  decoy.wrapped_key = keys.WrapDataKey(data_key, decoy.raw_id);
+  CaseScope probe;  // for the record's key only
+  probe.raw_id_ = decoy.raw_id;
+  decoy.consent_key =
+      probe.DataKey(RecordKind::kConsent, ConsentRecordId(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT));
+  v1::Consent consent;  // about the size of a consent on file
+  consent.set_purpose(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+  consent.set_language("en");
+  consent.set_recorded_by(NewId());
+  *consent.mutable_record_time() = MicrosToTimestamp(int64_t{1'700'000'000} * 1'000'000);
+  decoy.consent_key_material = data_key;
+  decoy.sealed_consent = crypto::Seal(data_key, SerializeKnownFields(consent), decoy.consent_key);
+  return decoy;
+}
+
+absl::Status LiaisonDoor::OpenDecoyConsent() const {
+  absl::StatusOr<std::string> plain =
+      crypto::Open(decoy_.consent_key_material, decoy_.sealed_consent, decoy_.consent_key);
+  if (!plain.ok()) return plain.status();
+  v1::Consent consent;
+  if (!consent.ParseFromString(*plain)) return absl::DataLossError("the decoy consent is unreadable");
+  return absl::OkStatus();
+}
+
+absl::Status LiaisonDoor::ReadLikeACandidate(storage::Txn& txn) const {
+  if (absl::StatusOr<std::optional<std::string>> r = txn.Get(Cf::kCases, decoy_.raw_id); !r.ok()) {
+    return r.status();
+  }
+  if (absl::StatusOr<std::vector<v1::GrantRecord>> g = LoadGrants(txn, decoy_.raw_id); !g.ok()) {
+    return g.status();
+  }
+  if (absl::StatusOr<std::optional<std::string>> k = txn.Get(Cf::kCaseKeys, decoy_.raw_id); !k.ok()) {
+    return k.status();
+  }
+  if (absl::StatusOr<crypto::SecretKey> key = keys_->UnwrapDataKey(decoy_.wrapped_key, decoy_.raw_id);
+      !key.ok()) {
+    return key.status();
+  }
+  if (absl::StatusOr<std::optional<std::string>> c = txn.Get(Cf::kCaseData, decoy_.consent_key);
+      !c.ok()) {
+    return c.status();
+  }
+  return OpenDecoyConsent();
 }
 
 absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
@@ -590,7 +895,8 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
   const std::string& agency = ctx.principal.organisation_id;
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   // The candidate cases: the one the agency holds under the pseudonym, or
-  // those indexed under every name key.
+  // those indexed under every name key (each key's range read in full,
+  // whatever the ones before found).
   std::vector<std::string> candidates;
   if (!pseudonym.empty()) {
     absl::StatusOr<std::string> raw_pseudonym = ParsePseudonym(pseudonym);
@@ -619,7 +925,6 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
                               std::inserter(both, both.begin()));
         matched = std::move(both);
       }
-      if (matched.empty()) break;
     }
     for (const std::string& raw : matched) {
       if (static_cast<int>(candidates.size()) >= kMaxNonPunishmentCandidates) break;
@@ -628,34 +933,48 @@ absl::StatusOr<bool> LiaisonDoor::AskNonPunishment(const RequestContext& ctx,
   }
   const int64_t now = absl::ToUnixMicros(clock_->Now());
   bool answer = false;
+  // Every candidate costs the same reads and cryptography whatever it holds
+  // (its grants, its key, its consent opened, the decoy's when it has none),
+  // and the decoy pads them to kNonPunishmentSlots, each with an audit entry
+  // like a case's: "no such person" takes the work of "a person, and no".
   for (const std::string& raw_id : candidates) {
     CaseScope scope;
     absl::StatusOr<std::optional<std::string>> stored = txn->Get(Cf::kCases, raw_id);
     if (!stored.ok()) return stored.status();
     if (!stored->has_value() || !scope.record_.ParseFromString(**stored) ||
         scope.record_.status() == v1::CASE_STATUS_ERASED) {
+      if (absl::Status d = ReadLikeACandidate(*txn); !d.ok()) return d;
       continue;
     }
     // Allowed: the subject consented to share with law enforcement, or a
     // grant to this agency rests on a recorded basis. Read whole, disclosed
     // to no one but as this yes.
-    bool allowed = false;
     absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(*txn, raw_id);
     if (!grants.ok()) return grants.status();
-    for (const v1::GrantRecord& g : *grants) allowed = allowed || RunningGrant(g, agency, now);
-    if (!allowed) {
-      // The scope sees nothing; it only reads the consent for this decision.
-      if (absl::Status p = cases_->Prepare(*txn, ctx, raw_id, ClassSet(), &scope); !p.ok()) return p;
-      absl::StatusOr<bool> consented = scope.HasConsent(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
-      if (!consented.ok()) return consented.status();
-      allowed = *consented;
+    bool granted = false;
+    for (const v1::GrantRecord& g : *grants) granted = granted || RunningGrant(g, agency, now);
+    // The scope sees nothing; it only reads the consent for this decision.
+    if (absl::Status p = cases_->Prepare(*txn, ctx, raw_id, ClassSet(), &scope); !p.ok()) return p;
+    absl::StatusOr<CaseScope::ConsentState> consent =
+        scope.ConsentFor(v1::CONSENT_PURPOSE_SHARE_WITH_LAW_ENFORCEMENT);
+    if (!consent.ok()) return consent.status();
+    if (*consent == CaseScope::ConsentState::kNotRecorded) {
+      if (absl::Status d = OpenDecoyConsent(); !d.ok()) return d;
     }
+    const bool allowed = granted || *consent == CaseScope::ConsentState::kGiven;
     const bool yes = allowed && PresumedOrConfirmed(scope.record_.identification_status());
     answer = answer || yes;
     v1::AuditEntry entry = NewAuditEntry(ctx, kAction, absl::StrCat("cases/", ToHex(raw_id)));
     entry.set_case_id(ToHex(raw_id));
     entry.set_outcome(allowed ? v1::AUDIT_OUTCOME_ALLOWED : v1::AUDIT_OUTCOME_DENIED);
     if (allowed) entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+  }
+  for (size_t i = candidates.size(); i < kNonPunishmentSlots; ++i) {
+    if (absl::Status d = ReadLikeACandidate(*txn); !d.ok()) return d;
+    // Its entry, in place of a case's: the write costs the same too.
+    v1::AuditEntry entry = NewAuditEntry(ctx, kAction, "liaison/non-punishment/no-case");
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
     txn->Audit(std::move(entry));
   }
   // The ask itself, whatever it found: no name, no pseudonym, no answer.

@@ -119,26 +119,36 @@ void CaseScope::WatchNoLaterThan(v1::WatchKind kind, absl::Time due) {
   SetWatch(kind, due);
 }
 
-absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration lead,
-                                             v1::AlertKind alert) {
-  const int64_t horizon = absl::ToUnixMicros(clock_->Now() + lead);
+absl::StatusOr<std::vector<std::string>> CaseDoor::DueCases(v1::WatchKind kind,
+                                                             absl::Time horizon) {
+  const int64_t horizon_micros = absl::ToUnixMicros(horizon);
   std::vector<std::string> due;  // raw case ids
   absl::Status scanned = store_->Scan(
       Cf::kCaseIndex, KindPrefix(kind), "", [&](absl::string_view key, absl::string_view) {
         absl::string_view rest = key.substr(2);
         std::optional<uint64_t> when;
         if (keys::ConsumeShortString(&rest).has_value()) when = keys::ConsumeU64(&rest);
-        if (when.has_value() && static_cast<int64_t>(*when) <= horizon && rest.size() == kIdBytes) {
+        if (when.has_value() && static_cast<int64_t>(*when) <= horizon_micros &&
+            rest.size() == kIdBytes) {
           due.emplace_back(rest);
         }
         return true;
       });
   if (!scanned.ok()) return scanned;
+  return due;
+}
+
+absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration lead,
+                                             v1::AlertKind alert) {
+  const absl::Time by = clock_->Now() + lead;
+  const int64_t horizon = absl::ToUnixMicros(by);
+  absl::StatusOr<std::vector<std::string>> due = DueCases(kind, by);
+  if (!due.ok()) return due.status();
   RequestContext system;
   system.principal.id = "system:due-alerts";
   system.purpose = "due-alerts";
   int raised = 0;
-  for (const std::string& raw_id : due) {
+  for (const std::string& raw_id : *due) {
     system.request_id = NewId();
     std::unique_ptr<storage::Txn> txn = store_->Begin();
     absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);

@@ -7,7 +7,9 @@
 //   - GetCase: an audited read RPC,
 //   - SearchServices: a shelter search in a directory of 10,000 services
 //     (loaded through ImportDirectory first), against the null RPC,
-// and the median time of one authorization decision; then, once, a
+// and the median time of one authorization decision; then, once, the time
+// from a case's change to its event on a liaison system's open Watch
+// stream (liaison_watch), against the change RPC alone; then, once, a
 // three-dimension cross-tabulation (sex x form x citizenship, protected)
 // by StatisticsService.GetCounts over --statistics-records generated
 // statistics records (default 1,000,000), against a raw read scan of the
@@ -26,6 +28,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -36,6 +39,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "haven/v1/admin.grpc.pb.h"
 #include "haven/v1/case.grpc.pb.h"
+#include "haven/v1/liaison.grpc.pb.h"
 #include "haven/v1/protection.grpc.pb.h"
 #include "haven/v1/statistics.grpc.pb.h"
 #include "rocksdb/db.h"
@@ -122,6 +126,27 @@ std::string LoginAs(v1::AdminService::Stub& admin, const std::string& user,
     if (!admin.ChangePassword(Ctx(resp.token()).get(), change, &changed).ok()) Die("passwd failed");
   }
   return resp.token();
+}
+
+// A new organisation and a user of it with `role`, logged in: the
+// organisation's id and the user's token.
+std::pair<std::string, std::string> NewTeam(v1::AdminService::Stub& admin,
+                                            const std::string& admin_token,
+                                            const std::string& name, v1::OrganisationType type,
+                                            const std::string& username, v1::Role role) {
+  v1::CreateOrganisationRequest org_req;
+  org_req.mutable_organisation()->set_display_name(name);
+  org_req.mutable_organisation()->set_type(type);
+  v1::Organisation org;
+  if (!admin.CreateOrganisation(Ctx(admin_token).get(), org_req, &org).ok()) Die("org " + name);
+  v1::CreateUserRequest user_req;
+  user_req.mutable_user()->set_username(username);
+  user_req.mutable_user()->set_display_name(name + " " + username);
+  user_req.mutable_user()->set_organisation_id(org.id());
+  user_req.mutable_user()->add_roles(role);
+  v1::CreateUserResponse user;
+  if (!admin.CreateUser(Ctx(admin_token).get(), user_req, &user).ok()) Die("user " + username);
+  return {org.id(), LoginAs(admin, username, user.initial_password())};
 }
 
 double MedianDecisionNanos() {
@@ -341,19 +366,10 @@ int main(int argc, char** argv) {
   auto protection = v1::ProtectionService::NewStub(channel);
 
   std::string admin_token = LoginAs(*admin, "admin", boot->one_time_password);
-  v1::CreateOrganisationRequest org_req;
-  org_req.mutable_organisation()->set_display_name("Benchmark NGO");
-  org_req.mutable_organisation()->set_type(v1::ORGANISATION_TYPE_NGO);
-  v1::Organisation org;
-  if (!admin->CreateOrganisation(Ctx(admin_token).get(), org_req, &org).ok()) Die("org");
-  v1::CreateUserRequest user_req;
-  user_req.mutable_user()->set_username("bench");
-  user_req.mutable_user()->set_display_name("Benchmark caseworker");
-  user_req.mutable_user()->set_organisation_id(org.id());
-  user_req.mutable_user()->add_roles(v1::ROLE_CASEWORKER);
-  v1::CreateUserResponse user;
-  if (!admin->CreateUser(Ctx(admin_token).get(), user_req, &user).ok()) Die("user");
-  std::string token = LoginAs(*admin, "bench", user.initial_password());
+  const std::pair<std::string, std::string> ngo = NewTeam(
+      *admin, admin_token, "Benchmark NGO", v1::ORGANISATION_TYPE_NGO, "bench", v1::ROLE_CASEWORKER);
+  const std::string& org_id = ngo.first;
+  const std::string& token = ngo.second;
   if (only.empty() || only == "directory_search") LoadDirectory(*protection, admin_token);
 
   v1::Subject subject;
@@ -463,6 +479,64 @@ int main(int argc, char** argv) {
   std::printf("authorization decision: median %.0f ns\n", MedianDecisionNanos());
   std::printf("goals: create_case >= 0.80x raw at 64 in flight; get_case >= 0.50x null; decision < 5000 ns\n");
 
+  if (only.empty() || only == "liaison_watch") {
+    // A law-enforcement system watching its event log: from the start of a
+    // change (a case closed or reopened) to its event on an open Watch
+    // stream, against the change RPC alone, on disk over TCP.
+    const std::pair<std::string, std::string> police =
+        NewTeam(*admin, admin_token, "Benchmark police", v1::ORGANISATION_TYPE_LAW_ENFORCEMENT,
+                "liaison", v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+    const std::string& police_id = police.first;
+    const std::string& liaison_token = police.second;
+    auto liaison = v1::LiaisonService::NewStub(channel);
+    const std::string watched = case_ids.back();
+    v1::IntroduceCaseRequest introduce;
+    introduce.set_case_id(watched);
+    introduce.set_agency_organisation_id(police_id);
+    introduce.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+    introduce.mutable_basis_detail()->set_reference("Benchmark Act, art. 1");
+    v1::IntroduceCaseResponse introduced;
+    if (!liaison->IntroduceCase(Ctx(token).get(), introduce, &introduced).ok()) Die("introduce");
+    auto watch_ctx = Ctx(liaison_token);
+    v1::WatchRequest after_introduction;
+    after_introduction.set_after_sequence(1);
+    auto reader = liaison->Watch(watch_ctx.get(), after_introduction);
+    constexpr int kChanges = 60;
+    std::vector<double> change_ms, event_ms;
+    for (int i = 0; i < kChanges; ++i) {
+      v1::Case changed;
+      const auto begin = Clock::now();
+      grpc::Status st;
+      if (i % 2 == 0) {
+        v1::CloseCaseRequest close;
+        close.set_case_id(watched);
+        close.set_reason(v1::CLOSURE_REASON_SERVICES_COMPLETED);
+        st = cases->CloseCase(Ctx(token).get(), close, &changed);
+      } else {
+        v1::ReopenCaseRequest reopen;
+        reopen.set_case_id(watched);
+        st = cases->ReopenCase(Ctx(token).get(), reopen, &changed);
+      }
+      const auto committed = Clock::now();
+      v1::LiaisonEvent event;
+      if (!st.ok() || !reader->Read(&event)) Die("liaison watch workload failed");
+      const auto delivered = Clock::now();
+      change_ms.push_back(std::chrono::duration<double, std::milli>(committed - begin).count());
+      event_ms.push_back(std::chrono::duration<double, std::milli>(delivered - begin).count());
+    }
+    watch_ctx->TryCancel();
+    reader->Finish().IgnoreError();
+    auto percentile = [](std::vector<double> v, int p) {
+      std::sort(v.begin(), v.end());
+      return v[std::min(v.size() - 1, v.size() * p / 100)];
+    };
+    std::printf("\nliaison_watch: %d changes, each to its event on an open Watch stream\n", kChanges);
+    std::printf("%-36s p50 %8.2f ms  p99 %8.2f ms\n", "change RPC (close/reopen, baseline)",
+                percentile(change_ms, 50), percentile(change_ms, 99));
+    std::printf("%-36s p50 %8.2f ms  p99 %8.2f ms\n", "change to event on the stream",
+                percentile(event_ms, 50), percentile(event_ms, 99));
+  }
+
   if ((only.empty() || only == "statistics_crosstab") && statistics_records > 0) {
     // Statistics: generated records stored as registered cases would leave
     // them (sealed with the statistics key, random ids), in chunks.
@@ -480,7 +554,7 @@ int main(int argc, char** argv) {
     v1::CreateUserRequest analyst_req;
     analyst_req.mutable_user()->set_username("analyst");
     analyst_req.mutable_user()->set_display_name("Benchmark analyst");
-    analyst_req.mutable_user()->set_organisation_id(org.id());
+    analyst_req.mutable_user()->set_organisation_id(org_id);
     analyst_req.mutable_user()->add_roles(v1::ROLE_ANALYST);
     v1::CreateUserResponse analyst;
     if (!admin->CreateUser(Ctx(admin_token).get(), analyst_req, &analyst).ok()) Die("analyst");

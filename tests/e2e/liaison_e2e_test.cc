@@ -160,6 +160,13 @@ class LiaisonE2eTest : public ::testing::Test {
     return ReadFile(out);
   }
 
+  // Writes `text` to file `name` in havend's test directory; returns its path.
+  std::string WriteTestFile(const std::string& name, const std::string& text) {
+    const std::string path = havend_->path(name);
+    std::ofstream(path, std::ios::trunc) << text;
+    return path;
+  }
+
   std::string CaseIdFromAlert() {
     v1::ListAlertsResponse alerts;
     grpc::Status s = client_->cases->ListAlerts(Ctx(shelter_.users[1].token).get(),
@@ -245,10 +252,17 @@ TEST_F(LiaisonE2eTest, LawEnforcementSystemsUseOnlyLiaisonServiceAndOthersCannot
 
 TEST_F(LiaisonE2eTest, ExampleClientRefersWatchesAcrossARestartAndAsksForADisclosure) {
   const std::string name = "Amina" + RandomString(6, kCanaryAlphabet);
-  std::string out = RunClient("refer --given-name " + name +
-                              " --family-name Okafor --sex female --citizenship NG "
-                              "--setting labour_inspection --indicator FL-DOCS-WITHHELD "
-                              "--form forced_labour --observations 'Passport held by the boss'");
+  // The person's details from a file, the observations from standard input:
+  // nothing of them on the client's command line.
+  const std::string subject = WriteTestFile(
+      "subject.txtpb", "given_name: \"" + name +
+                           "\"\nfamily_name: \"Okafor\"\nsex: SEX_FEMALE\ncitizenships: \"NG\"\n");
+  const std::string observations = WriteTestFile("observations.txt", "Passport held by the boss");
+  const std::string command = "refer --subject-file '" + subject +
+                              "' --setting labour_inspection --indicator FL-DOCS-WITHHELD "
+                              "--form forced_labour --observations-file -";
+  EXPECT_EQ(command.find(name), std::string::npos);
+  std::string out = RunClient(command + " < '" + observations + "'");
   const std::string pseudonym = Fields(out)["pseudonym"];
   ASSERT_EQ(pseudonym.size(), 35u) << out;
   const std::string case_id = CaseIdFromAlert();
@@ -307,7 +321,8 @@ TEST_F(LiaisonE2eTest, ExampleClientRefersWatchesAcrossARestartAndAsksForADisclo
   v1::Consent recorded;
   s = client_->cases->RecordConsent(Ctx(worker.token).get(), consent, &recorded);
   ASSERT_TRUE(s.ok()) << Describe(s);
-  out = RunClient("disclose --pseudonym " + pseudonym + " --basis consent --days 7");
+  out = RunClient("disclose --pseudonym " + pseudonym +
+                  " --basis consent --class identifying --class narrative --days 7");
   std::map<std::string, std::string> disclosure = Fields(out);
   ASSERT_EQ(disclosure["state"], "DISCLOSURE_STATE_AWAITING_APPROVAL") << out;
   v1::ApproveGrantRequest approve;
@@ -319,6 +334,24 @@ TEST_F(LiaisonE2eTest, ExampleClientRefersWatchesAcrossARestartAndAsksForADisclo
   out = RunClient("case --pseudonym " + pseudonym);
   EXPECT_EQ(Fields(out)["given_name"], name) << out;
   EXPECT_THAT(out, HasSubstr("state=DISCLOSURE_STATE_APPROVED"));
+  // What the client read from a file and from standard input arrived.
+  v1::GetLiaisonCaseRequest get;
+  get.set_pseudonym(pseudonym);
+  v1::LiaisonCase seen;
+  s = v1::LiaisonService::NewStub(As("police"))->GetCase(Ctx("").get(), get, &seen);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(seen.subject().sex(), v1::SEX_FEMALE);
+  EXPECT_EQ(seen.subject().family_name(), "Okafor");
+  EXPECT_EQ(seen.report().observations(), "Passport held by the boss");
+
+  // Asking by name: the name from a file too; names on the command line are refused.
+  const std::string asked = WriteTestFile("name.txtpb", "given_name: \"" + name +
+                                                            "\" family_name: \"Okafor\"");
+  out = RunClient("ask --name-file '" + asked + "'");
+  EXPECT_EQ(Fields(out)["presumed_or_confirmed_victim"], "no") << out;  // not identified yet
+  RunClient("ask --given-name " + name + " --family-name Okafor", &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(ReadFile(havend_->path("client.err")), HasSubstr("--name-file"));
 
   // The disclosure is in the audit log with its basis.
   v1::QueryAuditEntriesRequest query;
@@ -357,8 +390,10 @@ TEST_F(LiaisonE2eTest, AWatchingClientRidesThroughAHavendRestartWithNothingLostO
   havend_->Reconfigure(MtlsConfig(shelter_.organisation_id, PickFreePort()));
   ASSERT_NO_FATAL_FAILURE(Terminate());
   ASSERT_NO_FATAL_FAILURE(Restart());
+  const std::string subject =
+      WriteTestFile("subject.txtpb", "given_name: \"Amina\" family_name: \"Okafor\"");
   const std::string pseudonym =
-      Fields(RunClient("refer --given-name Amina --family-name Okafor"))["pseudonym"];
+      Fields(RunClient("refer --subject-file - < '" + subject + "'"))["pseudonym"];
   ASSERT_FALSE(pseudonym.empty());
   const std::string case_id = CaseIdFromAlert();
 

@@ -1,13 +1,19 @@
 // The security matrix: for every role, every case action, and every relation
 // of the caller to the case (own organisation, another organisation, granted,
-// grant expired), the expected allow or deny, and an audit entry for each.
+// grant expired), the expected allow or deny, and an audit entry for each;
+// and for a law-enforcement liaison, what LiaisonService and CaseService
+// give it on cases it referred, was introduced to, or neither.
 // The expectations are written out here, apart from the policy code, as the
 // specification the policy must meet.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
+#include <tuple>
+#include <vector>
 
+#include "haven/v1/identification.grpc.pb.h"
+#include "haven/v1/liaison.grpc.pb.h"
 #include "tests/service/service_fixture.h"
 
 namespace haven::testing {
@@ -383,6 +389,247 @@ TEST_F(SecurityMatrixTest, AGranteeSeesWhatItsRoleMayUnderTheGrantsBasis) {
     }
   }
   EXPECT_EQ(cells, 10 * 5);
+}
+
+// The liaison relation: a law-enforcement liaison (a person of a
+// law-enforcement organisation) against a case its agency referred, one it
+// was introduced to (under a legal obligation) and one it neither referred
+// nor was introduced to (another agency's), each without and with an
+// approved disclosure of identifying data under a judicial order. Every
+// subject is a presumed victim and none has consented. What each gets,
+// through LiaisonService and through CaseService. (Its system's
+// certificate account is kept to LiaisonService besides: the e2e test.)
+enum class Follows { kReferred, kIntroduced, kNot };
+
+const char* Name(Follows f) {
+  switch (f) {
+    case Follows::kReferred: return "referred";
+    case Follows::kIntroduced: return "introduced";
+    case Follows::kNot: return "not followed";
+  }
+  return "";
+}
+
+// The specification, written apart from the code.
+struct LiaisonExpected {
+  bool reads;            // LiaisonService.GetCase and RequestDisclosure by its pseudonym
+  bool sees_identity;    // identifying data in GetCase
+  bool yes_by_pseudonym; // AskNonPunishment by the pseudonym it holds (or another's)
+  bool yes_by_name;      // AskNonPunishment by the subject's name
+  bool reads_by_case_id; // CaseService.GetCase (a grant to its organisation)
+};
+
+LiaisonExpected ExpectedForLiaison(Follows follows, bool disclosed) {
+  const bool follows_case = follows != Follows::kNot;
+  // Only a followed case answers to a pseudonym; a running disclosure adds
+  // identity and allows the non-punishment answer (by name whoever
+  // followed); the disclosure is a grant, readable by case id but never
+  // writable. Without one, another agency's case is exactly no case.
+  return {follows_case, follows_case && disclosed, follows_case && disclosed, disclosed, disclosed};
+}
+
+class LiaisonMatrixTest : public ServiceTest {
+ protected:
+  void Configure(v1::ServerConfig* config) override {
+    config->set_liaison_receiving_organisation_id(receiving_);
+  }
+
+  void SetUp() override {
+    ServiceTest::SetUp();
+    receiving_ = NewOrganisation(v1::ORGANISATION_TYPE_NGO);
+    authority_ = NewOrganisation(v1::ORGANISATION_TYPE_COMPETENT_AUTHORITY);
+    agency_ = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+    other_agency_ = NewOrganisation(v1::ORGANISATION_TYPE_LAW_ENFORCEMENT);
+    caseworker_ = NewUser(receiving_, v1::ROLE_CASEWORKER);
+    supervisor_ = NewUser(receiving_, v1::ROLE_SUPERVISOR);
+    liaison_ = NewUser(agency_, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+    other_liaison_ = NewUser(other_agency_, v1::ROLE_LAW_ENFORCEMENT_LIAISON);
+    ASSERT_NO_FATAL_FAILURE(RestartServer());  // now with the receiving organisation
+    liaison_service_ = v1::LiaisonService::NewStub(channel_);
+    identification_ = v1::IdentificationService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    liaison_service_.reset();
+    identification_.reset();
+    ServiceTest::TearDown();
+  }
+
+  struct Subject {
+    std::string case_id;
+    std::string pseudonym;  // the one the liaison uses: its own, or another agency's
+    std::string given_name;
+  };
+
+  // A presumed victim's case in the relation asked for, with an approved
+  // disclosure to the liaison's agency when `disclosed`.
+  Subject CaseFor(Follows follows, bool disclosed, const std::string& given_name) {
+    Subject out;
+    out.given_name = given_name;
+    v1::ReferRequest refer;
+    *refer.mutable_subject() = SampleSubject(given_name);
+    refer.mutable_report()->set_setting(v1::SCREENING_SETTING_LABOUR_INSPECTION);
+    v1::ReferResponse referred;
+    const Actor& referrer = follows == Follows::kReferred ? liaison_ : other_liaison_;
+    clock_.Advance(absl::Seconds(1));  // so that its alert is the newest
+    grpc::Status s = liaison_service_->Refer(As(referrer).get(), refer, &referred);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    out.pseudonym = referred.pseudonym();
+    v1::ListAlertsResponse alerts;
+    EXPECT_TRUE(cases_->ListAlerts(As(supervisor_).get(), v1::ListAlertsRequest(), &alerts).ok());
+    for (const v1::Alert& a : alerts.alerts()) {
+      if (a.kind() == v1::ALERT_KIND_LIAISON_REFERRAL) out.case_id = a.case_ids(0);  // the newest
+    }
+    if (follows == Follows::kIntroduced) {
+      v1::IntroduceCaseRequest introduce;
+      introduce.set_case_id(out.case_id);
+      introduce.set_agency_organisation_id(agency_);
+      introduce.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+      introduce.mutable_basis_detail()->set_reference("Code of Criminal Procedure, art. 160");
+      v1::IntroduceCaseResponse introduced;
+      s = liaison_service_->IntroduceCase(As(caseworker_).get(), introduce, &introduced);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      out.pseudonym = introduced.pseudonym();
+    }
+    v1::ReferPresumedVictimRequest presume;
+    presume.set_case_id(out.case_id);
+    presume.set_competent_authority_organisation_id(authority_);
+    v1::Identification identification;
+    s = identification_->ReferPresumedVictim(As(caseworker_).get(), presume, &identification);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (disclosed) {
+      std::string grant_id;
+      if (follows == Follows::kNot) {  // made by the owner: the agency holds no pseudonym
+        v1::CreateGrantRequest grant;
+        v1::Grant* g = grant.mutable_grant();
+        g->set_case_id(out.case_id);
+        g->set_grantee_organisation_id(agency_);
+        g->set_purpose("investigation");
+        g->add_classes(v1::CONFIDENTIALITY_IDENTIFYING);
+        g->add_actions(v1::CASE_ACTION_READ);
+        g->mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now() + absl::Hours(24)));
+        g->set_lawful_basis(v1::LAWFUL_BASIS_JUDICIAL_ORDER);
+        g->mutable_basis_detail()->set_reference("ORD-2026-7");
+        g->mutable_basis_detail()->set_court("District Court");
+        v1::Grant made;
+        s = cases_->CreateGrant(As(caseworker_).get(), grant, &made);
+        grant_id = made.id();
+      } else {
+        v1::Disclosure asked;
+        s = liaison_service_->RequestDisclosure(As(liaison_, "investigation").get(),
+                                                DisclosureRequest(out.pseudonym), &asked);
+        grant_id = asked.id();
+      }
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      v1::ApproveGrantRequest approve;
+      approve.set_case_id(out.case_id);
+      approve.set_grant_id(grant_id);
+      v1::Grant approved;
+      s = cases_->ApproveGrant(As(supervisor_).get(), approve, &approved);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return out;
+  }
+
+  static v1::RequestDisclosureRequest DisclosureRequest(const std::string& pseudonym) {
+    v1::RequestDisclosureRequest req;
+    req.set_pseudonym(pseudonym);
+    req.add_classes(v1::CONFIDENTIALITY_IDENTIFYING);
+    req.set_lawful_basis(v1::LAWFUL_BASIS_JUDICIAL_ORDER);
+    req.mutable_basis_detail()->set_reference("ORD-2026-118");
+    req.mutable_basis_detail()->set_court("District Court");
+    return req;
+  }
+
+  bool Ask(const v1::AskNonPunishmentRequest& req, const std::string& where) {
+    v1::AskNonPunishmentResponse out;
+    grpc::Status s =
+        liaison_service_->AskNonPunishment(As(liaison_, "investigation").get(), req, &out);
+    EXPECT_TRUE(s.ok()) << where << ": " << s.error_message();
+    EXPECT_EQ(LastAudit().action(), "liaison.non_punishment") << where;
+    return out.presumed_or_confirmed_victim();
+  }
+
+  // Checks every action of the liaison on `subject` against the specification.
+  void Check(Follows follows, bool disclosed, const Subject& subject) {
+    const LiaisonExpected want = ExpectedForLiaison(follows, disclosed);
+    const std::string where = absl::StrCat(Name(follows), disclosed ? ", disclosed" : "");
+    auto audited = [&](const std::string& action, bool allowed) {
+      const v1::AuditEntry entry = LastAudit();
+      EXPECT_EQ(entry.principal_id(), liaison_.user_id) << where << " " << action;
+      EXPECT_EQ(entry.action(), action) << where;
+      EXPECT_EQ(entry.outcome(), allowed ? v1::AUDIT_OUTCOME_ALLOWED : v1::AUDIT_OUTCOME_DENIED)
+          << where << " " << action;
+    };
+
+    v1::GetLiaisonCaseRequest get;
+    get.set_pseudonym(subject.pseudonym);
+    v1::LiaisonCase seen;
+    grpc::Status s = liaison_service_->GetCase(As(liaison_, "investigation").get(), get, &seen);
+    EXPECT_EQ(s.error_code(), want.reads ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND)
+        << where;
+    audited("liaison.get_case", want.reads);
+    const v1::AuditEntry read_entry = LastAudit();
+    std::set<int> classes(read_entry.classes().begin(), read_entry.classes().end());
+    std::set<int> expected_classes;
+    if (want.reads) {
+      expected_classes = {v1::CONFIDENTIALITY_ADMINISTRATIVE, v1::CONFIDENTIALITY_PSEUDONYMOUS};
+      if (want.sees_identity) expected_classes.insert(v1::CONFIDENTIALITY_IDENTIFYING);
+    }
+    EXPECT_EQ(classes, expected_classes) << where;
+    EXPECT_EQ(seen.subject().given_name(), want.sees_identity ? subject.given_name : "") << where;
+
+    v1::AskNonPunishmentRequest by_pseudonym;
+    by_pseudonym.set_pseudonym(subject.pseudonym);
+    EXPECT_EQ(Ask(by_pseudonym, where), want.yes_by_pseudonym) << where << ": by pseudonym";
+    v1::AskNonPunishmentRequest by_name;
+    by_name.mutable_name()->set_given_name(subject.given_name);
+    by_name.mutable_name()->set_family_name("Okafor");
+    EXPECT_EQ(Ask(by_name, where), want.yes_by_name) << where << ": by name";
+
+    v1::GetCaseRequest by_id;
+    by_id.set_case_id(subject.case_id);
+    v1::Case read;
+    s = cases_->GetCase(As(liaison_, "investigation").get(), by_id, &read);
+    EXPECT_EQ(s.error_code(),
+              want.reads_by_case_id ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND)
+        << where << ": CaseService.GetCase";
+    audited("case.read", want.reads_by_case_id);
+    v1::UpdateCaseRequest update;
+    update.mutable_case_()->set_id(subject.case_id);
+    update.mutable_case_()->mutable_subject()->set_sex(v1::SEX_UNKNOWN);
+    update.mutable_update_mask()->add_paths("subject.sex");
+    v1::Case updated;
+    s = cases_->UpdateCase(As(liaison_, "investigation").get(), update, &updated);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << where << ": CaseService.UpdateCase";
+
+    v1::Disclosure asked;
+    s = liaison_service_->RequestDisclosure(As(liaison_, "investigation").get(),
+                                            DisclosureRequest(subject.pseudonym), &asked);
+    EXPECT_EQ(s.error_code(), want.reads ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND)
+        << where << ": RequestDisclosure";
+    audited("liaison.request_disclosure", want.reads);
+    ++checked_;
+  }
+
+  std::string receiving_, authority_, agency_, other_agency_;
+  Actor caseworker_, supervisor_, liaison_, other_liaison_;
+  std::unique_ptr<v1::LiaisonService::Stub> liaison_service_;
+  std::unique_ptr<v1::IdentificationService::Stub> identification_;
+  int checked_ = 0;
+};
+
+TEST_F(LiaisonMatrixTest, EveryLiaisonRelationWithAndWithoutADisclosureGetsWhatItShould) {
+  const char* kNames[] = {"Amina", "Blessing", "Chioma", "Daniela", "Esther", "Fatima"};
+  int next = 0;
+  std::vector<std::tuple<Follows, bool, Subject>> cases;
+  for (Follows follows : {Follows::kReferred, Follows::kIntroduced, Follows::kNot}) {
+    for (bool disclosed : {false, true}) {
+      cases.emplace_back(follows, disclosed, CaseFor(follows, disclosed, kNames[next++]));
+    }
+  }
+  for (const auto& [follows, disclosed, subject] : cases) Check(follows, disclosed, subject);
+  EXPECT_EQ(checked_, 6);
 }
 
 }  // namespace

@@ -43,8 +43,10 @@ class StatisticsTest : public ServiceTest {
                        v1::ROLE_ANALYST);
   }
 
-  // A case whose subject has `sex` and is exploited in `form`.
-  std::string CaseOf(v1::Sex sex, v1::ExploitationForm form, const std::string& region = "NL-NH") {
+  // A case whose subject has `sex`, is exploited in `form` and was
+  // recruited in `recruited_in`.
+  std::string CaseOf(v1::Sex sex, v1::ExploitationForm form, const std::string& region = "NL-NH",
+                     const std::vector<std::string>& recruited_in = {}) {
     v1::CreateCaseRequest req;
     *req.mutable_subject() = SampleSubject(absl::StrCat(kCanary, next_++));
     req.mutable_subject()->set_sex(sex);
@@ -57,6 +59,7 @@ class StatisticsTest : public ServiceTest {
     profile.mutable_profile()->add_forms(form);
     profile.mutable_profile()->add_means_of_control(v1::MEANS_OF_CONTROL_DEBT_BONDAGE);
     profile.mutable_profile()->add_countries_of_exploitation("NL");
+    for (const std::string& c : recruited_in) profile.mutable_profile()->add_countries_of_recruitment(c);
     profile.mutable_profile()->set_region_of_identification(region);
     v1::ExploitationProfile stored;
     s = identification_->SetExploitationProfile(As(caseworker_).get(), profile, &stored);
@@ -152,6 +155,28 @@ TEST_F(StatisticsTest, CountsMoveWithTheCaseAndNameNoCase) {
   const std::string bytes = r.SerializeAsString() + Counts({"form", "region", "year"}).SerializeAsString();
   for (const std::string& id : ids_) EXPECT_THAT(bytes, Not(HasSubstr(id)));
   EXPECT_THAT(bytes, Not(HasSubstr(kCanary)));
+}
+
+TEST_F(StatisticsTest, CountryOfRecruitmentIsADimension) {
+  for (int i = 0; i < 3; ++i) {
+    CaseOf(v1::SEX_FEMALE, v1::EXPLOITATION_FORM_SEXUAL_EXPLOITATION, "NL-NH", {"RO"});
+  }
+  for (int i = 0; i < 4; ++i) CaseOf(v1::SEX_MALE, v1::EXPLOITATION_FORM_FORCED_LABOUR, "NL-NH", {"NG"});
+  for (int i = 0; i < 3; ++i) {
+    CaseOf(v1::SEX_MALE, v1::EXPLOITATION_FORM_FORCED_LABOUR, "NL-NH", {"RO", "BG"});
+  }
+  for (int i = 0; i < 3; ++i) CaseOf(v1::SEX_FEMALE, v1::EXPLOITATION_FORM_FORCED_LABOUR);
+  v1::GetCountsResponse r = Counts({"recruitment_country"});
+  EXPECT_EQ(CountOf(r, {"RO"}), 3);
+  EXPECT_EQ(CountOf(r, {"NG"}), 4);
+  EXPECT_EQ(CountOf(r, {"multiple"}), 3) << "recruited in two countries: counted once";
+  EXPECT_EQ(CountOf(r, {"none"}), 3);
+  EXPECT_EQ(CountOf(r, {"*"}), 13);
+  r = Counts({"recruitment_country", "sex"});
+  EXPECT_EQ(CountOf(r, {"RO", "female"}), 3);
+  EXPECT_EQ(CountOf(r, {"RO", "male"}), 0);
+  EXPECT_EQ(CountOf(r, {"*", "male"}), 7);
+  EXPECT_EQ(LastAudit().record(), "statistics/recruitment_country,sex");
 }
 
 TEST_F(StatisticsTest, ASmallCellIsSuppressedWithItsComplements) {

@@ -173,6 +173,29 @@ TEST_F(StoreTest, EmptyCommitSucceedsAndAuditsNothing) {
   EXPECT_EQ(store()->last_audit_sequence(), 0u);
 }
 
+TEST_F(StoreTest, ACommitListenerHearsOfCommitsToItsFamilyOnceTheyAreVisible) {
+  int heard = 0;
+  bool visible = false;
+  store()->OnCommit(Cf::kLiaisonEvents, [&] {
+    ++heard;
+    absl::StatusOr<std::optional<std::string>> v = store()->Get(Cf::kLiaisonEvents, "e");
+    visible = v.ok() && v->has_value();
+  });
+  HAVEN_ASSERT_OK(Write("other", "family"));
+  EXPECT_EQ(heard, 0);
+  std::unique_ptr<Txn> dropped = store()->Begin();
+  HAVEN_ASSERT_OK(dropped->Put(Cf::kLiaisonEvents, "e", "never"));
+  dropped.reset();
+  EXPECT_EQ(heard, 0);
+  std::unique_ptr<Txn> txn = store()->Begin();
+  HAVEN_ASSERT_OK(txn->Put(Cf::kCases, "k", "v"));
+  HAVEN_ASSERT_OK(txn->Put(Cf::kLiaisonEvents, "e", "1"));
+  HAVEN_ASSERT_OK(txn->Put(Cf::kLiaisonEvents, "f", "2"));
+  HAVEN_ASSERT_OK(store()->Commit(std::move(txn)));
+  EXPECT_EQ(heard, 1);  // once per commit, however many keys
+  EXPECT_TRUE(visible);
+}
+
 TEST_F(StoreTest, CommitAppliesDeletes) {
   HAVEN_ASSERT_OK(Write("k", "v", false));
   std::unique_ptr<Txn> txn = store()->Begin();

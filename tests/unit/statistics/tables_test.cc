@@ -332,6 +332,25 @@ TEST(TablesTest, CountersMergeAcrossThreads) {
   EXPECT_EQ(a.records(), 3);
 }
 
+TEST(TablesTest, CountriesOfRecruitmentAreCountedByTheirInternedCodes) {
+  Counter a({D::kRecruitmentCountry, D::kExploitationCountry}), b({D::kRecruitmentCountry, D::kExploitationCountry});
+  v1::CaseStatistics ro, both, none;
+  ro.add_countries_of_recruitment("RO");
+  ro.add_countries_of_exploitation("NL");
+  both.add_countries_of_recruitment("BG");
+  both.add_countries_of_recruitment("RO");
+  both.add_countries_of_exploitation("NL");
+  a.Add(ro);
+  a.Add(both);
+  b.Add(none);
+  b.Add(ro);
+  a.Merge(b);
+  Interior cells = a.Cells();
+  EXPECT_EQ((cells[CellKey{"RO", "NL"}]), 2);
+  EXPECT_EQ((cells[CellKey{"multiple", "NL"}]), 1);
+  EXPECT_EQ((cells[CellKey{"none", "none"}]), 1);
+}
+
 TEST(TablesTest, CategoriesCountEachCaseOnce) {
   v1::CaseStatistics s;
   s.add_forms_suspected(v1::EXPLOITATION_FORM_FORCED_LABOUR);
@@ -345,6 +364,13 @@ TEST(TablesTest, CategoriesCountEachCaseOnce) {
   s.set_opened_year(2024);
   s.set_opened_month(3);
   EXPECT_EQ(Category(D::kMonth, s), "2024-03");
+  EXPECT_EQ(Category(D::kRecruitmentCountry, s), "none");
+  s.add_countries_of_recruitment("RO");
+  s.add_countries_of_recruitment("RO");
+  EXPECT_EQ(Category(D::kRecruitmentCountry, s), "RO");
+  s.add_countries_of_recruitment("BG");
+  EXPECT_EQ(Category(D::kRecruitmentCountry, s), "multiple");
+  EXPECT_EQ(ParseDimension("recruitment_country"), D::kRecruitmentCountry);
   EXPECT_EQ(CtdcAgeBand(17), 9);
   EXPECT_EQ(CtdcAgeBand(48), 48);
   EXPECT_EQ(CtdcAgeBand(8), 0);
