@@ -951,11 +951,13 @@ TEST_F(TransnationalTest, AWholePathFromIdentificationThroughShelterToFollowUpsA
   s = ro_returns->RecordReceivedFollowUp(Ctx(ro_token).get(), abroad, &received);
   EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION) << Describe(s);
 
+  // (A read is not one snapshot: it may see the follow-up and not yet the
+  // plan's move, written in the same transaction. Wait for both.)
   ASSERT_TRUE(Eventually([&] {
     return returns->GetReturnPlan(Ctx(token).get(), get, &plan).ok() &&
-           plan.follow_ups_size() == 4 && plan.follow_ups(0).has_done_time();
+           plan.follow_ups_size() == 4 && plan.follow_ups(0).has_done_time() &&
+           plan.status() == v1::RETURN_STATUS_REINTEGRATING;
   })) << plan.ShortDebugString();
-  EXPECT_EQ(plan.status(), v1::RETURN_STATUS_REINTEGRATING);
   EXPECT_TRUE(plan.follow_ups(0).reported_by_partner());
   EXPECT_TRUE(plan.follow_ups(0).reached());
   EXPECT_EQ(plan.follow_ups(0).situation(), "living with her sister, looking for work");
