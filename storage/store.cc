@@ -31,6 +31,7 @@ constexpr const char* kCfNames[] = {
     "referrals",     "contacts",        "contact_index",     "partner_outbox",
     "partner_referrals", "users_by_organisation", "directory",
     "liaison_pseudonyms", "liaison_followers", "liaison_events",
+    "erasure_purges",
 };
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount),
               "every column family needs a name");
@@ -573,13 +574,23 @@ absl::StatusOr<haven::v1::AuditEntry> Store::ReadAuditEntry(uint64_t sequence) {
   return entry;
 }
 
-absl::Status Store::Purge(Cf cf) {
+absl::Status Store::PurgePrefixes(const std::vector<std::pair<Cf, std::string>>& prefixes) {
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin() + 1, handles_.end());
   if (absl::Status s = FromRocks(db_->Flush(fo, all)); !s.ok()) return s;
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocks(db_->CompactRange(co, handle(cf), nullptr, nullptr));
+  for (const auto& [cf, prefix] : prefixes) {
+    const std::string end = keys::PrefixEnd(prefix);
+    const rocksdb::Slice begin_slice = ToSlice(prefix);
+    const rocksdb::Slice end_slice = ToSlice(end);
+    if (absl::Status s = FromRocks(db_->CompactRange(co, handle(cf), &begin_slice,
+                                                     end.empty() ? nullptr : &end_slice));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::RawSyncedPut(absl::string_view key, absl::string_view value) {

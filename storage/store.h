@@ -69,6 +69,7 @@ enum class Cf : int {
   kLiaisonPseudonyms,       // short string agency org id + raw pseudonym -> raw case id
   kLiaisonFollowers,        // raw case id + short string agency org id -> LiaisonFollower
   kLiaisonEvents,           // short string agency org id + seq (u64) -> LiaisonEventRecord; the id alone -> last seq
+  kErasurePurges,           // raw case id -> key ranges its erasure left to push out of the files (see erasure.cc)
   kCount,
 };
 const char* CfName(Cf cf);
@@ -76,7 +77,9 @@ const char* CfName(Cf cf);
 // 2: alerts kept by addressee, deadlines and names indexed per organisation,
 // users indexed by organisation.
 // 3: statistics records kept for every case, keyed by a random statistics id.
-inline constexpr uint32_t kSchemaVersion = 3;
+// 4: contacts indexed by the case they were escalated to; erased cases keep
+// no derived key, grant or contact details.
+inline constexpr uint32_t kSchemaVersion = 4;
 
 class Store;
 
@@ -197,9 +200,11 @@ class Store {
   // the work a request costs, measured.
   uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
 
-  // Forces a flush and compaction of a column family, so that deleted values
-  // (a destroyed data key) leave the files on disk.
-  absl::Status Purge(Cf cf);
+  // Pushes deleted values (a destroyed data key, shredded details) under
+  // each (column family, key prefix) out of the files on disk: flushes every
+  // column family, so that no log file still holds them, then compacts only
+  // those key ranges, to the bottom level. Slow: for background jobs.
+  absl::Status PurgePrefixes(const std::vector<std::pair<Cf, std::string>>& prefixes);
 
   // Raw handle for benchmarks that compare against plain synced RocksDB
   // writes; not for services.

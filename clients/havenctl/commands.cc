@@ -198,6 +198,8 @@ constexpr Named<v1::AlertKind> kAlertKinds[] = {
     {"return-suspended", v1::ALERT_KIND_RETURN_SUSPENDED},
     {"return-follow-up-overdue", v1::ALERT_KIND_RETURN_FOLLOW_UP_OVERDUE},
     {"return-person-not-reached", v1::ALERT_KIND_RETURN_PERSON_NOT_REACHED},
+    {"liaison-referral", v1::ALERT_KIND_LIAISON_REFERRAL},
+    {"disclosure-approval-needed", v1::ALERT_KIND_DISCLOSURE_APPROVAL_NEEDED},
 };
 
 constexpr Named<v1::AlertResolution> kAlertResolutions[] = {
@@ -1330,6 +1332,38 @@ int SaList(const GlobalOptions& options, const Flags& flags) {
                account.disabled() ? "disabled" : "active", account.certificate_sha256()});
   }
   table.Print();
+  return 0;
+}
+
+namespace {
+int SaSetDisabled(const GlobalOptions& options, const Flags& flags, bool disabled) {
+  v1::SetServiceAccountDisabledRequest request;
+  request.set_service_account_id(flags.args[0]);
+  request.set_disabled(disabled);
+  Session session(options);
+  v1::ServiceAccount response;
+  session.Call(session.admin(), &AdminStub::SetServiceAccountDisabled, request, &response);
+  PrintMessage(response);
+  return 0;
+}
+}  // namespace
+
+int SaDisable(const GlobalOptions& options, const Flags& flags) {
+  return SaSetDisabled(options, flags, true);
+}
+
+int SaEnable(const GlobalOptions& options, const Flags& flags) {
+  return SaSetDisabled(options, flags, false);
+}
+
+int SaRotate(const GlobalOptions& options, const Flags& flags) {
+  v1::RotateServiceAccountCertificateRequest request;
+  request.set_service_account_id(flags.args[0]);
+  request.set_certificate_sha256(CertificateSha256(flags.Required("cert")));
+  Session session(options);
+  v1::ServiceAccount response;
+  session.Call(session.admin(), &AdminStub::RotateServiceAccountCertificate, request, &response);
+  PrintMessage(response);
   return 0;
 }
 

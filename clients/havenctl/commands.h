@@ -95,6 +95,9 @@ int UserRevokeSessions(const GlobalOptions& options, const Flags& flags);
 
 int SaCreate(const GlobalOptions& options, const Flags& flags);
 int SaList(const GlobalOptions& options, const Flags& flags);
+int SaDisable(const GlobalOptions& options, const Flags& flags);
+int SaEnable(const GlobalOptions& options, const Flags& flags);
+int SaRotate(const GlobalOptions& options, const Flags& flags);
 
 int CaseCreate(const GlobalOptions& options, const Flags& flags);
 int CaseGet(const GlobalOptions& options, const Flags& flags);

@@ -87,6 +87,13 @@ const std::vector<Command>& Commands() {
        0, SaCreate},
       {"sa list", "sa list [--org ORG_ID]", "List service accounts.",
        {{"org", true, false}}, 0, SaList},
+      {"sa disable", "sa disable SERVICE_ACCOUNT_ID",
+       "Disable a service account: its certificate authenticates no call.", {}, 1, SaDisable},
+      {"sa enable", "sa enable SERVICE_ACCOUNT_ID", "Enable a service account again.", {}, 1,
+       SaEnable},
+      {"sa rotate", "sa rotate SERVICE_ACCOUNT_ID --cert PEMFILE",
+       "Give a service account the certificate in PEMFILE and revoke its old one.",
+       {{"cert", true, false}}, 1, SaRotate},
 
       {"case create", "case create --given-name G --family-name F [SUBJECT OPTIONS]",
        "Open a case owned by your organisation.", SubjectFlags(false), 0, CaseCreate},

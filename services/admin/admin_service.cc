@@ -168,4 +168,24 @@ grpc::Status AdminServiceImpl::ListServiceAccounts(grpc::ServerContext* context,
   });
 }
 
+grpc::Status AdminServiceImpl::SetServiceAccountDisabled(
+    grpc::ServerContext* context, const v1::SetServiceAccountDisabledRequest* request,
+    v1::ServiceAccount* response) {
+  return Serve(*auth_, context, "SetServiceAccountDisabled", [&](const RequestContext& ctx) {
+    return Into(accounts_->SetServiceAccountDisabled(ctx, request->service_account_id(),
+                                                     request->disabled()),
+                response);
+  });
+}
+
+grpc::Status AdminServiceImpl::RotateServiceAccountCertificate(
+    grpc::ServerContext* context, const v1::RotateServiceAccountCertificateRequest* request,
+    v1::ServiceAccount* response) {
+  return Serve(*auth_, context, "RotateServiceAccountCertificate", [&](const RequestContext& ctx) {
+    return Into(accounts_->RotateServiceAccountCertificate(ctx, request->service_account_id(),
+                                                           request->certificate_sha256()),
+                response);
+  });
+}
+
 }  // namespace haven::admin

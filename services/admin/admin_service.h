@@ -28,6 +28,9 @@ class AdminServiceImpl final : public haven::v1::AdminService::Service {
   HAVEN_RPC(RevokeSessions, RevokeSessionsRequest, RevokeSessionsResponse)
   HAVEN_RPC(CreateServiceAccount, CreateServiceAccountRequest, ServiceAccount)
   HAVEN_RPC(ListServiceAccounts, ListServiceAccountsRequest, ListServiceAccountsResponse)
+  HAVEN_RPC(SetServiceAccountDisabled, SetServiceAccountDisabledRequest, ServiceAccount)
+  HAVEN_RPC(RotateServiceAccountCertificate, RotateServiceAccountCertificateRequest,
+            ServiceAccount)
 
  private:
   const services::Authenticator* auth_;

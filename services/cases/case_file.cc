@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
-#include "services/common/log.h"
 #include "storage/codes.h"
 #include "storage/timestamps.h"
 
@@ -293,7 +292,9 @@ absl::StatusOr<v1::Case> CaseFile::RequestErasure(const access::RequestContext& 
 
 absl::Status CaseFile::Erase(const access::RequestContext& ctx,
                              const v1::EraseCaseRequest& request) {
-  absl::Status s = door_->WithCase(ctx, request.case_id(), v1::CASE_ACTION_ERASE, "case.erase",
+  // Pushing what the case held out of the files on disk follows in the
+  // background (havend's erasure purge, woken by this commit).
+  return door_->WithCase(ctx, request.case_id(), v1::CASE_ACTION_ERASE, "case.erase",
                                    [&](access::CaseScope& scope) -> absl::Status {
     const std::string& requester = scope.record().erasure_requested_by();
     if (requester.empty()) {
@@ -310,14 +311,6 @@ absl::Status CaseFile::Erase(const access::RequestContext& ctx,
     }
     return scope.Shred();
   });
-  if (!s.ok()) return s;
-  // The erasure is committed; pushing the destroyed key out of older files
-  // can be retried by the next erasure or compaction if it fails now.
-  if (absl::Status purge = door_->PurgeDestroyedKeys(); !purge.ok()) {
-    services::Log(services::LogLevel::kWarning, "purge after erasure failed",
-                  {{"code", absl::StatusCodeToString(purge.code())}});
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace haven::cases

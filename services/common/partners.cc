@@ -4,11 +4,16 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "storage/crypto.h"
 
 namespace haven::services {
 
@@ -36,7 +41,30 @@ bool SignedBy(X509_STORE* store, X509* leaf) {
   return X509_verify_cert(ctx.get()) == 1;
 }
 
+// Whether the certificate names client authentication among its extended
+// key usages (a certificate without the extension does not).
+bool ForClientAuth(X509* cert) {
+  return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0 &&
+         (X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT) != 0;
+}
+
+// Lower-case hex SHA-256 of the certificate's DER SubjectPublicKeyInfo;
+// empty when it cannot be encoded.
+std::string PublicKeySha256(X509* cert) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return "";
+  std::string digest = crypto::Sha256(absl::string_view(reinterpret_cast<char*>(der), len));
+  OPENSSL_free(der);
+  return absl::BytesToHexString(digest);
+}
+
 }  // namespace
+
+std::string PublicKeySha256FromPem(absl::string_view pem) {
+  X509Ptr cert = ParsePem(pem);
+  return cert ? PublicKeySha256(cert.get()) : "";
+}
 
 Partners::~Partners() = default;
 
@@ -90,9 +118,17 @@ absl::StatusOr<std::string> Partners::Identify(const grpc::AuthContext& auth) co
     return absl::UnauthenticatedError("partner calls need the partner's client certificate");
   }
   X509Ptr leaf = ParsePem(absl::string_view(pems[0].data(), pems[0].size()));
-  if (leaf) {
+  // A partner is its CA's signature on a client certificate that holds one
+  // of the partner's pinned public keys: another certificate from the same
+  // CA is not the partner.
+  if (leaf && ForClientAuth(leaf.get())) {
+    const std::string key = PublicKeySha256(leaf.get());
     for (size_t i = 0; i < configs_.size(); ++i) {
-      if (SignedBy(trusts_[i]->store.get(), leaf.get())) return configs_[i].id();
+      const auto& pins = configs_[i].public_key_sha256();
+      if (std::find(pins.begin(), pins.end(), key) != pins.end() &&
+          SignedBy(trusts_[i]->store.get(), leaf.get())) {
+        return configs_[i].id();
+      }
     }
   }
   return absl::UnauthenticatedError("this certificate belongs to no partner mechanism");

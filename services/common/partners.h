@@ -16,6 +16,10 @@
 
 namespace haven::services {
 
+// Lower-case hex SHA-256 of a PEM certificate's DER SubjectPublicKeyInfo:
+// what PartnerConfig.public_key_sha256 pins. Empty when it cannot be read.
+std::string PublicKeySha256FromPem(absl::string_view pem);
+
 class Partners {
  public:
   // Reads every partner's CA file; FAILED_PRECONDITION naming one that

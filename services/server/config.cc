@@ -47,6 +47,21 @@ absl::Status FinishPartners(haven::v1::ServerConfig& config) {
       return absl::InvalidArgumentError(
           absl::StrCat("partner ", partner.id(), " needs address and ca_file"));
     }
+    if (partner.public_key_sha256().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "partner ", partner.id(),
+          " needs public_key_sha256: the pins of its client certificates' keys (see README)"));
+    }
+    for (const std::string& pin : partner.public_key_sha256()) {
+      if (pin.size() != 64 || !std::all_of(pin.begin(), pin.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+          })) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "partner ", partner.id(),
+            ": public_key_sha256 must be 64 lower-case hex characters (SHA-256 of the DER "
+            "SubjectPublicKeyInfo)"));
+      }
+    }
   }
   return absl::OkStatus();
 }

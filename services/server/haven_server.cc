@@ -246,6 +246,8 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     builder.AddListeningPort(config.mtls_listen_address(), *creds, &server->mtls_port_);
   }
   for (auto& service : svc) builder.RegisterService(service.get());
+  // Every erasure wakes the purge of what the erased case's key ranges held.
+  server->vault_->case_door().OnErased([s = server.get()] { s->erasure_purger_.Wake(); });
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0 ||
       (!config.mtls_listen_address().empty() && server->mtls_port_ == 0)) {
@@ -266,6 +268,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   // So are the agencies' liaison events past their retention.
   server->PurgeLiaisonEvents();
   server->liaison_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeLiaisonEvents(); });
+  // Erased cases' key ranges are purged from the files at start-up (what a
+  // crash left), when an erasure wakes the job, and hourly.
+  server->PurgeErasedCases();
+  server->erasure_purger_.Start(absl::Hours(1), [s = server.get()] { s->PurgeErasedCases(); });
   // What falls due is alerted at start-up and every configured interval.
   server->RaiseDueAlerts();
   server->due_alerter_.Start(absl::Minutes(config.due_alert_interval_minutes()),
@@ -300,6 +306,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   if (liaison_ != nullptr) liaison_->Stop();  // ends Watch streams, which would hold shutdown
   session_purger_.Stop();
   liaison_purger_.Stop();
+  erasure_purger_.Stop();
   due_alerter_.Stop();
   head_witness_.Stop();
   server_->Shutdown(absl::ToChronoTime(deadline));
@@ -343,6 +350,11 @@ void HavenServer::PurgeEndedSessions() {
 void HavenServer::PurgeLiaisonEvents() {
   LogJob(vault_->liaison_door().PurgeEvents(liaison_event_retention_), "liaison event purge failed",
          "liaison events past their retention purged", "events");
+}
+
+void HavenServer::PurgeErasedCases() {
+  LogJob(vault_->case_door().PurgeErasedCases(), "erasure purge failed",
+         "erased cases purged from the files", "cases");
 }
 
 void HavenServer::RaiseDueAlerts() {

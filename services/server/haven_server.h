@@ -79,6 +79,8 @@ class HavenServer {
  private:
   HavenServer() = default;
   void PurgeEndedSessions();
+  // Pushes erased cases' key ranges out of the files on disk.
+  void PurgeErasedCases();
   // Logs the audit chain's signed head when it moved since last logged.
   void WitnessAuditHead();
   RealClock real_clock_;
@@ -92,6 +94,7 @@ class HavenServer {
   std::unique_ptr<referral::PartnerLink> partner_link_;
   services::Periodic session_purger_;
   services::Periodic liaison_purger_;
+  services::Periodic erasure_purger_;
   absl::Duration liaison_event_retention_;
   services::Periodic due_alerter_;
   absl::Duration permit_alert_lead_;

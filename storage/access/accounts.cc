@@ -335,7 +335,7 @@ absl::StatusOr<Principal> Accounts::AuthenticateCertificate(absl::string_view de
   absl::StatusOr<std::optional<std::string>> id =
       store_->Get(Cf::kServiceAccountCerts, ToHex(der_sha256));
   if (!id.ok()) return id.status();
-  if (!id->has_value()) return unknown();
+  if (!id->has_value() || (*id)->empty()) return unknown();  // empty: revoked
   absl::StatusOr<std::optional<std::string>> stored = store_->Get(Cf::kServiceAccounts, **id);
   if (!stored.ok()) return stored.status();
   absl::StatusOr<v1::ServiceAccount> account = Parse<v1::ServiceAccount>(*stored, "service account");
@@ -715,6 +715,30 @@ absl::Status Accounts::RevokeSessions(const RequestContext& ctx, absl::string_vi
       .status();
 }
 
+namespace {
+
+// Checks, in `txn`, that `fingerprint` (lower-case hex SHA-256 of a DER
+// certificate) is well formed and was never registered, and locks it.
+absl::Status ClaimCertificate(storage::Txn& txn, absl::string_view fingerprint) {
+  const bool hex64 = fingerprint.size() == 64 &&
+                     std::all_of(fingerprint.begin(), fingerprint.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
+  if (!hex64) {
+    return absl::InvalidArgumentError(
+        "certificate_sha256 must be 64 lower-case hex characters (SHA-256 of the DER certificate)");
+  }
+  absl::StatusOr<std::optional<std::string>> taken =
+      txn.GetForUpdate(Cf::kServiceAccountCerts, fingerprint);
+  if (!taken.ok()) return taken.status();
+  if (!taken->has_value()) return absl::OkStatus();
+  return absl::AlreadyExistsError((*taken)->empty()
+                                      ? "that certificate was revoked and cannot be registered again"
+                                      : "that certificate is registered to a service account");
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ServiceAccount> Accounts::CreateServiceAccount(const RequestContext& ctx,
                                                                   v1::ServiceAccount account) {
   if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
@@ -722,25 +746,12 @@ absl::StatusOr<v1::ServiceAccount> Accounts::CreateServiceAccount(const RequestC
   if (absl::Status s = ValidateRoles(account.roles(), true); !s.ok()) return s;
   absl::StatusOr<std::string> org_raw = ParseId(account.organisation_id(), "organisation_id");
   if (!org_raw.ok()) return org_raw.status();
-  const std::string& fingerprint = account.certificate_sha256();
-  bool hex64 = fingerprint.size() == 64 &&
-               std::all_of(fingerprint.begin(), fingerprint.end(), [](char c) {
-                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-               });
-  if (!hex64) {
-    return absl::InvalidArgumentError(
-        "certificate_sha256 must be 64 lower-case hex characters (SHA-256 of the DER certificate)");
-  }
   std::unique_ptr<storage::Txn> txn = store_->Begin();
   absl::StatusOr<std::optional<std::string>> org = txn->Get(Cf::kOrganisations, ToHex(*org_raw));
   if (!org.ok()) return org.status();
   if (!org->has_value()) return absl::NotFoundError("organisation not found");
-  absl::StatusOr<std::optional<std::string>> taken =
-      txn->GetForUpdate(Cf::kServiceAccountCerts, fingerprint);
-  if (!taken.ok()) return taken.status();
-  if (taken->has_value()) {
-    return absl::AlreadyExistsError("that certificate is registered to another service account");
-  }
+  const std::string& fingerprint = account.certificate_sha256();
+  if (absl::Status s = ClaimCertificate(*txn, fingerprint); !s.ok()) return s;
   account.set_id(NewId());
   account.set_organisation_id(ToHex(*org_raw));
   account.set_disabled(false);
@@ -748,7 +759,9 @@ absl::StatusOr<v1::ServiceAccount> Accounts::CreateServiceAccount(const RequestC
   if (absl::Status s = txn->Put(Cf::kServiceAccounts, account.id(), account.SerializeAsString()); !s.ok()) {
     return s;
   }
-  if (absl::Status s = txn->Put(Cf::kServiceAccountCerts, fingerprint, account.id()); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kServiceAccountCerts, fingerprint, account.id()); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, "admin.create_service_account",
                                      absl::StrCat("service_accounts/", account.id()));
       !s.ok()) {
@@ -772,6 +785,64 @@ absl::StatusOr<std::vector<v1::ServiceAccount>> Accounts::ListServiceAccounts(
                                 });
   if (!s.ok()) return s;
   return out;
+}
+
+absl::StatusOr<v1::ServiceAccount> Accounts::ChangeServiceAccount(
+    const RequestContext& ctx, absl::string_view service_account_id,
+    absl::string_view audit_action, const ServiceAccountChange& change) {
+  if (!IsAdministrator(ctx.principal)) return AdministratorsOnly();
+  absl::StatusOr<std::string> raw = ParseId(service_account_id, "service_account_id");
+  if (!raw.ok()) return raw.status();
+  const std::string id = ToHex(*raw);
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kServiceAccounts, id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::ServiceAccount> account = Parse<v1::ServiceAccount>(*stored, "service account");
+  if (!account.ok()) return account.status();
+  if (absl::Status s = change(*txn, *account); !s.ok()) return s;
+  if (absl::Status s = txn->Put(Cf::kServiceAccounts, id, account->SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CommitAudited(store_, std::move(txn), ctx, audit_action,
+                                     absl::StrCat("service_accounts/", id));
+      !s.ok()) {
+    return s;
+  }
+  return *account;
+}
+
+absl::StatusOr<v1::ServiceAccount> Accounts::SetServiceAccountDisabled(
+    const RequestContext& ctx, absl::string_view service_account_id, bool disabled) {
+  return ChangeServiceAccount(
+      ctx, service_account_id,
+      disabled ? "admin.disable_service_account" : "admin.enable_service_account",
+      [&](storage::Txn&, v1::ServiceAccount& account) {
+        account.set_disabled(disabled);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::ServiceAccount> Accounts::RotateServiceAccountCertificate(
+    const RequestContext& ctx, absl::string_view service_account_id,
+    absl::string_view certificate_sha256) {
+  return ChangeServiceAccount(
+      ctx, service_account_id, "admin.rotate_service_account_certificate",
+      [&](storage::Txn& txn, v1::ServiceAccount& account) -> absl::Status {
+        if (absl::Status s = ClaimCertificate(txn, certificate_sha256); !s.ok()) return s;
+        // The old certificate stays in the table, naming no account: it
+        // authenticates nothing and cannot be registered again.
+        if (absl::Status s = txn.Put(Cf::kServiceAccountCerts, account.certificate_sha256(), "");
+            !s.ok()) {
+          return s;
+        }
+        if (absl::Status s = txn.Put(Cf::kServiceAccountCerts, certificate_sha256, account.id());
+            !s.ok()) {
+          return s;
+        }
+        account.add_revoked_certificate_sha256(account.certificate_sha256());
+        account.set_certificate_sha256(std::string(certificate_sha256));
+        return absl::OkStatus();
+      });
 }
 
 std::string UserByOrganisationKey(absl::string_view organisation_id, absl::string_view user_id) {

@@ -107,9 +107,22 @@ class Accounts {
       const RequestContext& ctx, haven::v1::ServiceAccount account);
   absl::StatusOr<std::vector<haven::v1::ServiceAccount>> ListServiceAccounts(
       const RequestContext& ctx, absl::string_view organisation_id);
+  // A disabled service account's certificate authenticates no call.
+  absl::StatusOr<haven::v1::ServiceAccount> SetServiceAccountDisabled(
+      const RequestContext& ctx, absl::string_view service_account_id, bool disabled);
+  // Registers the account's new certificate and revokes the old one for
+  // good: no account can register it again.
+  absl::StatusOr<haven::v1::ServiceAccount> RotateServiceAccountCertificate(
+      const RequestContext& ctx, absl::string_view service_account_id,
+      absl::string_view certificate_sha256);
 
  private:
   using UserChange = std::function<absl::Status(haven::v1::UserRecord&)>;
+  using ServiceAccountChange =
+      std::function<absl::Status(storage::Txn&, haven::v1::ServiceAccount&)>;
+  absl::StatusOr<haven::v1::ServiceAccount> ChangeServiceAccount(
+      const RequestContext& ctx, absl::string_view service_account_id,
+      absl::string_view audit_action, const ServiceAccountChange& change);
   absl::StatusOr<haven::v1::User> ChangeUser(const RequestContext& ctx, absl::string_view user_id,
                                              absl::string_view audit_action,
                                              const UserChange& change);

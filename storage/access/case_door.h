@@ -39,6 +39,7 @@
 namespace haven::storage {
 class Store;
 class Txn;
+enum class Cf : int;
 }  // namespace haven::storage
 
 namespace haven::access {
@@ -467,8 +468,14 @@ class CaseDoor {
   absl::StatusOr<int> RaiseDueAlerts(haven::v1::WatchKind kind, absl::Duration lead,
                                      haven::v1::AlertKind alert);
 
-  // After an erasure: pushes the destroyed keys out of the files on disk.
-  absl::Status PurgeDestroyedKeys();
+  // After erasures: pushes what each erased case's key ranges held (its
+  // destroyed key, its sealed records, its former index keys) out of the
+  // files on disk, compacting only those ranges. A background job: slow,
+  // and safe to run again after a crash. Returns how many cases it purged.
+  absl::StatusOr<int> PurgeErasedCases();
+  // Calls `listener` after every commit that erased a case (to wake the
+  // purge). Set before the door is shared.
+  void OnErased(std::function<void()> listener);
 
  private:
   friend class CaseScope;

@@ -12,6 +12,7 @@
 #include "haven/v1/case.pb.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/policy.h"
+#include "storage/access/principal.h"
 #include "storage/store.h"
 
 namespace haven::access {
@@ -29,6 +30,30 @@ int AgeOf(const haven::v1::Subject& subject, absl::Time now);
 // Clears the summary and detail of a timeline event whose subject (its
 // `about` class, or its kind's) the caller may not see.
 void WithholdTimelineEvent(haven::v1::TimelineEvent* event, ClassSet visible);
+
+// Contacts' storage, shared by the ContactDoor and a case's erasure:
+// The index prefix of the contacts escalated to a case (hex id).
+std::string ContactsOfCasePrefix(absl::string_view case_id);
+// Writes `after` in place of `before` in `txn`, with its index keys.
+absl::Status PutContact(storage::Txn& txn, const haven::v1::ContactRecord& before,
+                        const haven::v1::ContactRecord& after);
+// `record` without its personal data, which is destroyed at `now`: the
+// sealed details, their data key and the phone's blind index go; what is
+// left names no one.
+haven::v1::ContactRecord WithoutDetails(haven::v1::ContactRecord record, absl::Time now);
+// Adds the key ranges that held `record` as it was before its details were
+// destroyed, for Store::PurgePrefixes.
+void AddPurgeRanges(const haven::v1::ContactRecord& record,
+                    std::vector<std::pair<storage::Cf, std::string>>* ranges);
+
+// Destroys, in `txn`, what an erased case leaves beside its sealed records:
+// its data key, grants and their index entries, the personal data of the
+// hotline contacts escalated to it, and (in *after) every key derived from
+// the person and every person who worked on it; and queues the key ranges
+// that held them all for CaseDoor::PurgeErasedCases. `before` is the record
+// as it was indexed.
+absl::Status ForgetErasedCase(storage::Txn& txn, const RequestContext& ctx, absl::Time now,
+                              const haven::v1::CaseRecord& before, haven::v1::CaseRecord* after);
 
 // Every grant of a case, live or not.
 absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn,

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
+#include "storage/access/case_door_parts.h"
 #include "storage/access/redaction.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
@@ -60,6 +61,7 @@ std::set<std::string> ContactIndexKeys(const v1::ContactRecord& record) {
   keys::AppendU64(&o, static_cast<uint64_t>(record.start_time_micros()));
   out.insert(o + record.id());
   if (!record.phone_blind().empty()) out.insert(absl::StrCat("h", record.phone_blind(), record.id()));
+  if (!record.case_id().empty()) out.insert(ContactsOfCasePrefix(record.case_id()) + record.id());
   if (!record.sealed_details().empty() && record.details_expire_time_micros() > 0) {
     std::string r = "r";
     keys::AppendU64(&r, static_cast<uint64_t>(record.details_expire_time_micros()));
@@ -75,6 +77,44 @@ std::set<std::string> ContactIndexKeys(const v1::ContactRecord& record) {
     out.insert(absl::StrCat(p, record.id(), cb.id()));
   }
   return out;
+}
+
+std::string ContactsOfCasePrefix(absl::string_view case_id) { return OrgPrefix('c', case_id); }
+
+absl::Status PutContact(storage::Txn& txn, const v1::ContactRecord& before,
+                        const v1::ContactRecord& after) {
+  if (absl::Status s = txn.Put(Cf::kContacts, after.id(), after.SerializeAsString()); !s.ok()) {
+    return s;
+  }
+  std::set<std::string> before_keys = ContactIndexKeys(before);
+  std::set<std::string> after_keys = ContactIndexKeys(after);
+  for (const std::string& k : before_keys) {
+    if (after_keys.count(k) == 0) {
+      if (absl::Status s = txn.Delete(Cf::kContactIndex, k); !s.ok()) return s;
+    }
+  }
+  for (const std::string& k : after_keys) {
+    if (before_keys.count(k) == 0) {
+      if (absl::Status s = txn.Put(Cf::kContactIndex, k, ""); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AddPurgeRanges(const v1::ContactRecord& record,
+                    std::vector<std::pair<Cf, std::string>>* ranges) {
+  ranges->emplace_back(Cf::kContacts, record.id());
+  for (const std::string& k : ContactIndexKeys(record)) ranges->emplace_back(Cf::kContactIndex, k);
+}
+
+v1::ContactRecord WithoutDetails(v1::ContactRecord record, absl::Time now) {
+  record.clear_sealed_details();
+  record.clear_data_key();
+  record.clear_phone_blind();
+  record.clear_details_expire_time_micros();
+  record.set_details_purge_time_micros(absl::ToUnixMicros(now));
+  record.set_version(record.version() + 1);
+  return record;
 }
 
 // ---------------------------------------------------------------- ContactScope
@@ -179,22 +219,7 @@ void ContactDoor::AuditDenial(const RequestContext& ctx, absl::string_view hex_i
 absl::Status ContactDoor::Finish(storage::Txn& txn, ContactScope& scope,
                                  absl::string_view audit_action) {
   if (scope.changed_) {
-    if (absl::Status s = txn.Put(Cf::kContacts, scope.raw_id_, scope.record_.SerializeAsString());
-        !s.ok()) {
-      return s;
-    }
-    std::set<std::string> before = ContactIndexKeys(scope.original_);
-    std::set<std::string> after = ContactIndexKeys(scope.record_);
-    for (const std::string& k : before) {
-      if (after.count(k) == 0) {
-        if (absl::Status s = txn.Delete(Cf::kContactIndex, k); !s.ok()) return s;
-      }
-    }
-    for (const std::string& k : after) {
-      if (before.count(k) == 0) {
-        if (absl::Status s = txn.Put(Cf::kContactIndex, k, ""); !s.ok()) return s;
-      }
-    }
+    if (absl::Status s = PutContact(txn, scope.original_, scope.record_); !s.ok()) return s;
   }
   v1::AuditEntry entry = NewAuditEntry(*scope.ctx_, audit_action, Record(scope.hex_id_));
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
@@ -406,7 +431,7 @@ absl::StatusOr<int> ContactDoor::PurgeExpiredDetails(absl::Time now) {
   RequestContext system;
   system.principal.id = "system:retention";
   system.purpose = "retention";
-  int purged = 0;
+  std::vector<std::pair<Cf, std::string>> ranges;
   for (const std::string& raw : due) {
     std::unique_ptr<storage::Txn> txn = store_->Begin();
     absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kContacts, raw);
@@ -417,32 +442,19 @@ absl::StatusOr<int> ContactDoor::PurgeExpiredDetails(absl::Time now) {
         static_cast<uint64_t>(record.details_expire_time_micros()) > limit) {
       continue;  // changed since the scan
     }
-    v1::ContactRecord after = record;
-    after.clear_sealed_details();
-    after.clear_data_key();
-    after.clear_phone_blind();
-    after.clear_details_expire_time_micros();
-    after.set_details_purge_time_micros(absl::ToUnixMicros(now));
-    after.set_version(record.version() + 1);
-    if (absl::Status p = txn->Put(Cf::kContacts, raw, after.SerializeAsString()); !p.ok()) return p;
-    std::set<std::string> before_keys = ContactIndexKeys(record);
-    std::set<std::string> after_keys = ContactIndexKeys(after);
-    for (const std::string& k : before_keys) {
-      if (after_keys.count(k) == 0) {
-        if (absl::Status d = txn->Delete(Cf::kContactIndex, k); !d.ok()) return d;
-      }
-    }
+    if (absl::Status p = PutContact(*txn, record, WithoutDetails(record, now)); !p.ok()) return p;
     v1::AuditEntry entry = NewAuditEntry(system, "contact.purge_details", Record(ToHex(raw)));
     entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
     txn->Audit(std::move(entry));
     if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
-    ++purged;
+    AddPurgeRanges(record, &ranges);
   }
   // Pushes the removed details and keys out of the files on disk too.
-  if (purged > 0) {
-    if (absl::Status p = store_->Purge(Cf::kContacts); !p.ok()) return p;
+  if (!ranges.empty()) {
+    if (absl::Status p = store_->PurgePrefixes(ranges); !p.ok()) return p;
   }
-  return purged;
+  return static_cast<int>(std::count_if(ranges.begin(), ranges.end(),
+                                        [](const auto& r) { return r.first == Cf::kContacts; }));
 }
 
 }  // namespace haven::access

@@ -1,5 +1,6 @@
-// CaseDoor's erasure and statistics: crypto-shredding, and the statistics record that
-// moves with every case and outlives its erasure.
+// CaseDoor's erasure and statistics: crypto-shredding, what an erased case must not
+// leave behind and the purge of its key ranges, and the statistics record that moves
+// with every case and outlives its erasure.
 #include "storage/access/case_door.h"
 
 #include <set>
@@ -38,6 +39,73 @@ int32_t CtdcBand(int age) {
     if (age >= band) return band;
   }
   return 0;
+}
+
+// Deletes every key of `cf` under `prefix` in `txn`.
+absl::Status DeleteAll(storage::Txn& txn, Cf cf, absl::string_view prefix) {
+  std::vector<std::string> doomed;
+  absl::Status s = txn.Scan(cf, prefix, "", [&](absl::string_view key, absl::string_view) {
+    doomed.emplace_back(key);
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const std::string& key : doomed) {
+    if (absl::Status d = txn.Delete(cf, key); !d.ok()) return d;
+  }
+  return absl::OkStatus();
+}
+
+// An erasure's purge list: (column family byte, short string prefix)...
+std::string EncodePurgeRanges(const std::vector<std::pair<Cf, std::string>>& ranges) {
+  std::string out;
+  for (const auto& [cf, prefix] : ranges) {
+    out.push_back(static_cast<char>(cf));
+    keys::AppendShortString(&out, prefix);
+  }
+  return out;
+}
+
+bool DecodePurgeRanges(absl::string_view in, std::vector<std::pair<Cf, std::string>>* out) {
+  while (!in.empty()) {
+    const int cf = static_cast<unsigned char>(in[0]);
+    in.remove_prefix(1);
+    std::optional<absl::string_view> prefix = keys::ConsumeShortString(&in);
+    if (!prefix.has_value() || cf >= static_cast<int>(Cf::kCount)) return false;
+    out->emplace_back(static_cast<Cf>(cf), std::string(*prefix));
+  }
+  return true;
+}
+
+// Destroys the personal data of the hotline contacts escalated to case
+// `case_id` (hex), adding the key ranges that held it to `ranges`.
+absl::Status ShredContactsOf(storage::Txn& txn, const RequestContext& ctx, absl::Time now,
+                             const std::string& case_id,
+                             std::vector<std::pair<Cf, std::string>>* ranges) {
+  std::vector<std::string> contacts;
+  const std::string prefix = ContactsOfCasePrefix(case_id);
+  absl::Status s = txn.Scan(Cf::kContactIndex, prefix, "",
+                            [&](absl::string_view key, absl::string_view) {
+                              contacts.emplace_back(key.substr(prefix.size()));
+                              return true;
+                            });
+  if (!s.ok()) return s;
+  for (const std::string& raw : contacts) {
+    absl::StatusOr<std::optional<std::string>> stored = txn.GetForUpdate(Cf::kContacts, raw);
+    if (!stored.ok()) return stored.status();
+    v1::ContactRecord contact;
+    if (!stored->has_value() || !contact.ParseFromString(**stored)) {
+      return absl::DataLossError("a contact record is unreadable");
+    }
+    if (contact.sealed_details().empty()) continue;  // nothing personal left
+    if (absl::Status p = PutContact(txn, contact, WithoutDetails(contact, now)); !p.ok()) return p;
+    AddPurgeRanges(contact, ranges);
+    v1::AuditEntry entry =
+        NewAuditEntry(ctx, "contact.erase_with_case", absl::StrCat("contacts/", ToHex(raw)));
+    entry.set_case_id(case_id);
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    txn.Audit(std::move(entry));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -180,22 +248,82 @@ absl::Status CaseScope::Shred() {
   // the link to the statistics record with it, becomes unreadable.
   record_.set_status(v1::CASE_STATUS_ERASED);
   if (absl::Status s = KeepStatistics(); !s.ok()) return s;
-  if (absl::Status s = txn_->Delete(Cf::kCaseKeys, raw_id_); !s.ok()) return s;
   if (absl::Status s = SetServicesAwaited({}); !s.ok()) return s;
-  std::vector<std::string> doomed;
-  absl::Status s = txn_->Scan(Cf::kCaseData, raw_id_, "",
-                              [&](absl::string_view key, absl::string_view) {
-                                doomed.emplace_back(key);
-                                return true;
-                              });
-  if (!s.ok()) return s;
-  for (const std::string& key : doomed) {
-    if (absl::Status d = txn_->Delete(Cf::kCaseData, key); !d.ok()) return d;
+  if (absl::Status s = ForgetErasedCase(*txn_, *ctx_, now(), original_, mutable_record());
+      !s.ok()) {
+    return s;
   }
-  record_.set_status(v1::CASE_STATUS_ERASED);
-  MarkChanged();
   shredded_ = true;
   return absl::OkStatus();
+}
+
+absl::Status ForgetErasedCase(storage::Txn& txn, const RequestContext& ctx, absl::Time now,
+                              const v1::CaseRecord& before, v1::CaseRecord* after) {
+  const std::string& raw = before.id();
+  // The key ranges that held the case, pushed out of the files on disk
+  // later (CaseDoor::PurgeErasedCases): its record, key and sealed records,
+  // its grants, and every index entry it had.
+  std::vector<std::pair<Cf, std::string>> ranges = {
+      {Cf::kCases, raw}, {Cf::kCaseKeys, raw}, {Cf::kCaseData, raw}, {Cf::kGrants, raw}};
+  v1::CaseRecord as_open = before;  // an erased record has no index keys
+  as_open.set_status(v1::CASE_STATUS_OPEN);
+  for (const std::string& k : CaseIndexKeys(as_open)) ranges.emplace_back(Cf::kCaseIndex, k);
+  for (const std::string& k : before.name_index_keys()) ranges.emplace_back(Cf::kNameIndex, k + raw);
+  absl::StatusOr<std::vector<v1::GrantRecord>> grants = LoadGrants(txn, raw);
+  if (!grants.ok()) return grants.status();
+  for (const v1::GrantRecord& g : *grants) {
+    for (const std::string& grantee : {g.grantee_organisation_id(), g.grantee_user_id()}) {
+      if (grantee.empty()) continue;
+      const std::string key = IndexPrefix('g', grantee) + raw;
+      if (absl::Status s = txn.Delete(Cf::kCaseIndex, key); !s.ok()) return s;
+      ranges.emplace_back(Cf::kCaseIndex, key);
+    }
+  }
+  if (absl::Status s = txn.Delete(Cf::kCaseKeys, raw); !s.ok()) return s;
+  for (Cf cf : {Cf::kCaseData, Cf::kGrants}) {
+    if (absl::Status s = DeleteAll(txn, cf, raw); !s.ok()) return s;
+  }
+  if (absl::Status s = ShredContactsOf(txn, ctx, now, ToHex(raw), &ranges); !s.ok()) return s;
+  // Nothing derived from the person stays in the clear record: recording
+  // the same names and date of birth again must not lead back to this case.
+  after->clear_name_index_keys();
+  after->clear_assignee_ids();
+  after->clear_supervisor_id();
+  after->clear_watches();
+  after->clear_next_deadline_micros();
+  return txn.Put(Cf::kErasurePurges, raw, EncodePurgeRanges(ranges));
+}
+
+void CaseDoor::OnErased(std::function<void()> listener) {
+  // Only an erasure, and the purge that follows it, write its purge list.
+  store_->OnCommit(Cf::kErasurePurges, std::move(listener));
+}
+
+absl::StatusOr<int> CaseDoor::PurgeErasedCases() {
+  std::vector<std::string> erased;
+  std::vector<std::pair<Cf, std::string>> ranges;
+  bool unreadable = false;
+  absl::Status s = store_->Scan(Cf::kErasurePurges, "", "",
+                                [&](absl::string_view key, absl::string_view value) {
+                                  erased.emplace_back(key);
+                                  unreadable = !DecodePurgeRanges(value, &ranges);
+                                  return !unreadable;
+                                });
+  if (!s.ok()) return s;
+  if (unreadable) return absl::DataLossError("an erasure's purge list is unreadable");
+  if (erased.empty()) return 0;
+  if (absl::Status p = store_->PurgePrefixes(ranges); !p.ok()) return p;
+  // Done: the lists go too, and out of the files with them (they name the
+  // erased case's former index keys).
+  std::unique_ptr<storage::Txn> txn = store_->Begin();
+  std::vector<std::pair<Cf, std::string>> lists;
+  for (const std::string& raw : erased) {
+    if (absl::Status d = txn->Delete(Cf::kErasurePurges, raw); !d.ok()) return d;
+    lists.emplace_back(Cf::kErasurePurges, raw);
+  }
+  if (absl::Status c = store_->Commit(std::move(txn)); !c.ok()) return c;
+  if (absl::Status p = store_->PurgePrefixes(lists); !p.ok()) return p;
+  return static_cast<int>(erased.size());
 }
 
 absl::Status CaseDoor::RecountStatistics(absl::string_view raw_case_id) {
@@ -221,11 +349,6 @@ absl::Status CaseDoor::RecountStatistics(absl::string_view raw_case_id) {
   entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
   txn->Audit(std::move(entry));
   return store_->Commit(std::move(txn));
-}
-
-absl::Status CaseDoor::PurgeDestroyedKeys() {
-  if (absl::Status s = store_->Purge(Cf::kCaseKeys); !s.ok()) return s;
-  return store_->Purge(Cf::kCaseData);
 }
 
 }  // namespace haven::access

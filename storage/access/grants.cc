@@ -346,6 +346,10 @@ absl::StatusOr<v1::Grant> CaseDoor::ApproveGrant(const RequestContext& ctx,
           return absl::FailedPreconditionError(
               "a grant is approved by a supervisor other than the one who asked for it");
         }
+        if (record.expire_time_micros() <= absl::ToUnixMicros(scope.now())) {
+          return absl::FailedPreconditionError(
+              "the grant ran out before it was approved; ask for a new one");
+        }
         record.set_awaiting_approval(false);
         record.set_approved_by(ctx.principal.id);
         record.set_approve_time_micros(absl::ToUnixMicros(scope.now()));

@@ -65,6 +65,10 @@ absl::Status MigrateStore(storage::Store& store);
 // case gets its statistics record.
 absl::Status MigrateStatistics(storage::Store& store, const crypto::KeyRing& keys,
                                CaseDoor& door);
+// Version 3 to 4: contacts are indexed by the case they were escalated to,
+// and each erased case forgets what an earlier havend kept beside it (see
+// ForgetErasedCase), as a system job at `now`.
+absl::Status MigrateErasures(storage::Store& store, absl::Time now);
 
 }  // namespace haven::access
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "haven/v1/records.pb.h"
 #include "storage/access/case_door.h"
+#include "storage/access/case_door_parts.h"
 #include "storage/access/layout.h"
 #include "storage/ids.h"
 
@@ -124,6 +125,37 @@ absl::Status MigrateStatistics(storage::Store& store, const crypto::KeyRing& key
     if (absl::Status r = door.RecountStatistics(raw); !r.ok()) return r;
   }
   return store.SetSchemaVersion(3);
+}
+
+absl::Status MigrateErasures(storage::Store& store, absl::Time now) {
+  if (store.schema_version() >= 4) return absl::OkStatus();
+  absl::Status s = RewriteEach(store, Cf::kContacts, "", [](storage::Txn& txn, absl::string_view,
+                                                          absl::string_view value) {
+    v1::ContactRecord contact;
+    if (!contact.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError("a contact record is unreadable");
+    }
+    if (contact.case_id().empty()) return absl::OkStatus();
+    return txn.Put(Cf::kContactIndex, ContactsOfCasePrefix(contact.case_id()) + contact.id(), "");
+  });
+  if (!s.ok()) return s;
+  RequestContext system;
+  system.principal.id = "system:migration";
+  system.purpose = "erasure";
+  system.request_id = NewId();
+  s = RewriteEach(store, Cf::kCases, "", [&](storage::Txn& txn, absl::string_view key,
+                                            absl::string_view value) -> absl::Status {
+    v1::CaseRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError("a case record is unreadable");
+    }
+    if (record.status() != v1::CASE_STATUS_ERASED) return absl::OkStatus();
+    v1::CaseRecord after = record;
+    if (absl::Status f = ForgetErasedCase(txn, system, now, record, &after); !f.ok()) return f;
+    return txn.Put(Cf::kCases, key, after.SerializeAsString());
+  });
+  if (!s.ok()) return s;
+  return store.SetSchemaVersion(4);
 }
 
 absl::Status MigrateStore(storage::Store& store) {

@@ -40,6 +40,9 @@ absl::StatusOr<std::unique_ptr<Vault>> Vault::Open(const Options& options) {
       !migrated.ok()) {
     return migrated;
   }
+  if (absl::Status migrated = MigrateErasures(*s, options.clock->Now()); !migrated.ok()) {
+    return migrated;
+  }
   vault->statistics_shelf_ = std::make_unique<StatisticsShelf>(s, options.keys);
   vault->contact_door_ = std::make_unique<ContactDoor>(s, options.keys, options.clock);
   vault->audit_log_ = std::make_unique<AuditLog>(s);

@@ -604,6 +604,53 @@ TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
                                       &orgs);
   EXPECT_EQ(s.error_code(), StatusCode::UNAUTHENTICATED) << Describe(s);
 
+  // Disabled, the account's certificate authenticates nothing; enabled
+  // again, it does.
+  auto who = [&](v1::AdminService::Stub& stub) {
+    v1::WhoAmIResponse out;
+    grpc::Status status = stub.WhoAmI(Ctx("").get(), v1::WhoAmIRequest(), &out);
+    return status.ok() ? out.principal_id()
+                       : "error " + std::to_string(static_cast<int>(status.error_code()));
+  };
+  const std::string unauthenticated =
+      "error " + std::to_string(static_cast<int>(StatusCode::UNAUTHENTICATED));
+  v1::SetServiceAccountDisabledRequest disable;
+  disable.set_service_account_id(account.id());
+  disable.set_disabled(true);
+  v1::ServiceAccount changed;
+  s = client_->admin->SetServiceAccountDisabled(Ctx(admin_.token).get(), disable, &changed);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_TRUE(changed.disabled());
+  EXPECT_EQ(who(*registered), unauthenticated);
+  disable.set_disabled(false);
+  s = client_->admin->SetServiceAccountDisabled(Ctx(admin_.token).get(), disable, &changed);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(who(*registered), account.id());
+
+  // Rotated to a new certificate, the account is the new one only, and the
+  // old certificate can never be registered again.
+  std::string next = ReadFile(havend_->path("unregistered.sha256"));
+  next.erase(next.find_last_not_of(" \n") + 1);
+  v1::RotateServiceAccountCertificateRequest rotate;
+  rotate.set_service_account_id(account.id());
+  rotate.set_certificate_sha256(next);
+  s = client_->admin->RotateServiceAccountCertificate(Ctx(admin_.token).get(), rotate, &changed);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(changed.certificate_sha256(), next);
+  ASSERT_EQ(changed.revoked_certificate_sha256_size(), 1);
+  EXPECT_EQ(changed.revoked_certificate_sha256(0), fingerprint);
+  EXPECT_EQ(who(*unregistered), account.id());
+  EXPECT_EQ(who(*registered), unauthenticated);
+  rotate.set_certificate_sha256(fingerprint);
+  s = client_->admin->RotateServiceAccountCertificate(Ctx(admin_.token).get(), rotate, &changed);
+  EXPECT_EQ(s.error_code(), StatusCode::ALREADY_EXISTS) << Describe(s);
+  s = client_->admin->CreateServiceAccount(Ctx(admin_.token).get(), register_request, &changed);
+  EXPECT_EQ(s.error_code(), StatusCode::ALREADY_EXISTS) << Describe(s);
+  // A service account cannot change itself.
+  rotate.set_certificate_sha256(std::string(64, 'a'));
+  s = unregistered->RotateServiceAccountCertificate(Ctx("").get(), rotate, &changed);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED) << Describe(s);
+
   // Close the mTLS connections first: an idle one held open delays
   // havend's graceful shutdown by about 5 s (gRPC's GOAWAY ping).
   registered.reset();

@@ -416,6 +416,8 @@ void MakeCertificates(const std::string& dir, const std::vector<std::string>& ca
               ".key -CAcreateserial -out " + c.name + ".crt -days 2 -extfile " + ext + "\n";
     script += "openssl x509 -in " + c.name + ".crt -outform der | sha256sum | cut -d' ' -f1 > " +
               c.name + ".sha256\n";
+    script += "openssl x509 -in " + c.name + ".crt -pubkey -noout | openssl pkey -pubin -outform "
+              "der | sha256sum | cut -d' ' -f1 > " + c.name + ".pubkey.sha256\n";
   }
   {
     std::ofstream out(dir + "/make-certs.sh");

@@ -155,8 +155,9 @@ struct CertificateSpec {
   CertificateUse use;
 };
 // With openssl, in `dir`: a self-signed CA for each name in `cas`, then each
-// certificate with its P-256 key and its .sha256 (hex SHA-256 of the DER
-// encoding, as a service account registers it). All valid for 2 days.
+// certificate with its P-256 key, its .sha256 (hex SHA-256 of the DER
+// encoding, as a service account registers it) and its .pubkey.sha256 (of
+// its public key, as a partner is pinned). All valid for 2 days.
 void MakeCertificates(const std::string& dir, const std::vector<std::string>& cas,
                       const std::vector<CertificateSpec>& certificates);
 // A channel to the mTLS listener on 127.0.0.1:`port` presenting the

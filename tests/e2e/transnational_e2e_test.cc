@@ -87,10 +87,15 @@ bool Eventually(const std::function<bool()>& done,
 }
 
 // One partners { ... } entry: the partner's mTLS listener on 127.0.0.1:`port`,
-// its certificates signed by the CA in `ca_file`.
+// its certificates signed by the CA in `ca_file` for the key pinned in
+// `pin_file` (a .pubkey.sha256 of MakeCertificates).
 v1::PartnerConfig Partner(const std::string& id, const std::string& display_name,
-                          const std::string& country, int port, const std::string& ca_file) {
+                          const std::string& country, int port, const std::string& ca_file,
+                          const std::string& pin_file) {
   v1::PartnerConfig p;
+  std::string pin = ReadFile(pin_file);
+  pin.erase(pin.find_last_not_of(" \n") + 1);
+  p.add_public_key_sha256(pin);
   p.set_id(id);
   p.set_display_name(display_name);
   p.set_country(country);
@@ -189,11 +194,13 @@ class TransnationalTest : public ::testing::Test {
   // Writes both configs; each partner's referrals go to the organisation of
   // the mechanism receiving them (none before Boot).
   void Configure() {
-    v1::PartnerConfig ro =
-        Partner("nrm-ro", "Romanian NRM", "RO", ro_.mtls_port, ro_.file("ca.crt"));
+    v1::PartnerConfig ro = Partner("nrm-ro", "Romanian NRM", "RO", ro_.mtls_port,
+                                   ro_.file("ca.crt"), ro_.file("server.pubkey.sha256"));
+    // The right key, under a CA that did not sign it.
     v1::PartnerConfig xx = Partner("nrm-xx", "Untrusted NRM", "BG", ro_.mtls_port,
-                                   de_.file("unrelated-ca.crt"));
-    v1::PartnerConfig de = Partner("nrm-de", "German NRM", "DE", de_.mtls_port, de_.file("ca.crt"));
+                                   de_.file("unrelated-ca.crt"), ro_.file("server.pubkey.sha256"));
+    v1::PartnerConfig de = Partner("nrm-de", "German NRM", "DE", de_.mtls_port,
+                                   de_.file("ca.crt"), de_.file("server.pubkey.sha256"));
     ro.set_inbox_organisation_id(de_.team.organisation_id);
     xx.set_inbox_organisation_id(de_.team.organisation_id);
     de.set_inbox_organisation_id(ro_.team.organisation_id);

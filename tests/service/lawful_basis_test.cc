@@ -232,6 +232,24 @@ TEST_F(LawfulBasisTest, ACourtOrderOrAnEmergencyWaitsForASecondSupervisor) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(LawfulBasisTest, AGrantThatRanOutWhileAwaitingApprovalCannotBeApproved) {
+  v1::Grant asked;
+  ASSERT_TRUE(Grant(caseworker_, GrantRequest(police_, v1::LAWFUL_BASIS_JUDICIAL_ORDER,
+                                              absl::Hours(2)),
+                    &asked)
+                  .ok());
+  clock_.Advance(absl::Hours(2));
+  v1::ApproveGrantRequest approve;
+  approve.set_case_id(case_.id());
+  approve.set_grant_id(asked.id());
+  v1::Grant approved;
+  grpc::Status s = cases_->ApproveGrant(As(supervisor_).get(), approve, &approved);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("ran out"));
+  v1::Case read;
+  EXPECT_EQ(Read(officer_, &read).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(LawfulBasisTest, ApproveGrantRefusesOtherOrganisationsAndBadIdsAndWritesNothing) {
   v1::Grant asked;
   ASSERT_TRUE(Grant(caseworker_, GrantRequest(police_, v1::LAWFUL_BASIS_JUDICIAL_ORDER), &asked).ok());

@@ -17,6 +17,7 @@
 #include "haven/v1/partner.grpc.pb.h"
 #include "haven/v1/repatriation.grpc.pb.h"
 #include "haven/v1/referral.grpc.pb.h"
+#include "services/common/partners.h"
 #include "services/referral/partner_link.h"
 #include "storage/store.h"
 #include "storage/timestamps.h"
@@ -60,7 +61,16 @@ class PartnerTest : public ServiceTest {
                          "clientAuth\\n' > ext\n" +
                          "openssl req " + key + " -keyout node.key -out node.csr -subj '/CN=node'\n" +
                          "openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
-                         " -out node.crt -days 2 -extfile ext\n";
+                         " -out node.crt -days 2 -extfile ext\n" +
+                         // The same CA's certificate for another key, and one
+                         // for the pinned key without any extended key usage.
+                         "openssl req " + key + " -keyout other.key -out other.csr -subj '/CN=other'\n" +
+                         "openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+                         " -out other.crt -days 2 -extfile ext\n" +
+                         "printf 'subjectAltName=DNS:localhost\\n' > no-eku.ext\n" +
+                         "cp node.key no-eku.key\n" +
+                         "openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+                         " -out no-eku.crt -days 2 -extfile no-eku.ext\n";
     {
       std::ofstream out(*certs_ + "/make-certs.sh");
       out << script;
@@ -87,6 +97,7 @@ class PartnerTest : public ServiceTest {
     self->set_country("RO");
     self->set_address("127.0.0.1:" + std::to_string(mtls_port_));
     self->set_ca_file(*certs_ + "/ca.crt");
+    self->add_public_key_sha256(services::PublicKeySha256FromPem(Pem("node.crt")));
     self->set_server_name("localhost");
     self->set_inbox_organisation_id(inbox_);
     self->set_max_referrals_per_hour(max_referrals_per_hour_);
@@ -108,6 +119,26 @@ class PartnerTest : public ServiceTest {
   void TearDown() override {
     referrals_.reset();
     ServiceTest::TearDown();
+  }
+
+  static std::string Pem(const std::string& name) {
+    std::ifstream in(*certs_ + "/" + name);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    return pem.str();
+  }
+
+  // PartnerService on the mTLS listener, called with certificate `cert`
+  // (name.crt, name.key).
+  std::unique_ptr<v1::PartnerService::Stub> PartnerStub(const std::string& cert) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = Pem("ca.crt");
+    tls.pem_private_key = Pem(cert + ".key");
+    tls.pem_cert_chain = Pem(cert + ".crt");
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return v1::PartnerService::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(mtls_port_), grpc::SslCredentials(tls), args));
   }
 
   void Consent(v1::ConsentPurpose purpose) { GiveConsent(caseworker_, case_.id(), purpose); }
@@ -535,19 +566,7 @@ TEST_F(PartnerTest, BadPartnerOrReceiverIsRefused) {
 
 // Calls as the partner itself: its certificate, on the mTLS listener.
 TEST_F(PartnerTest, PartnerCallsWithBadInputOrForeignReferralsChangeNothing) {
-  grpc::SslCredentialsOptions tls;
-  std::ifstream ca(*certs_ + "/ca.crt"), key(*certs_ + "/node.key"), cert(*certs_ + "/node.crt");
-  std::stringstream ca_pem, key_pem, cert_pem;
-  ca_pem << ca.rdbuf();
-  key_pem << key.rdbuf();
-  cert_pem << cert.rdbuf();
-  tls.pem_root_certs = ca_pem.str();
-  tls.pem_private_key = key_pem.str();
-  tls.pem_cert_chain = cert_pem.str();
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("localhost");
-  auto partner = v1::PartnerService::NewStub(grpc::CreateCustomChannel(
-      "127.0.0.1:" + std::to_string(mtls_port_), grpc::SslCredentials(tls), args));
+  auto partner = PartnerStub("node");
 
   v1::ReferralPacket packet;
   packet.set_referral_id(std::string(32, 'a'));
@@ -620,6 +639,20 @@ TEST_F(PartnerTest, PartnerServiceRefusesCallersWithoutAPartnerCertificate) {
   with_token.AddMetadata("authorization", "Bearer " + caseworker_.token);
   s = partner->ReceiveReferral(&with_token, packet, &receipt);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(PartnerTest, OnlyThePartnersPinnedKeyForClientAuthenticationIsThePartner) {
+  auto receive = [&](const std::string& cert) {
+    v1::ReferralReceipt receipt;
+    grpc::ClientContext ctx;
+    return PartnerStub(cert)->ReceiveReferral(&ctx, v1::ReferralPacket(), &receipt).error_code();
+  };
+  // The pinned key: the partner (whose empty packet is then refused).
+  EXPECT_EQ(receive("node"), grpc::StatusCode::INVALID_ARGUMENT);
+  // Its own CA signed both of these, which is not enough.
+  EXPECT_EQ(receive("other"), grpc::StatusCode::UNAUTHENTICATED) << "a key that is not pinned";
+  EXPECT_EQ(receive("no-eku"), grpc::StatusCode::UNAUTHENTICATED)
+      << "the pinned key in a certificate not meant for client authentication";
 }
 
 }  // namespace

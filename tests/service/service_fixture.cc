@@ -19,7 +19,7 @@ void ServiceTest::SetUp() {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   dir_ = tmpl;
   ASSERT_TRUE(crypto::KeyRing::CreateKeyFile(dir_ + "/master.key").ok());
-  env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  if (!OnDisk()) env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
   ASSERT_NO_FATAL_FAILURE(StartServer());
 
   auto boot = server_->vault().accounts().Bootstrap("Mechanism administration", "admin");
@@ -41,7 +41,7 @@ void ServiceTest::SetUp() {
 
 void ServiceTest::StartServer() {
   v1::ServerConfig config;
-  config.set_data_dir("/haven-db");  // inside the memory env
+  config.set_data_dir(OnDisk() ? dir_ + "/db" : "/haven-db");  // else inside the memory env
   config.set_master_key_file(dir_ + "/master.key");
   config.set_listen_address("127.0.0.1:0");
   config.set_audit_checkpoint_interval(16);

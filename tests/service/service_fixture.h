@@ -33,6 +33,9 @@ class ServiceTest : public ::testing::Test {
   void TearDown() override;
   // Adjusts the server's configuration before it starts.
   virtual void Configure(haven::v1::ServerConfig*) {}
+  // Whether the store lives on the real disk (in dir_ + "/db") rather than
+  // in a memory env: for tests that search the files themselves.
+  virtual bool OnDisk() const { return false; }
   // Stops the server and starts it again on the same store and clock, with
   // the configuration Configure gives now.
   void RestartServer();

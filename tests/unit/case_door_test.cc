@@ -331,7 +331,7 @@ TEST_F(CaseDoorTest, NoPlaintextCanaryInAnyFileOfTheStore) {
   std::string id = CreateCase(caseworker_a_);
   v1::Subject subject;
   HAVEN_ASSERT_OK(ReadSubject(caseworker_a_, id, &subject));
-  HAVEN_ASSERT_OK(store()->Purge(Cf::kCaseData));  // flush every memtable to files too
+  HAVEN_ASSERT_OK(store()->PurgePrefixes({}));  // flushes every memtable to files
   std::vector<std::string> children;
   ASSERT_TRUE(db_.env()->GetChildren(db_.path(), &children).ok());
   size_t files_read = 0;
@@ -501,6 +501,8 @@ TEST_F(CaseDoorTest, ShredMakesTheCaseUnreadableAndDestroysItsKey) {
                         {v1::CASE_ACTION_READ}, absl::Hours(1)));
   const std::string raw = RawId(id);
   ASSERT_EQ(ScanAll(Cf::kCaseKeys, raw).size(), 1u);
+  ASSERT_GT(StoredRecord(id).name_index_keys_size(), 0);
+  ASSERT_FALSE(ScanAll(Cf::kGrants, raw).empty());
 
   // A caseworker may not erase.
   absl::Status not_allowed = door_->WithCase(caseworker_a_, id, v1::CASE_ACTION_ERASE, "case.erase",
@@ -550,7 +552,29 @@ TEST_F(CaseDoorTest, ShredMakesTheCaseUnreadableAndDestroysItsKey) {
   EXPECT_EQ(door_->WithCase(supervisor, id, v1::CASE_ACTION_ERASE, "case.erase",
                             [](CaseScope& scope) { return scope.Shred(); }),
             missing);
-  HAVEN_EXPECT_OK(door_->PurgeDestroyedKeys());
+
+  // Nothing derived from the person, and no one who worked on the case,
+  // is left beside it: the same names recorded again lead nowhere near it.
+  const v1::CaseRecord erased = StoredRecord(id);
+  EXPECT_EQ(erased.name_index_keys_size(), 0);
+  EXPECT_EQ(erased.assignee_ids_size(), 0);
+  EXPECT_EQ(erased.supervisor_id(), "");
+  EXPECT_EQ(erased.watches_size(), 0);
+  EXPECT_TRUE(ScanAll(Cf::kGrants, raw).empty());
+  for (Cf cf : {Cf::kNameIndex, Cf::kCaseIndex}) {
+    for (const auto& [k, v] : ScanAll(cf)) {
+      EXPECT_EQ(k.find(raw), std::string::npos) << storage::CfName(cf);
+    }
+  }
+  // Its key ranges wait for the background purge, which runs once.
+  EXPECT_EQ(ScanAll(Cf::kErasurePurges).size(), 1u);
+  absl::StatusOr<int> purged = door_->PurgeErasedCases();
+  HAVEN_ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1);
+  EXPECT_TRUE(ScanAll(Cf::kErasurePurges).empty());
+  purged = door_->PurgeErasedCases();
+  HAVEN_ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 0);
 }
 
 TEST_F(CaseDoorTest, NothingIsReadableInsideTheShreddingTransactionAfterShred) {

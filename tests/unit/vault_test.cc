@@ -4,12 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/admin.pb.h"
 #include "haven/v1/case.pb.h"
 #include "storage/access/case_door.h"
+#include "storage/access/case_door_parts.h"
 #include "storage/access/indicator_shelf.h"
 #include "storage/access/names.h"
 #include "storage/crypto.h"
@@ -252,7 +254,7 @@ TEST_F(VaultTest, MigratesStatisticsToRandomIdsThatNoCaseLeadsTo) {
   for (int reopening = 0; reopening < 2; ++reopening) {
     std::unique_ptr<Vault> vault = Open();
     ASSERT_NE(vault, nullptr);
-    EXPECT_EQ(vault->store().schema_version(), 3u);
+    EXPECT_EQ(vault->store().schema_version(), storage::kSchemaVersion);
     auto kept = scan(vault->store(), Cf::kCaseStatistics);
     ASSERT_EQ(kept.size(), 2u) << "each case once, however often the store is opened";
     int erased = 0;
@@ -268,6 +270,94 @@ TEST_F(VaultTest, MigratesStatisticsToRandomIdsThatNoCaseLeadsTo) {
       if (stats.case_status() == v1::CASE_STATUS_ERASED) ++erased;
     }
     EXPECT_EQ(erased, 1);
+  }
+}
+
+// A schema-3 store: an erased case that kept its name keys and assignee,
+// hotline contacts escalated to cases with no index from case to contact,
+// and the erased case's contact still holding its caller's details.
+TEST_F(VaultTest, MigratesErasuresSoThatNothingLeadsBackToAnErasedCase) {
+  using storage::Cf;
+  RequestContext supervisor;
+  supervisor.principal.id = NewId();
+  supervisor.principal.organisation_id = NewId();
+  supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
+  supervisor.purpose = "case-management";
+  std::string erased_raw, live_raw;
+  std::map<std::string, std::string> contact_of;  // raw case id -> raw contact id
+  {
+    std::unique_ptr<Vault> vault = Open();
+    ASSERT_NE(vault, nullptr);
+    storage::Store& store = vault->store();
+    for (std::string* raw : {&erased_raw, &live_raw}) {
+      absl::StatusOr<v1::CaseRecord> record = vault->case_door().CreateCase(
+          supervisor, "case.create", [](CaseScope& scope) -> absl::Status {
+            v1::Subject subject;
+            subject.set_given_name("Amina");
+            subject.set_family_name("Bello");
+            return scope.Save(RecordKind::kSubject, "", subject);
+          });
+      ASSERT_THAT(record, ::haven::testing::IsOk());
+      *raw = record->id();
+      v1::ContactRecord contact;
+      contact.set_id(NewRawId());
+      contact.set_organisation_id(supervisor.principal.organisation_id);
+      contact.set_case_id(ToHex(*raw));
+      contact.set_sealed_details("sealed caller details");
+      contact.set_phone_blind("blinded phone number");
+      contact.mutable_data_key()->set_sealed_key("wrapped contact key");
+      std::unique_ptr<storage::Txn> txn = store.Begin();
+      HAVEN_ASSERT_OK(txn->Put(Cf::kContacts, contact.id(), contact.SerializeAsString()));
+      HAVEN_ASSERT_OK(store.Commit(std::move(txn)));
+      contact_of[*raw] = contact.id();
+    }
+    absl::StatusOr<std::optional<std::string>> before = store.Get(Cf::kCases, erased_raw);
+    ASSERT_TRUE(before.ok() && before->has_value());
+    v1::CaseRecord kept;
+    ASSERT_TRUE(kept.ParseFromString(**before));
+    ASSERT_GT(kept.name_index_keys_size(), 0);
+    kept.add_assignee_ids(supervisor.principal.id);
+    HAVEN_ASSERT_OK(vault->case_door().WithCase(supervisor, ToHex(erased_raw),
+                                                v1::CASE_ACTION_ERASE, "case.erase",
+                                                [](CaseScope& scope) { return scope.Shred(); }));
+    // Back to schema 3's layout: what an erasure kept then, and no index
+    // from case to contact.
+    kept.set_status(v1::CASE_STATUS_ERASED);
+    std::unique_ptr<storage::Txn> txn = store.Begin();
+    HAVEN_ASSERT_OK(txn->Put(Cf::kCases, erased_raw, kept.SerializeAsString()));
+    HAVEN_ASSERT_OK(txn->Delete(Cf::kErasurePurges, erased_raw));
+    for (const auto& [c, contact] : contact_of) {
+      HAVEN_ASSERT_OK(txn->Delete(Cf::kContactIndex, ContactsOfCasePrefix(ToHex(c)) + contact));
+    }
+    HAVEN_ASSERT_OK(store.Commit(std::move(txn)));
+    HAVEN_ASSERT_OK(store.SetSchemaVersion(3));
+  }
+  std::unique_ptr<Vault> vault = Open();
+  ASSERT_NE(vault, nullptr);
+  storage::Store& store = vault->store();
+  EXPECT_EQ(store.schema_version(), 4u);
+  absl::StatusOr<std::optional<std::string>> stored = store.Get(Cf::kCases, erased_raw);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  v1::CaseRecord erased;
+  ASSERT_TRUE(erased.ParseFromString(**stored));
+  EXPECT_EQ(erased.status(), v1::CASE_STATUS_ERASED);
+  EXPECT_EQ(erased.name_index_keys_size(), 0);
+  EXPECT_EQ(erased.assignee_ids_size(), 0);
+  stored = store.Get(Cf::kErasurePurges, erased_raw);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->has_value()) << "its key ranges wait for the purge";
+  for (const auto& [c, contact] : contact_of) {
+    stored = store.Get(Cf::kContactIndex, ContactsOfCasePrefix(ToHex(c)) + contact);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_TRUE(stored->has_value()) << "every escalated contact is indexed by its case";
+    stored = store.Get(Cf::kContacts, contact);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    v1::ContactRecord record;
+    ASSERT_TRUE(record.ParseFromString(**stored));
+    const bool of_erased = c == erased_raw;
+    EXPECT_EQ(record.sealed_details().empty(), of_erased);
+    EXPECT_EQ(record.phone_blind().empty(), of_erased);
+    EXPECT_EQ(record.has_data_key(), !of_erased);
   }
 }
 
