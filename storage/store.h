@@ -166,7 +166,9 @@ class Store {
   std::unique_ptr<Txn> Begin();
   // Writes the transaction's changes and audit entries atomically, synced,
   // sharing the write (and its fsync) with concurrent commits. On error
-  // nothing of it is written.
+  // the outcome is unknown: nothing is visible now, but a write whose log
+  // sync failed may be found after a restart. After a failed write every
+  // later commit is refused (UNAVAILABLE) until the store is reopened.
   absl::Status Commit(std::unique_ptr<Txn> txn);
   // Calls `listener` on the committing thread after every commit that wrote
   // to `cf`, once the write is visible. Set before the store is shared; a
@@ -231,6 +233,7 @@ class Store {
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader
   uint64_t last_checkpoint_ = 0;
+  bool write_failed_ = false;  // guarded by mu_: a group's write failed; refuse every later one
   std::vector<std::pair<Cf, std::function<void()>>> commit_listeners_;
 };
 
