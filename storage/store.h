@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "haven/v1/audit.pb.h"
+#include "storage/backup.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
 
@@ -199,6 +200,13 @@ class Store {
   // the work a request costs, measured.
   uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
 
+  // Backs the store up into `dir` while it serves (RocksDB's BackupEngine,
+  // incremental: files an earlier backup holds are not copied again) and
+  // deletes all but the newest `keep` backups (0: keeps every one). The
+  // backup is one point in time, every column family and the audit chain
+  // together, no earlier than the call. One backup runs at a time.
+  absl::StatusOr<BackupSummary> Backup(const std::string& dir, int keep);
+
   // Forces a flush and compaction of a column family, so that deleted values
   // (a destroyed data key) leave the files on disk.
   absl::Status Purge(Cf cf);
@@ -233,6 +241,7 @@ class Store {
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader
   uint64_t last_checkpoint_ = 0;
+  std::mutex backup_mu_;  // held by Backup
   bool write_failed_ = false;  // guarded by mu_: a group's write failed; refuse every later one
   std::vector<std::pair<Cf, std::function<void()>>> commit_listeners_;
 };
