@@ -153,26 +153,25 @@ class CrashHarness {
   std::unique_ptr<Store> store_;
 };
 
-void Report(const char* name, uint32_t seed, const Findings& f) {
+// Runs `rounds` crashes with 16 writers on a store that syncs or not, from
+// a random seed, and prints what was found.
+Findings Crashes(bool sync, int rounds) {
+  const uint32_t seed = std::random_device()();
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  CrashHarness harness(sync);
+  Findings f = harness.Run(rounds, /*writers=*/16, seed);
   std::printf("%s (seed %u): %d crashes, %llu acknowledged writes checked, %llu lost, %llu torn, "
               "%llu unacknowledged but whole, %llu unsynced bytes dropped\n",
-              name, seed, f.rounds, static_cast<unsigned long long>(f.acknowledged),
+              sync ? "synced" : "unsynced", seed, f.rounds,
+              static_cast<unsigned long long>(f.acknowledged),
               static_cast<unsigned long long>(f.lost), static_cast<unsigned long long>(f.torn),
               static_cast<unsigned long long>(f.unacknowledged_kept),
               static_cast<unsigned long long>(f.dropped_bytes));
-}
-
-uint32_t Seed() {
-  const uint32_t seed = std::random_device()();
-  ::testing::Test::RecordProperty("seed", std::to_string(seed));
-  return seed;
+  return f;
 }
 
 TEST(CrashDurabilityTest, AcknowledgedWritesSurvivePowerFailuresWholeAndUnacknowledgedOnesAreNeverTorn) {
-  const uint32_t seed = Seed();
-  CrashHarness harness(/*sync=*/true);
-  Findings found = harness.Run(/*rounds=*/40, /*writers=*/16, seed);
-  Report("synced", seed, found);
+  Findings found = Crashes(/*sync=*/true, /*rounds=*/40);
   EXPECT_EQ(found.rounds, 40);
   EXPECT_GT(found.acknowledged, 0u);
   EXPECT_EQ(found.lost, 0u);
@@ -185,10 +184,7 @@ TEST(CrashDurabilityTest, AcknowledgedWritesSurvivePowerFailuresWholeAndUnacknow
 // The same harness on a store that does not sync its commits must see
 // acknowledged writes vanish; if it did not, the test above could not fail.
 TEST(CrashDurabilityTest, WithoutSyncTheSameCheckFindsAcknowledgedWritesLost) {
-  const uint32_t seed = Seed();
-  CrashHarness harness(/*sync=*/false);
-  Findings found = harness.Run(/*rounds=*/5, /*writers=*/16, seed);
-  Report("unsynced", seed, found);
+  Findings found = Crashes(/*sync=*/false, /*rounds=*/5);
   EXPECT_EQ(found.rounds, 5);
   EXPECT_GT(found.lost, 0u) << "the harness found no loss with syncing off";
   EXPECT_EQ(found.torn, 0u);  // a batch is all or nothing even unsynced
