@@ -405,12 +405,17 @@ absl::Status Store::WriteInGroup(Txn* txn) {
   constexpr size_t kMaxGroup = 256;
   std::vector<Writer*> group(queue_.begin(),
                              queue_.begin() + std::min(queue_.size(), kMaxGroup));
+  const bool refused = write_failed_;
   lock.unlock();
 
   rocksdb::WriteBatch batch;
   ChainHead head = head_;
   uint64_t last_checkpoint = last_checkpoint_;
   absl::Status status;
+  if (refused) {
+    status = absl::UnavailableError(
+        "an earlier write to the store failed; nothing more is written until havend restarts");
+  }
   // Entries' times follow their sequence even if the clock steps back, so
   // that a time range is a range of sequence numbers.
   const int64_t now = std::max(absl::ToUnixMicros(options_.clock->Now()), head.time_micros);
@@ -442,10 +447,12 @@ absl::Status Store::WriteInGroup(Txn* txn) {
       }
     }
   }
+  bool write_failed = false;
   if (status.ok()) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
     status = FromRocks(db_->GetRootDB()->Write(wo, &batch));
+    write_failed = !status.ok();
   }
 
   lock.lock();
@@ -453,6 +460,10 @@ absl::Status Store::WriteInGroup(Txn* txn) {
     head_ = head;
     last_checkpoint_ = last_checkpoint;
   }
+  // The failed batch may yet be in the log (appended, its sync failed) and
+  // come back at the next open: a later batch must not take its audit
+  // sequence numbers, so nothing more is written until the store reopens.
+  if (write_failed) write_failed_ = true;
   for (Writer* w : group) {
     queue_.pop_front();
     w->status = status;

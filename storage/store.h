@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "haven/v1/audit.pb.h"
+#include "storage/backup.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
 
@@ -169,7 +170,9 @@ class Store {
   std::unique_ptr<Txn> Begin();
   // Writes the transaction's changes and audit entries atomically, synced,
   // sharing the write (and its fsync) with concurrent commits. On error
-  // nothing of it is written.
+  // the outcome is unknown: nothing is visible now, but a write whose log
+  // sync failed may be found after a restart. After a failed write every
+  // later commit is refused (UNAVAILABLE) until the store is reopened.
   absl::Status Commit(std::unique_ptr<Txn> txn);
   // Calls `listener` on the committing thread after every commit that wrote
   // to `cf`, once the write is visible. Set before the store is shared; a
@@ -199,6 +202,13 @@ class Store {
   // Records read (got, or visited by a scan) since the store was opened:
   // the work a request costs, measured.
   uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
+
+  // Backs the store up into `dir` while it serves (RocksDB's BackupEngine,
+  // incremental: files an earlier backup holds are not copied again) and
+  // deletes all but the newest `keep` backups (0: keeps every one). The
+  // backup is one point in time, every column family and the audit chain
+  // together, no earlier than the call. One backup runs at a time.
+  absl::StatusOr<BackupSummary> Backup(const std::string& dir, int keep);
 
   // Pushes deleted values (a destroyed data key, shredded details) under
   // each (column family, key prefix) out of the files on disk: flushes every
@@ -236,6 +246,8 @@ class Store {
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
   ChainHead head_;             // written only by the leader
   uint64_t last_checkpoint_ = 0;
+  std::mutex backup_mu_;  // held by Backup
+  bool write_failed_ = false;  // guarded by mu_: a group's write failed; refuse every later one
   std::vector<std::pair<Cf, std::function<void()>>> commit_listeners_;
 };
 

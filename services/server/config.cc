@@ -87,6 +87,7 @@ absl::StatusOr<haven::v1::ServerConfig> LoadConfig(const std::string& path) {
   config.set_data_dir(Resolve(dir, config.data_dir()));
   config.set_master_key_file(Resolve(dir, config.master_key_file()));
   config.set_port_file(Resolve(dir, config.port_file()));
+  config.set_backup_directory(Resolve(dir, config.backup_directory()));
   for (haven::v1::TlsConfig* tls : {config.mutable_tls(), config.mutable_mtls()}) {
     tls->set_certificate_file(Resolve(dir, tls->certificate_file()));
     tls->set_private_key_file(Resolve(dir, tls->private_key_file()));
@@ -143,6 +144,8 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.liaison_event_retention_days() <= 0) config.set_liaison_event_retention_days(400);
   if (config.due_alert_interval_minutes() <= 0) config.set_due_alert_interval_minutes(60);
   if (config.reflection_end_alert_days() <= 0) config.set_reflection_end_alert_days(7);
+  if (config.backup_interval_minutes() <= 0) config.set_backup_interval_minutes(60);
+  if (config.backups_to_keep() <= 0) config.set_backups_to_keep(48);
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;
 }

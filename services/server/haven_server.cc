@@ -280,6 +280,14 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   // and at shutdown: a witness kept outside the store.
   server->WitnessAuditHead();
   server->head_witness_.Start(absl::Minutes(1), [s = server.get()] { s->WitnessAuditHead(); });
+  // Backups into backup_directory: one now and every configured interval.
+  server->backup_directory_ = config.backup_directory();
+  server->backups_to_keep_ = config.backups_to_keep();
+  if (!server->backup_directory_.empty()) {
+    server->backuper_.Start(absl::Minutes(config.backup_interval_minutes()),
+                            [s = server.get()] { (void)s->Backup(); });
+    server->backuper_.Wake();
+  }
   // Messages for partners queued before a restart go out now.
   if (server->partner_link_ != nullptr && options.partner_worker) server->partner_link_->Start();
   services::Log(services::LogLevel::kInfo, "listening",
@@ -309,6 +317,7 @@ void HavenServer::Shutdown(absl::Time deadline) {
   erasure_purger_.Stop();
   due_alerter_.Stop();
   head_witness_.Stop();
+  backuper_.Stop();  // a backup under way finishes first
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   WitnessAuditHead();
@@ -341,6 +350,32 @@ void LogJob(const absl::StatusOr<int>& done, const char* failed, const char* suc
 }
 
 }  // namespace
+
+absl::StatusOr<storage::BackupSummary> HavenServer::Backup() {
+  if (backup_directory_.empty()) {
+    return absl::FailedPreconditionError("no backup_directory is configured");
+  }
+  const absl::Time start = absl::Now();
+  absl::StatusOr<storage::BackupSummary> made = vault_->Backup(backup_directory_, backups_to_keep_);
+  if (!made.ok()) {
+    services::Log(services::LogLevel::kError, "backup failed",
+                  {{"code", absl::StatusCodeToString(made.status().code())},
+                   {"error", std::string(made.status().message())}});
+    return made;
+  }
+  services::Log(services::LogLevel::kInfo, "backup made",
+                {{"backup", std::to_string(made->id)},
+                 {"audit_sequence", std::to_string(made->audit_sequence)},
+                 {"bytes", std::to_string(made->bytes)},
+                 {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))}});
+  return made;
+}
+
+bool HavenServer::RequestBackup() {
+  if (backup_directory_.empty()) return false;
+  backuper_.Wake();
+  return true;
+}
 
 void HavenServer::PurgeEndedSessions() {
   LogJob(vault_->accounts().PurgeEndedSessions(), "session purge failed", "ended sessions purged",
@@ -420,6 +455,52 @@ absl::StatusOr<haven::v1::ImportDirectoryResponse> ImportInitialDirectory(
 
 }  // namespace
 
+namespace {
+
+// The store of a config opened outside a serving havend (init, backup), with
+// the key ring and the clock it runs on.
+struct OfflineStore {
+  std::unique_ptr<crypto::KeyRing> keys;
+  RealClock clock;
+  std::unique_ptr<access::Vault> vault;  // declared last: closed first
+};
+
+absl::Status OpenOffline(const haven::v1::ServerConfig& config, OfflineStore* out) {
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
+      crypto::KeyRing::LoadFromFile(config.master_key_file());
+  if (!keys.ok()) return keys.status();
+  out->keys = *std::move(keys);
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault =
+      OpenVault(config, out->keys.get(), &out->clock, nullptr);
+  if (!vault.ok()) return vault.status();
+  out->vault = *std::move(vault);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<storage::BackupSummary> BackUpStoppedStore(const haven::v1::ServerConfig& config,
+                                                          const std::string& to) {
+  const std::string dir = to.empty() ? config.backup_directory() : to;
+  if (dir.empty()) {
+    return absl::InvalidArgumentError(
+        "say where to back up: --to DIR, or backup_directory in the config");
+  }
+  struct stat st;
+  if (stat(config.data_dir().c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("there is no store at ", config.data_dir()));
+  }
+  if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  OfflineStore store;
+  if (absl::Status s = OpenOffline(config, &store); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        s.message(),
+        "; if havend is running, it makes the backups itself: set backup_directory, or send it "
+        "SIGUSR1 for one now"));
+  }
+  return store.vault->Backup(dir, config.backups_to_keep());
+}
+
 absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& config,
                                               const std::string& admin_username) {
   if (absl::Status s = crypto::Init(); !s.ok()) return s;
@@ -431,21 +512,16 @@ absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& con
       return s;
     }
   }
-  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
-      crypto::KeyRing::LoadFromFile(config.master_key_file());
-  if (!keys.ok()) return keys.status();
-  RealClock clock;
-  absl::StatusOr<std::unique_ptr<access::Vault>> vault =
-      OpenVault(config, keys->get(), &clock, nullptr);
-  if (!vault.ok()) return vault.status();
+  OfflineStore store;
+  if (absl::Status s = OpenOffline(config, &store); !s.ok()) return s;
   absl::StatusOr<access::Accounts::Bootstrapped> bootstrapped =
-      (*vault)->accounts().Bootstrap("Mechanism administration", admin_username);
+      store.vault->accounts().Bootstrap("Mechanism administration", admin_username);
   if (!bootstrapped.ok()) return bootstrapped.status();
   Initialized result;
   static_cast<access::Accounts::Bootstrapped&>(result) = *std::move(bootstrapped);
   if (!result.created || directory_json->empty()) return result;
   absl::StatusOr<haven::v1::ImportDirectoryResponse> imported =
-      ImportInitialDirectory(**vault, result.organisation_id, *directory_json);
+      ImportInitialDirectory(*store.vault, result.organisation_id, *directory_json);
   if (!imported.ok()) return imported.status();
   result.directory = *std::move(imported);
   return result;

@@ -75,6 +75,12 @@ class HavenServer {
   // Removes liaison events past liaison_event_retention_days; run at
   // start-up and hourly, and by tests on a manual clock.
   void PurgeLiaisonEvents();
+  // Backs the store up into backup_directory now (docs/operations.md);
+  // also run every backup_interval_minutes when a backup_directory is set.
+  absl::StatusOr<storage::BackupSummary> Backup();
+  // Asks the backup thread for a backup now (havend on SIGUSR1); false
+  // when no backup_directory is configured.
+  bool RequestBackup();
 
  private:
   HavenServer() = default;
@@ -100,6 +106,9 @@ class HavenServer {
   absl::Duration permit_alert_lead_;
   absl::Duration reflection_alert_lead_;
   services::Periodic head_witness_;
+  std::string backup_directory_;
+  int backups_to_keep_ = 0;
+  services::Periodic backuper_;
   uint64_t witnessed_sequence_ = 0;  // of the last head logged
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -119,6 +128,12 @@ struct Initialized : access::Accounts::Bootstrapped {
 // administrator and imports the config's initial_directory_file, writing the
 // master key file first if it does not exist. An unreadable or invalid
 // directory file fails before anything is created.
+// `havend backup`: backs up the store of `config`, which no havend may
+// have open, into `to` (backup_directory when empty), keeping
+// backups_to_keep backups.
+absl::StatusOr<storage::BackupSummary> BackUpStoppedStore(const haven::v1::ServerConfig& config,
+                                                          const std::string& to);
+
 absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& config,
                                               const std::string& admin_username);
 

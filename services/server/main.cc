@@ -5,22 +5,39 @@
 //                                      and print the first administrator's
 //                                      one-time password; import the
 //                                      config's initial_directory_file
+//   havend backup --config FILE [--to DIR]
+//                                      back up a stopped store (a running
+//                                      havend backs up itself; SIGUSR1: now)
+//   havend list-backups --from DIR
+//   havend verify-backup --config FILE [--from DIR] [--backup ID]
+//                                      check a backup's files and audit chain
+//   havend restore --from DIR [--backup ID] --to DATA_DIR
+//                                      restore into an empty directory
+// docs/operations.md has the restore drill.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <grpc/support/log.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/log.h"
 #include "services/server/config.h"
 #include "services/server/haven_server.h"
+#include "storage/backup.h"
+#include "storage/clock.h"
+#include "storage/crypto.h"
 
 namespace {
 
@@ -38,7 +55,11 @@ void LogFromGrpc(gpr_log_func_args* args) {
 int Usage() {
   std::fprintf(stderr,
                "usage: havend --config FILE\n"
-               "       havend init --config FILE [--admin USERNAME]\n");
+               "       havend init --config FILE [--admin USERNAME]\n"
+               "       havend backup --config FILE [--to DIR]\n"
+               "       havend list-backups --from DIR\n"
+               "       havend verify-backup --config FILE [--from DIR] [--backup ID]\n"
+               "       havend restore --from DIR [--backup ID] --to DATA_DIR\n");
   return 2;
 }
 
@@ -72,6 +93,59 @@ int Init(const haven::v1::ServerConfig& config, const std::string& admin) {
   return 0;
 }
 
+void PrintBackup(const char* what, const haven::storage::BackupSummary& b) {
+  std::printf("%s backup %u: audit sequence %llu at start, %llu bytes in %u files, made at %lld\n",
+              what, b.id, static_cast<unsigned long long>(b.audit_sequence),
+              static_cast<unsigned long long>(b.bytes), b.files, static_cast<long long>(b.unix_seconds));
+}
+
+int Backup(const haven::v1::ServerConfig& config, const std::string& to) {
+  auto made = haven::server::BackUpStoppedStore(config, to);
+  if (!made.ok()) return Fail(made.status());
+  PrintBackup("Made", *made);
+  return 0;
+}
+
+int ListBackups(const std::string& from) {
+  auto backups = haven::storage::ListBackups(from, nullptr);
+  if (!backups.ok()) return Fail(backups.status());
+  for (const auto& b : *backups) PrintBackup("Kept", b);
+  return 0;
+}
+
+// Checks every file, then restores a scratch copy beside the backups (on
+// the same disk, so there is room) and verifies its audit chain.
+int VerifyBackup(const haven::v1::ServerConfig& config, const std::string& from, uint32_t id) {
+  if (absl::Status s = haven::crypto::Init(); !s.ok()) return Fail(s);
+  auto keys = haven::crypto::KeyRing::LoadFromFile(config.master_key_file());
+  if (!keys.ok()) return Fail(keys.status());
+  std::string scratch = from;
+  while (scratch.size() > 1 && scratch.back() == '/') scratch.pop_back();
+  scratch += ".verify-XXXXXX";
+  if (mkdtemp(scratch.data()) == nullptr) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat("cannot create ", scratch)));
+  }
+  haven::RealClock clock;
+  auto check = haven::storage::VerifyBackup(from, id, scratch, keys->get(), &clock, nullptr);
+  rmdir(scratch.c_str());  // gone already unless the check stopped before restoring
+  if (!check.ok()) return Fail(check.status());
+  PrintBackup("Verified", check->backup);
+  std::printf("  every file matches its checksum; the restored copy opens; its audit chain of %llu "
+              "entries verifies with %llu signed checkpoints\n",
+              static_cast<unsigned long long>(check->audit_entries),
+              static_cast<unsigned long long>(check->audit_checkpoints));
+  return 0;
+}
+
+int Restore(const std::string& from, uint32_t id, const std::string& to) {
+  auto restored = haven::storage::RestoreBackup(from, id, to, nullptr);
+  if (!restored.ok()) return Fail(restored.status());
+  PrintBackup("Restored", *restored);
+  std::printf("  into %s; point data_dir there (with the same master key) and start havend\n",
+              to.c_str());
+  return 0;
+}
+
 // Personal data in memory must never reach a core dump.
 void ForbidCoreDumps() {
   struct rlimit none = {0, 0};
@@ -87,12 +161,18 @@ int Serve(const haven::v1::ServerConfig& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto server = haven::server::HavenServer::Start(config, {});
   if (!server.ok()) return Fail(server.status());
   int received = 0;
-  sigwait(&signals, &received);
+  // SIGUSR1 asks for a backup now; SIGTERM and SIGINT stop.
+  while (sigwait(&signals, &received) == 0 && received == SIGUSR1) {
+    if (!(*server)->RequestBackup()) {
+      Log(LogLevel::kWarning, "backup asked for, but no backup_directory is configured");
+    }
+  }
   Log(LogLevel::kInfo, "shutting down",
       {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"grace_seconds", std::to_string(config.shutdown_grace_seconds())}});
@@ -112,20 +192,41 @@ int main(int argc, char** argv) {
   std::string command = "serve";
   std::string config_path;
   std::string admin = "admin";
+  std::string from;
+  std::string to;
+  uint32_t backup_id = 0;  // 0: the latest
+  const std::set<std::string> commands = {"init", "backup", "list-backups", "verify-backup",
+                                          "restore"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "init" && i == 1) {
-      command = "init";
+    if (i == 1 && commands.count(arg) > 0) {
+      command = arg;
     } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg == "--admin" && i + 1 < argc) {
       admin = argv[++i];
+    } else if (arg == "--from" && i + 1 < argc) {
+      from = argv[++i];
+    } else if (arg == "--to" && i + 1 < argc) {
+      to = argv[++i];
+    } else if (arg == "--backup" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &backup_id) &&
+               backup_id > 0) {
+      ++i;
     } else {
       return Usage();
     }
   }
+  // These two need no config: the backup directory names itself.
+  if (command == "list-backups") return from.empty() ? Usage() : ListBackups(from);
+  if (command == "restore") return from.empty() || to.empty() ? Usage() : Restore(from, backup_id, to);
   if (config_path.empty()) return Usage();
   auto config = haven::server::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
-  return command == "init" ? Init(*config, admin) : Serve(*config);
+  if (command == "init") return Init(*config, admin);
+  if (command == "backup") return Backup(*config, to);
+  if (command == "verify-backup") {
+    if (from.empty()) from = config->backup_directory();
+    return from.empty() ? Usage() : VerifyBackup(*config, from, backup_id);
+  }
+  return Serve(*config);
 }

@@ -58,6 +58,10 @@ haven::v1::AuditCheckpoint Vault::SignedAuditHead() const { return store_->Signe
 
 uint64_t Vault::last_audit_sequence() const { return store_->last_audit_sequence(); }
 
+absl::StatusOr<storage::BackupSummary> Vault::Backup(const std::string& dir, int keep) {
+  return store_->Backup(dir, keep);
+}
+
 uint64_t Vault::checkpoint_interval() const { return store_->checkpoint_interval(); }
 
 }  // namespace haven::access

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "haven/v1/audit.pb.h"
 #include "storage/access/accounts.h"
+#include "storage/backup.h"
 #include "storage/clock.h"
 #include "storage/crypto.h"
 
@@ -75,6 +76,9 @@ class Vault {
   // logged apart from the store, it witnesses how long the chain was.
   haven::v1::AuditCheckpoint SignedAuditHead() const;
   uint64_t last_audit_sequence() const;
+  // Backs the store up into `dir` while it serves, keeping the newest
+  // `keep` backups (storage/backup.h).
+  absl::StatusOr<storage::BackupSummary> Backup(const std::string& dir, int keep);
   // The store's checkpoint interval: the one it was created with, which may
   // differ from options.checkpoint_interval.
   uint64_t checkpoint_interval() const;
