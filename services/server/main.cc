@@ -5,6 +5,14 @@
 //                                      and print the first administrator's
 //                                      one-time password; import the
 //                                      config's initial_directory_file
+//   havend rotate-keys --config FILE  (offline) a new wrap-key epoch, every
+//                                      data key re-wrapped under it, and
+//                                      epochs retired for longer than
+//                                      backup_retention_days destroyed
+//   havend destroy-retired-keys --config FILE
+//                                      (offline) only the last step of that
+//   havend audit-verify --config FILE (offline) the audit chain, its indexes
+//                                      and the last witnessed head
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -14,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -21,6 +30,7 @@
 #include "services/common/log.h"
 #include "services/server/config.h"
 #include "services/server/haven_server.h"
+#include "storage/clock.h"
 
 namespace {
 
@@ -38,7 +48,10 @@ void LogFromGrpc(gpr_log_func_args* args) {
 int Usage() {
   std::fprintf(stderr,
                "usage: havend --config FILE\n"
-               "       havend init --config FILE [--admin USERNAME]\n");
+               "       havend init --config FILE [--admin USERNAME]\n"
+               "       havend rotate-keys --config FILE\n"
+               "       havend destroy-retired-keys --config FILE\n"
+               "       havend audit-verify --config FILE\n");
   return 2;
 }
 
@@ -70,6 +83,44 @@ int Init(const haven::v1::ServerConfig& config, const std::string& admin) {
                 result->directory.locations(), result->directory.services());
   }
   return 0;
+}
+
+std::string Epochs(const std::vector<uint32_t>& epochs) {
+  std::string out;
+  for (uint32_t e : epochs) out += (out.empty() ? "" : ", ") + std::to_string(e);
+  return out.empty() ? "none" : out;
+}
+
+int RotateKeys(const haven::v1::ServerConfig& config) {
+  haven::RealClock clock;
+  auto report = haven::server::RotateKeys(config, clock);
+  if (!report.ok()) return Fail(report.status());
+  std::printf("Every data key is wrapped under epoch %u (%llu re-wrapped now).\n"
+              "Destroyed retired epochs: %s.\n",
+              report->epoch, static_cast<unsigned long long>(report->rewrapped),
+              Epochs(report->destroyed).c_str());
+  return 0;
+}
+
+int DestroyRetiredKeys(const haven::v1::ServerConfig& config) {
+  haven::RealClock clock;
+  auto destroyed = haven::server::DestroyRetiredKeys(config, clock);
+  if (!destroyed.ok()) return Fail(destroyed.status());
+  std::printf("Destroyed retired epochs: %s.\n", Epochs(*destroyed).c_str());
+  return 0;
+}
+
+int AuditVerify(const haven::v1::ServerConfig& config) {
+  auto v = haven::server::VerifyAudit(config);
+  if (!v.ok()) return Fail(v.status());
+  std::printf("%s: %llu entries, %llu checkpoints checked.\n", v->ok() ? "ok" : "BROKEN",
+              static_cast<unsigned long long>(v->entries_checked()),
+              static_cast<unsigned long long>(v->checkpoints_checked()));
+  if (!v->ok()) {
+    std::printf("first bad sequence %llu: %s\n",
+                static_cast<unsigned long long>(v->first_bad_sequence()), v->problem().c_str());
+  }
+  return v->ok() ? 0 : 1;
 }
 
 // Personal data in memory must never reach a core dump.
@@ -114,8 +165,9 @@ int main(int argc, char** argv) {
   std::string admin = "admin";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "init" && i == 1) {
-      command = "init";
+    if (i == 1 && (arg == "init" || arg == "rotate-keys" || arg == "destroy-retired-keys" ||
+                   arg == "audit-verify")) {
+      command = arg;
     } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg == "--admin" && i + 1 < argc) {
@@ -127,5 +179,9 @@ int main(int argc, char** argv) {
   if (config_path.empty()) return Usage();
   auto config = haven::server::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
-  return command == "init" ? Init(*config, admin) : Serve(*config);
+  if (command == "init") return Init(*config, admin);
+  if (command == "rotate-keys") return RotateKeys(*config);
+  if (command == "destroy-retired-keys") return DestroyRetiredKeys(*config);
+  if (command == "audit-verify") return AuditVerify(*config);
+  return Serve(*config);
 }
