@@ -283,8 +283,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   server->RaiseDueAlerts();
   server->due_alerter_.Start(absl::Minutes(config.due_alert_interval_minutes()),
                              [s = server.get()] { s->RaiseDueAlerts(); });
-  // The signed head of the audit chain goes to the log every minute it moved
-  // and at shutdown: a witness kept outside the store.
+  // The signed head of the audit chain goes to audit_witness_file, syslog
+  // and the log at start-up, every minute it moved and at shutdown: a
+  // witness kept outside the store (refused, and logged as an error, while
+  // the store does not reach the last witnessed head).
   server->WitnessAuditHead();
   server->head_witness_.Start(absl::Minutes(1), [s = server.get()] { s->WitnessAuditHead(); });
   // Messages for partners queued before a restart go out now.
