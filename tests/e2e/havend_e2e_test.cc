@@ -776,6 +776,39 @@ TEST_F(HavendTest, AuditVerifyCatchesAStoreCutBackToAnEarlierCopy) {
   ExpectCleanTerminate();
 }
 
+TEST_F(HavendTest, RotateKeysRewrapsEveryKeyAndCasesStillRead) {
+  ASSERT_NO_FATAL_FAILURE(Boot());
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
+  v1::CreateCaseRequest create;
+  *create.mutable_subject() = MakeSubject("Rotated", "Before");
+  v1::Case created;
+  grpc::Status s = client_->cases->CreateCase(Ctx(ngo.users[0].token).get(), create, &created);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  ExpectCleanTerminate();
+  std::string out;
+  int status = havend_->RunCommand("rotate-keys", &out);
+  ASSERT_TRUE(ExitedCleanly(status)) << DescribeWaitStatus(status) << "\n" << out << havend_->ReadLog();
+  EXPECT_NE(out.find("wrapped under epoch 2 (1 re-wrapped now)"), std::string::npos) << out;
+  struct stat st;
+  ASSERT_EQ(stat(havend_->path("wrap.keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the wrap keys are open to others";
+  // Run again: a new epoch, and the case's key moves with it.
+  status = havend_->RunCommand("rotate-keys", &out);
+  ASSERT_TRUE(ExitedCleanly(status)) << DescribeWaitStatus(status) << "\n" << out;
+  EXPECT_NE(out.find("wrapped under epoch 3 (1 re-wrapped now)"), std::string::npos) << out;
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  v1::GetCaseRequest get;
+  get.set_case_id(created.id());
+  v1::Case read;
+  s = client_->cases->GetCase(Ctx(ngo.users[0].token).get(), get, &read);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(read.subject().given_name(), "Rotated");
+  const v1::VerifyAuditChainResponse v = Verify();
+  EXPECT_TRUE(v.ok()) << v.problem();
+  ExpectCleanTerminate();
+}
+
 // ---------------------------------------------------------------- 8
 
 TEST_F(HavendTest, ConfiguredAuditCheckpointIntervalIsHonoured) {

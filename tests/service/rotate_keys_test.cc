@@ -179,12 +179,17 @@ TEST_F(RotateKeysTest, AnEpochStillInUseIsNeverDestroyed) {
   EXPECT_THAT(WrapKeysFile(), ::testing::StartsWith("1 - 1\n")) << "epoch 1 was destroyed";
 }
 
-TEST_F(RotateKeysTest, TheServerRefusesToStartWithoutAnAuditSigningKey) {
+TEST_F(RotateKeysTest, TheConfigNeedsAnAuditKeyAndAWitnessOutsideTheStore) {
   v1::ServerConfig config = config_;
   config.clear_audit_signing_key_file();
   absl::StatusOr<v1::ServerConfig> finished = Finish(config);
   EXPECT_EQ(finished.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(finished.status().message(), HasSubstr("audit_signing_key_file is required"));
+  config = config_;
+  config.set_audit_witness_file(config_.data_dir() + "/witness.log");
+  finished = Finish(config);
+  EXPECT_EQ(finished.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(finished.status().message(), HasSubstr("outside data_dir"));
 }
 
 }  // namespace

@@ -230,6 +230,14 @@ TEST_F(KeyRingTest, ReadKeyFileRefusesASymbolicLink) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("symbolic link")));
 }
 
+TEST_F(KeyRingTest, ReadKeyFileRefusesAFileOwnedBySomeoneElse) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file away";
+  std::string path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), 0600);
+  ASSERT_EQ(chown(path.c_str(), 12345, static_cast<gid_t>(-1)), 0);
+  EXPECT_THAT(ReadBase64KeyFile(path, "master key file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("owned by uid 12345")));
+}
+
 TEST_F(KeyRingTest, ReadKeyFileRefusesWhatIsNotARegularFile) {
   std::string sub = dir_ + "/sub.key";
   ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
