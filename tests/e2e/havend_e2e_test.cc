@@ -83,6 +83,17 @@ v1::Subject MakeSubject(const std::string& given_name, const std::string& family
   return s;
 }
 
+// Creates a case as `worker`; its id, or "" after a failed expectation.
+std::string CreateCase(Client& client, const Actor& worker, const std::string& given,
+                       const std::string& family) {
+  v1::CreateCaseRequest create;
+  *create.mutable_subject() = MakeSubject(given, family);
+  v1::Case created;
+  grpc::Status s = client.cases->CreateCase(Ctx(worker.token).get(), create, &created);
+  EXPECT_TRUE(s.ok()) << Describe(s);
+  return created.id();
+}
+
 bool AnyFileNamed(const std::string& dir, const std::string& suffix, bool non_empty) {
   for (const std::string& file : FilesUnder(dir)) {
     if (file.size() >= suffix.size() &&
@@ -750,11 +761,7 @@ TEST_F(HavendTest, AuditVerifyCatchesAStoreCutBackToAnEarlierCopy) {
   // ...havend records more (a final checkpoint signs it at shutdown)...
   ASSERT_NO_FATAL_FAILURE(Restart());
   for (int i = 0; i < 3; ++i) {
-    v1::CreateCaseRequest create;
-    *create.mutable_subject() = MakeSubject("Witnessed" + std::to_string(i), "Cut");
-    v1::Case created;
-    grpc::Status s = client_->cases->CreateCase(Ctx(ngo.users[0].token).get(), create, &created);
-    ASSERT_TRUE(s.ok()) << Describe(s);
+    ASSERT_FALSE(CreateCase(*client_, ngo.users[0], "Witnessed" + std::to_string(i), "Cut").empty());
   }
   ExpectCleanTerminate();
   std::string out;
@@ -780,11 +787,8 @@ TEST_F(HavendTest, RotateKeysRewrapsEveryKeyAndCasesStillRead) {
   ASSERT_NO_FATAL_FAILURE(Boot());
   Team ngo;
   ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
-  v1::CreateCaseRequest create;
-  *create.mutable_subject() = MakeSubject("Rotated", "Before");
-  v1::Case created;
-  grpc::Status s = client_->cases->CreateCase(Ctx(ngo.users[0].token).get(), create, &created);
-  ASSERT_TRUE(s.ok()) << Describe(s);
+  const std::string case_id = CreateCase(*client_, ngo.users[0], "Rotated", "Before");
+  ASSERT_FALSE(case_id.empty());
   ExpectCleanTerminate();
   std::string out;
   int status = havend_->RunCommand("rotate-keys", &out);
@@ -799,9 +803,9 @@ TEST_F(HavendTest, RotateKeysRewrapsEveryKeyAndCasesStillRead) {
   EXPECT_NE(out.find("wrapped under epoch 3 (1 re-wrapped now)"), std::string::npos) << out;
   ASSERT_NO_FATAL_FAILURE(Restart());
   v1::GetCaseRequest get;
-  get.set_case_id(created.id());
+  get.set_case_id(case_id);
   v1::Case read;
-  s = client_->cases->GetCase(Ctx(ngo.users[0].token).get(), get, &read);
+  grpc::Status s = client_->cases->GetCase(Ctx(ngo.users[0].token).get(), get, &read);
   ASSERT_TRUE(s.ok()) << Describe(s);
   EXPECT_EQ(read.subject().given_name(), "Rotated");
   const v1::VerifyAuditChainResponse v = Verify();
