@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts havend on 127.0.0.1:7443 with the development configuration; on the
-# first run it makes the data directory, the master key and the first
-# administrator, whose one-time password it prints.
+# first run it makes the data directory, the master key, the audit signing
+# key and the first administrator, whose one-time password it prints (a
+# .dev made before audit signing keys gets its key on the next run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}

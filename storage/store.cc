@@ -2,6 +2,7 @@
 // audit log.
 #include "storage/store.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -40,6 +42,7 @@ constexpr char kSchemaKey[] = "schema_version";
 // Verification needs the interval the log was written with, so the store
 // keeps the one it was created with.
 constexpr char kCheckpointIntervalKey[] = "audit_checkpoint_interval";
+constexpr char kInstanceIdKey[] = "instance_id";
 const std::string kGenesisHash(32, '\0');
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -98,6 +101,27 @@ std::string CheckpointMessage(uint64_t sequence, absl::string_view hash) {
   keys::AppendU64(&m, sequence);
   m.append(hash.data(), hash.size());
   return m;
+}
+
+std::string CheckpointMessageV2(const haven::v1::AuditCheckpoint& checkpoint) {
+  std::string m = "haven-audit-checkpoint-v2";
+  keys::AppendU64(&m, checkpoint.sequence());
+  m.append(checkpoint.hash());
+  keys::AppendU64(&m, static_cast<uint64_t>(TimestampToMicros(checkpoint.time())));
+  m.append(checkpoint.instance_id());
+  return m;
+}
+
+bool CheckpointSignatureValid(const crypto::KeyRing& keys,
+                              const haven::v1::AuditCheckpoint& checkpoint) {
+  if (checkpoint.version() == 2) {
+    return crypto::VerifySignature(keys.public_key(), CheckpointMessageV2(checkpoint),
+                                   checkpoint.signature());
+  }
+  return checkpoint.version() == 0 &&
+         crypto::VerifySignature(keys.legacy_public_key(),
+                                 CheckpointMessage(checkpoint.sequence(), checkpoint.hash()),
+                                 checkpoint.signature());
 }
 
 // ---------------------------------------------------------------- Txn
@@ -285,6 +309,22 @@ absl::Status Store::Init() {
     }
   }
 
+  absl::StatusOr<std::optional<std::string>> instance = Get(Cf::kMeta, kInstanceIdKey);
+  if (!instance.ok()) return instance.status();
+  if (instance->has_value()) {
+    instance_id_ = **instance;
+  } else {
+    std::string raw(16, '\0');
+    randombytes_buf(raw.data(), raw.size());
+    instance_id_ = absl::BytesToHexString(raw);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status s = FromRocks(db_->Put(wo, handle(Cf::kMeta), kInstanceIdKey, instance_id_));
+        !s.ok()) {
+      return s;
+    }
+  }
+
   head_.hash = kGenesisHash;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(Cf::kAudit)));
   it->SeekToLast();
@@ -347,10 +387,13 @@ std::unique_ptr<Txn> Store::Begin() {
 
 haven::v1::AuditCheckpoint Store::Sign(const ChainHead& head) const {
   haven::v1::AuditCheckpoint cp;
+  cp.set_version(2);
   cp.set_sequence(head.sequence);
   cp.set_hash(head.hash);
-  *cp.mutable_time() = ToTimestamp(options_.clock->Now());
-  cp.set_signature(options_.keys->Sign(CheckpointMessage(head.sequence, head.hash)));
+  cp.set_instance_id(instance_id_);
+  // Whole microseconds: what the signature covers is what is stored.
+  *cp.mutable_time() = MicrosToTimestamp(absl::ToUnixMicros(options_.clock->Now()));
+  cp.set_signature(options_.keys->Sign(CheckpointMessageV2(cp)));
   return cp;
 }
 
@@ -495,7 +538,7 @@ uint64_t Store::last_audit_sequence() const {
   return head_.sequence;
 }
 
-AuditVerification Store::VerifyAudit() {
+AuditVerification Store::VerifyAudit(const haven::v1::AuditCheckpoint* witnessed) {
   AuditVerification result;
   auto fail = [&](uint64_t seq, std::string problem) {
     if (!result.ok) return;
@@ -504,15 +547,21 @@ AuditVerification Store::VerifyAudit() {
     result.problem = std::move(problem);
   };
   std::map<uint64_t, haven::v1::AuditCheckpoint> checkpoints;
-  std::string public_key = options_.keys->public_key();
+  bool seen_v2 = false;
   absl::Status s = Scan(Cf::kAuditCheckpoints, "", "", [&](absl::string_view key, absl::string_view value) {
     uint64_t seq = keys::ConsumeU64(&key).value_or(0);
     haven::v1::AuditCheckpoint cp;
     if (!cp.ParseFromArray(value.data(), static_cast<int>(value.size())) || cp.sequence() != seq) {
       fail(seq, "checkpoint is unreadable");
-    } else if (!crypto::VerifySignature(public_key, CheckpointMessage(seq, cp.hash()), cp.signature())) {
+    } else if (!CheckpointSignatureValid(*options_.keys, cp)) {
       fail(seq, "checkpoint signature does not verify");
+    } else if (cp.version() == 2 && cp.instance_id() != instance_id_) {
+      fail(seq, "checkpoint was signed for another store instance");
+    } else if (cp.version() == 0 && seen_v2) {
+      fail(seq, "a version-1 checkpoint follows version-2 ones");
     }
+    if (cp.version() == 2) seen_v2 = true;
+    if (cp.version() == 0) ++result.legacy_checkpoints;
     checkpoints.emplace(seq, std::move(cp));
     return true;
   });
@@ -524,9 +573,17 @@ AuditVerification Store::VerifyAudit() {
     head = head_;
   }
   std::string head_hash_seen;
+  std::string witnessed_hash_seen;
   uint64_t last_checkpoint_seen = 0;
   uint64_t expected = 1;
   std::string previous = kGenesisHash;
+  // Each entry's index keys, checked as the chain is read; then the indexes
+  // must hold no more than these.
+  uint64_t by_case_expected = 0;
+  auto indexed = [&](Cf cf, const std::string& key) {
+    absl::StatusOr<std::optional<std::string>> found = Get(cf, key);
+    return found.ok() && found->has_value();
+  };
   s = Scan(Cf::kAudit, "", "", [&](absl::string_view key, absl::string_view value) {
     uint64_t seq = keys::ConsumeU64(&key).value_or(0);
     if (seq != expected) {
@@ -558,7 +615,22 @@ AuditVerification Store::VerifyAudit() {
       fail(last_checkpoint_seen + 1, "signed checkpoints are missing");
       return false;
     }
+    const std::string seq_key = SeqKey(seq);
+    if (!entry.case_id().empty()) {
+      ++by_case_expected;
+      if (!indexed(Cf::kAuditByCase, absl::StrCat(entry.case_id(), seq_key))) {
+        fail(seq, "the by-case index lacks an entry of the chain");
+        return false;
+      }
+    }
+    std::string by_principal;
+    keys::AppendShortString(&by_principal, entry.principal_id());
+    if (!indexed(Cf::kAuditByPrincipal, by_principal + seq_key)) {
+      fail(seq, "the by-principal index lacks an entry of the chain");
+      return false;
+    }
     if (seq == head.sequence) head_hash_seen = previous;
+    if (witnessed != nullptr && seq == witnessed->sequence()) witnessed_hash_seen = previous;
     ++result.entries;
     ++expected;
     return true;
@@ -571,6 +643,36 @@ AuditVerification Store::VerifyAudit() {
     fail(expected, "entries this store wrote are missing from the end of the log");
   } else if (head.sequence > 0 && head_hash_seen != head.hash) {
     fail(head.sequence, "entry differs from what this store wrote");
+  }
+
+  // Every chain entry has its index keys; an index holding more points at
+  // entries that are not in the chain (or not with that case or principal).
+  auto count = [&](Cf cf) {
+    uint64_t n = 0;
+    if (!Scan(cf, "", "", [&](absl::string_view, absl::string_view) { return ++n, true; }).ok()) {
+      fail(0, "cannot read the audit indexes");
+    }
+    return n;
+  };
+  if (result.ok && count(Cf::kAuditByCase) != by_case_expected) {
+    fail(0, "the by-case index holds entries that are not in the chain");
+  }
+  if (result.ok && count(Cf::kAuditByPrincipal) != result.entries) {
+    fail(0, "the by-principal index holds entries that are not in the chain");
+  }
+
+  if (witnessed != nullptr) {
+    result.witnessed_sequence = witnessed->sequence();
+    if (witnessed->version() != 2 || !CheckpointSignatureValid(*options_.keys, *witnessed)) {
+      fail(witnessed->sequence(), "the witnessed head's signature does not verify");
+    } else if (witnessed->instance_id() != instance_id_) {
+      fail(witnessed->sequence(), "the witness file is another store's");
+    } else if (witnessed->sequence() >= expected) {
+      fail(expected, absl::StrCat("the log ends before its last witnessed head (sequence ",
+                                  witnessed->sequence(), "): entries were removed"));
+    } else if (witnessed->sequence() > 0 && witnessed_hash_seen != witnessed->hash()) {
+      fail(witnessed->sequence(), "entry differs from the witnessed head");
+    }
   }
   return result;
 }

@@ -145,6 +145,11 @@ struct AuditVerification {
   bool ok = true;
   uint64_t entries = 0;
   uint64_t checkpoints = 0;
+  // Of those, version-1 checkpoints (signed with the key derived from the
+  // master key, before audit keys had files of their own): weaker.
+  uint64_t legacy_checkpoints = 0;
+  // The witnessed head checked against, 0 when none was given.
+  uint64_t witnessed_sequence = 0;
   uint64_t first_bad_sequence = 0;
   std::string problem;
 };
@@ -184,8 +189,12 @@ class Store {
   absl::Status Scan(Cf cf, absl::string_view prefix, absl::string_view after,
                     const std::function<bool(absl::string_view key, absl::string_view value)>& visit);
 
-  // Recomputes the audit chain and checks every checkpoint's signature.
-  AuditVerification VerifyAudit();
+  // Recomputes the audit chain, checks every checkpoint's signature, that
+  // the by-case and by-principal indexes hold exactly the chain's entries,
+  // and, given the last head witnessed outside the store, that the chain
+  // reaches it with the same hash (so a log cut back is caught even after a
+  // restart).
+  AuditVerification VerifyAudit(const haven::v1::AuditCheckpoint* witnessed = nullptr);
   // The entry stored at `sequence`, with its hash filled in.
   absl::StatusOr<haven::v1::AuditEntry> ReadAuditEntry(uint64_t sequence);
   uint64_t last_audit_sequence() const;
@@ -194,6 +203,10 @@ class Store {
   // (a store cut back after its last checkpoint no longer reaches it).
   haven::v1::AuditCheckpoint SignedHead() const;
   uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
+  // This store's random id (hex), made when it was created (or first
+  // opened by a havend that signs version-2 checkpoints); in every
+  // checkpoint's signature.
+  const std::string& instance_id() const { return instance_id_; }
   // The layout version of what is stored: kSchemaVersion for a new store;
   // older for one made by an earlier havend, until its migration is done.
   uint32_t schema_version() const { return schema_version_; }
@@ -241,6 +254,7 @@ class Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   uint32_t schema_version_ = kSchemaVersion;
+  std::string instance_id_;
   std::atomic<uint64_t> records_read_{0};
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;  // guarded by mu_; front is the leader
@@ -254,8 +268,14 @@ class Store {
 // The hash that chains an audit entry: BLAKE2b-256 of its stored bytes,
 // which include the previous entry's hash.
 std::string AuditEntryHash(absl::string_view stored_bytes);
-// What a checkpoint's signature covers.
+// What a version-1 checkpoint's signature covers.
 std::string CheckpointMessage(uint64_t sequence, absl::string_view hash);
+// What a version-2 checkpoint's signature covers (see AuditCheckpoint).
+std::string CheckpointMessageV2(const haven::v1::AuditCheckpoint& checkpoint);
+// Whether `checkpoint` is signed by `keys`' audit signing key (version 2)
+// or, for version 1, by the key derived from the master key.
+bool CheckpointSignatureValid(const crypto::KeyRing& keys,
+                              const haven::v1::AuditCheckpoint& checkpoint);
 
 }  // namespace haven::storage
 

@@ -86,6 +86,9 @@ absl::StatusOr<haven::v1::ServerConfig> LoadConfig(const std::string& path) {
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   config.set_data_dir(Resolve(dir, config.data_dir()));
   config.set_master_key_file(Resolve(dir, config.master_key_file()));
+  config.set_audit_signing_key_file(Resolve(dir, config.audit_signing_key_file()));
+  config.set_audit_witness_file(Resolve(dir, config.audit_witness_file()));
+  config.set_wrap_keys_file(Resolve(dir, config.wrap_keys_file()));
   config.set_port_file(Resolve(dir, config.port_file()));
   config.set_backup_directory(Resolve(dir, config.backup_directory()));
   for (haven::v1::TlsConfig* tls : {config.mutable_tls(), config.mutable_mtls()}) {
@@ -105,6 +108,21 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.master_key_file().empty()) {
     return absl::InvalidArgumentError("master_key_file is required");
   }
+  if (config.audit_signing_key_file().empty() ||
+      config.audit_signing_key_file() == config.master_key_file()) {
+    return absl::InvalidArgumentError(
+        "audit_signing_key_file is required, apart from master_key_file: the audit chain is "
+        "signed with a key of its own (havend init creates it)");
+  }
+  if (config.audit_witness_file().empty()) {
+    return absl::InvalidArgumentError(
+        "audit_witness_file is required: signed audit heads are kept there, outside data_dir");
+  }
+  if (absl::StartsWith(config.audit_witness_file(), config.data_dir() + "/")) {
+    return absl::InvalidArgumentError(
+        "audit_witness_file must be outside data_dir, or a copy of the store carries its witness");
+  }
+  if (config.backup_retention_days() <= 0) config.set_backup_retention_days(35);
   if (config.listen_address().empty()) config.set_listen_address("127.0.0.1:7443");
   if (config.tls().certificate_file().empty() && !IsLoopbackAddress(config.listen_address())) {
     return absl::InvalidArgumentError(

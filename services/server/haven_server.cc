@@ -7,7 +7,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +30,7 @@
 #include "services/referral/referral_service.h"
 #include "services/repatriation/repatriation_service.h"
 #include "services/statistics/statistics_service.h"
+#include "storage/access/audit_log.h"
 #include "storage/access/liaison_door.h"
 #include "storage/access/provider_directory.h"
 #include "storage/ids.h"
@@ -85,6 +88,7 @@ absl::StatusOr<std::unique_ptr<access::Vault>> OpenVault(const haven::v1::Server
   options.keys = keys;
   options.clock = clock;
   options.checkpoint_interval = static_cast<uint64_t>(config.audit_checkpoint_interval());
+  options.audit_witness_file = config.audit_witness_file();
   options.accounts.session_lifetime = absl::Minutes(config.session_minutes());
   options.accounts.password_cost = config.password_hash_cost() == "moderate"
                                        ? crypto::PasswordCost::kModerate
@@ -96,7 +100,17 @@ absl::StatusOr<std::unique_ptr<access::Vault>> OpenVault(const haven::v1::Server
   return access::Vault::Open(options);
 }
 
+crypto::FileKeySource KeySourceOf(const haven::v1::ServerConfig& config) {
+  return crypto::FileKeySource(config.master_key_file(), config.audit_signing_key_file(),
+                               config.wrap_keys_file());
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<crypto::KeyRing>> LoadKeys(const haven::v1::ServerConfig& config) {
+  if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  return crypto::KeyRing::Load(KeySourceOf(config));
+}
 
 absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     const haven::v1::ServerConfig& config, Options options) {
@@ -104,8 +118,7 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   std::unique_ptr<HavenServer> server(new HavenServer());
   const Clock* clock = options.clock != nullptr ? options.clock : &server->real_clock_;
 
-  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
-      crypto::KeyRing::LoadFromFile(config.master_key_file());
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys = LoadKeys(config);
   if (!keys.ok()) return keys.status();
   server->keys_ = *std::move(keys);
 
@@ -276,8 +289,10 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
   server->RaiseDueAlerts();
   server->due_alerter_.Start(absl::Minutes(config.due_alert_interval_minutes()),
                              [s = server.get()] { s->RaiseDueAlerts(); });
-  // The signed head of the audit chain goes to the log every minute it moved
-  // and at shutdown: a witness kept outside the store.
+  // The signed head of the audit chain goes to audit_witness_file, syslog
+  // and the log at start-up, every minute it moved and at shutdown: a
+  // witness kept outside the store (refused, and logged as an error, while
+  // the store does not reach the last witnessed head).
   server->WitnessAuditHead();
   server->head_witness_.Start(absl::Minutes(1), [s = server.get()] { s->WitnessAuditHead(); });
   // Backups into backup_directory: one now and every configured interval.
@@ -326,13 +341,20 @@ void HavenServer::Shutdown(absl::Time deadline) {
 void HavenServer::Wait() { server_->Wait(); }
 
 void HavenServer::WitnessAuditHead() {
-  haven::v1::AuditCheckpoint head = vault_->SignedAuditHead();
-  if (head.sequence() == witnessed_sequence_) return;
-  witnessed_sequence_ = head.sequence();
+  if (vault_->last_audit_sequence() == witnessed_sequence_) return;
+  absl::StatusOr<haven::v1::AuditCheckpoint> head = vault_->WitnessAuditHead();
+  if (!head.ok()) {
+    services::Log(services::LogLevel::kError, "audit head not witnessed",
+                  {{"code", absl::StatusCodeToString(head.status().code())},
+                   {"error", std::string(head.status().message())}});
+    return;  // tried again at the next interval
+  }
+  witnessed_sequence_ = head->sequence();
   services::Log(services::LogLevel::kInfo, "audit head",
-                {{"sequence", std::to_string(head.sequence())},
-                 {"hash", ToHex(head.hash())},
-                 {"signature", ToHex(head.signature())}});
+                {{"sequence", std::to_string(head->sequence())},
+                 {"hash", ToHex(head->hash())},
+                 {"instance", head->instance_id()},
+                 {"signature", ToHex(head->signature())}});
 }
 
 namespace {
@@ -466,8 +488,7 @@ struct OfflineStore {
 };
 
 absl::Status OpenOffline(const haven::v1::ServerConfig& config, OfflineStore* out) {
-  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys =
-      crypto::KeyRing::LoadFromFile(config.master_key_file());
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys = LoadKeys(config);
   if (!keys.ok()) return keys.status();
   out->keys = *std::move(keys);
   absl::StatusOr<std::unique_ptr<access::Vault>> vault =
@@ -506,10 +527,10 @@ absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& con
   if (absl::Status s = crypto::Init(); !s.ok()) return s;
   absl::StatusOr<std::string> directory_json = ReadInitialDirectory(config);
   if (!directory_json.ok()) return directory_json.status();
-  struct stat st;
-  if (stat(config.master_key_file().c_str(), &st) != 0) {
-    if (absl::Status s = crypto::KeyRing::CreateKeyFile(config.master_key_file()); !s.ok()) {
-      return s;
+  for (const std::string& file : {config.master_key_file(), config.audit_signing_key_file()}) {
+    struct stat st;
+    if (lstat(file.c_str(), &st) != 0) {
+      if (absl::Status s = crypto::KeyRing::CreateKeyFile(file); !s.ok()) return s;
     }
   }
   OfflineStore store;
@@ -525,6 +546,95 @@ absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& con
   if (!imported.ok()) return imported.status();
   result.directory = *std::move(imported);
   return result;
+}
+
+absl::StatusOr<RotationReport> RotateKeys(const haven::v1::ServerConfig& config,
+                                          const Clock& clock) {
+  crypto::FileKeySource source = KeySourceOf(config);
+  if (absl::Status s = crypto::Init(); !s.ok()) return s;
+  absl::StatusOr<std::vector<crypto::WrapEpoch>> epochs = source.WrapEpochs();
+  if (!epochs.ok()) return epochs.status();
+  if (epochs->empty()) epochs->push_back(crypto::WrapEpoch());  // epoch 1, from the master key
+  // An epoch older than the newest still in use: a rotation that did not
+  // finish, resumed rather than started again.
+  const bool unfinished = std::any_of(epochs->begin(), epochs->end() - 1,
+                                      [](const crypto::WrapEpoch& e) { return e.retired_micros == 0; });
+  if (!unfinished) {
+    crypto::WrapEpoch next;
+    next.number = epochs->back().number + 1;
+    next.secret = crypto::SecretKey::Random();
+    epochs->push_back(std::move(next));
+    if (absl::Status s = source.SaveWrapEpochs(*epochs); !s.ok()) return s;
+  }
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys = crypto::KeyRing::Load(source);
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault = OpenVault(config, keys->get(), &clock, nullptr);
+  if (!vault.ok()) return vault.status();
+  RotationReport report;
+  report.epoch = (*keys)->newest_epoch();
+  absl::StatusOr<uint64_t> rewrapped = (*vault)->RewrapDataKeys();
+  if (!rewrapped.ok()) return rewrapped.status();
+  report.rewrapped = *rewrapped;
+  const int64_t now = absl::ToUnixMicros(clock.Now());
+  for (crypto::WrapEpoch& epoch : *epochs) {
+    if (epoch.number != report.epoch && epoch.retired_micros == 0) epoch.retired_micros = now;
+  }
+  if (absl::Status s = source.SaveWrapEpochs(*epochs); !s.ok()) return s;
+  vault->reset();
+  absl::StatusOr<std::vector<uint32_t>> destroyed = DestroyRetiredKeys(config, clock);
+  if (!destroyed.ok()) return destroyed.status();
+  report.destroyed = *std::move(destroyed);
+  return report;
+}
+
+absl::StatusOr<std::vector<uint32_t>> DestroyRetiredKeys(const haven::v1::ServerConfig& config,
+                                                        const Clock& clock) {
+  crypto::FileKeySource source = KeySourceOf(config);
+  absl::StatusOr<std::vector<crypto::WrapEpoch>> epochs = source.WrapEpochs();
+  if (!epochs.ok()) return epochs.status();
+  const int64_t retention = absl::ToInt64Microseconds(absl::Hours(24) * config.backup_retention_days());
+  const int64_t now = absl::ToUnixMicros(clock.Now());
+  auto expired = [&](const crypto::WrapEpoch& e) {
+    return e.number != epochs->back().number && e.retired_micros != 0 &&
+           now >= e.retired_micros + retention;
+  };
+  if (std::none_of(epochs->begin(), epochs->end(), expired)) return std::vector<uint32_t>();
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys = LoadKeys(config);
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault = OpenVault(config, keys->get(), &clock, nullptr);
+  if (!vault.ok()) return vault.status();
+  absl::StatusOr<std::map<uint32_t, uint64_t>> in_use = (*vault)->CountDataKeysByEpoch();
+  if (!in_use.ok()) return in_use.status();
+  std::vector<uint32_t> destroyed;
+  std::vector<crypto::WrapEpoch> kept;
+  for (crypto::WrapEpoch& epoch : *epochs) {
+    if (!expired(epoch)) {
+      kept.push_back(std::move(epoch));
+      continue;
+    }
+    if (auto used = in_use->find(epoch.number); used != in_use->end() && used->second > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "wrap-key epoch ", epoch.number, " still wraps ", used->second,
+          " data keys; run havend rotate-keys to re-wrap them before it is destroyed"));
+    }
+    destroyed.push_back(epoch.number);
+  }
+  if (absl::Status s = source.SaveWrapEpochs(kept); !s.ok()) return s;
+  return destroyed;
+}
+
+absl::StatusOr<haven::v1::VerifyAuditChainResponse> VerifyAudit(
+    const haven::v1::ServerConfig& config) {
+  absl::StatusOr<std::unique_ptr<crypto::KeyRing>> keys = LoadKeys(config);
+  if (!keys.ok()) return keys.status();
+  RealClock clock;
+  absl::StatusOr<std::unique_ptr<access::Vault>> vault = OpenVault(config, keys->get(), &clock, nullptr);
+  if (!vault.ok()) return vault.status();
+  access::RequestContext system;
+  system.principal.id = "system:audit-verify";
+  system.principal.roles = {haven::v1::ROLE_AUDITOR};
+  system.purpose = "audit";
+  return (*vault)->audit_log().Verify(system, **keys);
 }
 
 }  // namespace haven::server

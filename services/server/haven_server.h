@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "haven/v1/audit.pb.h"
 #include "haven/v1/config.pb.h"
 #include "haven/v1/protection.pb.h"
 #include "services/common/authenticator.h"
@@ -131,11 +132,38 @@ struct Initialized : access::Accounts::Bootstrapped {
 // `havend backup`: backs up the store of `config`, which no havend may
 // have open, into `to` (backup_directory when empty), keeping
 // backups_to_keep backups.
+// The key ring the configuration's key files hold (crypto::FileKeySource).
+absl::StatusOr<std::unique_ptr<crypto::KeyRing>> LoadKeys(const haven::v1::ServerConfig& config);
+
 absl::StatusOr<storage::BackupSummary> BackUpStoppedStore(const haven::v1::ServerConfig& config,
                                                           const std::string& to);
 
 absl::StatusOr<Initialized> InitDataDirectory(const haven::v1::ServerConfig& config,
                                               const std::string& admin_username);
+
+// What RotateKeys did.
+struct RotationReport {
+  uint32_t epoch = 0;              // the epoch every data key is now wrapped under
+  uint64_t rewrapped = 0;          // data keys re-wrapped by this run
+  std::vector<uint32_t> destroyed; // retired epochs destroyed (DestroyRetiredKeys)
+};
+
+// havend rotate-keys, offline (havend stopped: the store is locked while it
+// runs). Adds a wrap-key epoch to wrap_keys_file (unless resuming a
+// rotation that did not finish), re-wraps every data key under it, marks the
+// older epochs retired now, then runs DestroyRetiredKeys.
+absl::StatusOr<RotationReport> RotateKeys(const haven::v1::ServerConfig& config,
+                                          const Clock& clock);
+// Removes from wrap_keys_file every epoch retired at least
+// backup_retention_days ago (so no kept backup needs it), after checking
+// that no stored data key is wrapped under it (FAILED_PRECONDITION if one
+// is). Returns the epochs destroyed.
+absl::StatusOr<std::vector<uint32_t>> DestroyRetiredKeys(const haven::v1::ServerConfig& config,
+                                                        const Clock& clock);
+// havend audit verify, offline: the audit chain, its indexes and the last
+// head in audit_witness_file (AuditLog::Verify).
+absl::StatusOr<haven::v1::VerifyAuditChainResponse> VerifyAudit(
+    const haven::v1::ServerConfig& config);
 
 }  // namespace haven::server
 

@@ -13,6 +13,14 @@
 //                                      check a backup's files and audit chain
 //   havend restore --from DIR [--backup ID] --to DATA_DIR
 //                                      restore into an empty directory
+//   havend rotate-keys --config FILE  (offline) a new wrap-key epoch, every
+//                                      data key re-wrapped under it, and
+//                                      epochs retired for longer than
+//                                      backup_retention_days destroyed
+//   havend destroy-retired-keys --config FILE
+//                                      (offline) only the last step of that
+//   havend audit-verify --config FILE (offline) the audit chain, its indexes
+//                                      and the last witnessed head
 // docs/operations.md has the restore drill.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -27,6 +35,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -59,7 +68,10 @@ int Usage() {
                "       havend backup --config FILE [--to DIR]\n"
                "       havend list-backups --from DIR\n"
                "       havend verify-backup --config FILE [--from DIR] [--backup ID]\n"
-               "       havend restore --from DIR [--backup ID] --to DATA_DIR\n");
+               "       havend restore --from DIR [--backup ID] --to DATA_DIR\n"
+               "       havend rotate-keys --config FILE\n"
+               "       havend destroy-retired-keys --config FILE\n"
+               "       havend audit-verify --config FILE\n");
   return 2;
 }
 
@@ -117,7 +129,7 @@ int ListBackups(const std::string& from) {
 // the same disk, so there is room) and verifies its audit chain.
 int VerifyBackup(const haven::v1::ServerConfig& config, const std::string& from, uint32_t id) {
   if (absl::Status s = haven::crypto::Init(); !s.ok()) return Fail(s);
-  auto keys = haven::crypto::KeyRing::LoadFromFile(config.master_key_file());
+  auto keys = haven::server::LoadKeys(config);
   if (!keys.ok()) return Fail(keys.status());
   std::string scratch = from;
   while (scratch.size() > 1 && scratch.back() == '/') scratch.pop_back();
@@ -144,6 +156,44 @@ int Restore(const std::string& from, uint32_t id, const std::string& to) {
   std::printf("  into %s; point data_dir there (with the same master key) and start havend\n",
               to.c_str());
   return 0;
+}
+
+std::string Epochs(const std::vector<uint32_t>& epochs) {
+  std::string out;
+  for (uint32_t e : epochs) out += (out.empty() ? "" : ", ") + std::to_string(e);
+  return out.empty() ? "none" : out;
+}
+
+int RotateKeys(const haven::v1::ServerConfig& config) {
+  haven::RealClock clock;
+  auto report = haven::server::RotateKeys(config, clock);
+  if (!report.ok()) return Fail(report.status());
+  std::printf("Every data key is wrapped under epoch %u (%llu re-wrapped now).\n"
+              "Destroyed retired epochs: %s.\n",
+              report->epoch, static_cast<unsigned long long>(report->rewrapped),
+              Epochs(report->destroyed).c_str());
+  return 0;
+}
+
+int DestroyRetiredKeys(const haven::v1::ServerConfig& config) {
+  haven::RealClock clock;
+  auto destroyed = haven::server::DestroyRetiredKeys(config, clock);
+  if (!destroyed.ok()) return Fail(destroyed.status());
+  std::printf("Destroyed retired epochs: %s.\n", Epochs(*destroyed).c_str());
+  return 0;
+}
+
+int AuditVerify(const haven::v1::ServerConfig& config) {
+  auto v = haven::server::VerifyAudit(config);
+  if (!v.ok()) return Fail(v.status());
+  std::printf("%s: %llu entries, %llu checkpoints checked.\n", v->ok() ? "ok" : "BROKEN",
+              static_cast<unsigned long long>(v->entries_checked()),
+              static_cast<unsigned long long>(v->checkpoints_checked()));
+  if (!v->ok()) {
+    std::printf("first bad sequence %llu: %s\n",
+                static_cast<unsigned long long>(v->first_bad_sequence()), v->problem().c_str());
+  }
+  return v->ok() ? 0 : 1;
 }
 
 // Personal data in memory must never reach a core dump.
@@ -195,8 +245,9 @@ int main(int argc, char** argv) {
   std::string from;
   std::string to;
   uint32_t backup_id = 0;  // 0: the latest
-  const std::set<std::string> commands = {"init", "backup", "list-backups", "verify-backup",
-                                          "restore"};
+  const std::set<std::string> commands = {"init",         "backup",      "list-backups",
+                                          "verify-backup", "restore",    "rotate-keys",
+                                          "destroy-retired-keys", "audit-verify"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (i == 1 && commands.count(arg) > 0) {
@@ -228,5 +279,8 @@ int main(int argc, char** argv) {
     if (from.empty()) from = config->backup_directory();
     return from.empty() ? Usage() : VerifyBackup(*config, from, backup_id);
   }
+  if (command == "rotate-keys") return RotateKeys(*config);
+  if (command == "destroy-retired-keys") return DestroyRetiredKeys(*config);
+  if (command == "audit-verify") return AuditVerify(*config);
   return Serve(*config);
 }

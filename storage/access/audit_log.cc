@@ -2,10 +2,12 @@
 #include "storage/access/audit_log.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
+#include "storage/audit_witness.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -121,7 +123,13 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify(const RequestConte
       ctx.principal.password_change_required) {
     return absl::PermissionDeniedError("only auditors and administrators may verify the audit log");
   }
-  storage::AuditVerification v = store_->VerifyAudit();
+  std::optional<v1::AuditCheckpoint> witnessed;
+  if (witness_ != nullptr) {
+    absl::StatusOr<std::optional<v1::AuditCheckpoint>> latest = witness_->Latest();
+    if (!latest.ok()) return latest.status();
+    witnessed = *std::move(latest);
+  }
+  storage::AuditVerification v = store_->VerifyAudit(witnessed ? &*witnessed : nullptr);
   v1::VerifyAuditChainResponse response;
   response.set_ok(v.ok);
   response.set_entries_checked(v.entries);

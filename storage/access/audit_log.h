@@ -8,6 +8,7 @@
 #include "storage/crypto.h"
 
 namespace haven::storage {
+class AuditWitness;
 class Store;
 }
 
@@ -15,12 +16,16 @@ namespace haven::access {
 
 class AuditLog {
  public:
-  explicit AuditLog(storage::Store* store) : store_(store) {}
+  // `witness` may be null (no witness file): then verification cannot tell
+  // a log cut back after a restart.
+  AuditLog(storage::Store* store, const storage::AuditWitness* witness)
+      : store_(store), witness_(witness) {}
 
   // Auditors only (PERMISSION_DENIED otherwise). Entries in sequence order.
   absl::StatusOr<haven::v1::QueryAuditEntriesResponse> Query(
       const RequestContext& ctx, const haven::v1::QueryAuditEntriesRequest& request);
-  // Auditors and administrators.
+  // Auditors and administrators. Checks the chain, its indexes and the
+  // last witnessed head (Store::VerifyAudit).
   absl::StatusOr<haven::v1::VerifyAuditChainResponse> Verify(const RequestContext& ctx,
                                                              const crypto::KeyRing& keys);
 
@@ -30,6 +35,7 @@ class AuditLog {
   absl::StatusOr<uint64_t> FirstSequenceAtOrAfter(int64_t time_micros);
 
   storage::Store* store_;
+  const storage::AuditWitness* witness_;
 };
 
 }  // namespace haven::access

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "haven/v1/identification.pb.h"
 #include "storage/access/case_door_parts.h"
+#include "storage/access/data_keys.h"
 #include "storage/access/redaction.h"
 #include "storage/access/subject_index.h"
 #include "storage/ids.h"
@@ -296,9 +297,7 @@ absl::StatusOr<v1::CaseRecord> CaseDoor::OpenNewCase(const RequestContext& ctx,
   scope.now_micros_ = now;
   scope.changed_ = true;  // a new case is written whole; its version stays 1
 
-  v1::WrappedKey wrapped;
-  wrapped.set_master_key_version(1);
-  wrapped.set_sealed_key(keys_->WrapDataKey(scope.data_key_, scope.raw_id_));
+  v1::WrappedKey wrapped = WrapKey(*keys_, scope.data_key_, crypto::KeyDomain::kCase, scope.raw_id_);
   if (absl::Status s = txn->Put(Cf::kCaseKeys, scope.raw_id_, wrapped.SerializeAsString());
       !s.ok()) {
     return s;
@@ -369,7 +368,8 @@ absl::Status CaseDoor::Prepare(storage::Txn& txn, const RequestContext& ctx,
   if (!wrapped_bytes->has_value() || !wrapped.ParseFromString(**wrapped_bytes)) {
     return absl::DataLossError("the case's data key is missing");
   }
-  absl::StatusOr<crypto::SecretKey> data_key = keys_->UnwrapDataKey(wrapped.sealed_key(), raw_id);
+  absl::StatusOr<crypto::SecretKey> data_key =
+      UnwrapKey(*keys_, wrapped, crypto::KeyDomain::kCase, raw_id);
   if (!data_key.ok()) return data_key.status();
 
   scope->txn_ = &txn;

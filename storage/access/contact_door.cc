@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/access/case_door.h"
 #include "storage/access/case_door_parts.h"
+#include "storage/access/data_keys.h"
 #include "storage/access/redaction.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
@@ -134,7 +135,7 @@ absl::StatusOr<bool> ContactScope::LoadDetails(v1::ContactDetails* out) {
   out->Clear();
   if (record_.sealed_details().empty() || !record_.has_data_key()) return false;
   absl::StatusOr<crypto::SecretKey> key =
-      door_->keys_->UnwrapDataKey(record_.data_key().sealed_key(), raw_id_);
+      UnwrapKey(*door_->keys_, record_.data_key(), crypto::KeyDomain::kContact, raw_id_);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> plain = crypto::Open(*key, record_.sealed_details(), raw_id_);
   if (!plain.ok()) return plain.status();
@@ -162,13 +163,12 @@ absl::Status ContactScope::SaveDetails(const v1::ContactDetails& details,
   crypto::SecretKey key;
   if (record->has_data_key()) {
     absl::StatusOr<crypto::SecretKey> unwrapped =
-        door_->keys_->UnwrapDataKey(record->data_key().sealed_key(), raw_id_);
+        UnwrapKey(*door_->keys_, record->data_key(), crypto::KeyDomain::kContact, raw_id_);
     if (!unwrapped.ok()) return unwrapped.status();
     key = *unwrapped;
   } else {
     key = crypto::SecretKey::Random();
-    record->mutable_data_key()->set_master_key_version(1);
-    record->mutable_data_key()->set_sealed_key(door_->keys_->WrapDataKey(key, raw_id_));
+    *record->mutable_data_key() = WrapKey(*door_->keys_, key, crypto::KeyDomain::kContact, raw_id_);
   }
   record->set_sealed_details(crypto::Seal(key, details.SerializeAsString(), raw_id_));
   record->set_details_expire_time_micros(absl::ToUnixMicros(expire));

@@ -835,7 +835,7 @@ LiaisonDoor::Decoy LiaisonDoor::MakeDecoy(const crypto::KeyRing& keys) {
   Decoy decoy;
   decoy.raw_id = NewRawId();
   const crypto::SecretKey data_key = crypto::SecretKey::Random();
-  decoy.wrapped_key = keys.WrapDataKey(data_key, decoy.raw_id);
+  decoy.wrapped_key = keys.WrapDataKey(data_key, crypto::KeyDomain::kCase, decoy.raw_id);
   CaseScope probe;  // for the record's key only
   probe.raw_id_ = decoy.raw_id;
   decoy.consent_key =
@@ -869,7 +869,7 @@ absl::Status LiaisonDoor::ReadLikeACandidate(storage::Txn& txn) const {
   if (absl::StatusOr<std::optional<std::string>> k = txn.Get(Cf::kCaseKeys, decoy_.raw_id); !k.ok()) {
     return k.status();
   }
-  if (absl::StatusOr<crypto::SecretKey> key = keys_->UnwrapDataKey(decoy_.wrapped_key, decoy_.raw_id);
+  if (absl::StatusOr<crypto::SecretKey> key = keys_->UnwrapDataKey(decoy_.wrapped_key, crypto::KeyDomain::kCase, decoy_.raw_id);
       !key.ok()) {
     return key.status();
   }

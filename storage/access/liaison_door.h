@@ -158,7 +158,7 @@ class LiaisonDoor {
   // non-punishment candidate costs.
   struct Decoy {
     std::string raw_id;
-    std::string wrapped_key;
+    crypto::WrappedDataKey wrapped_key;
     crypto::SecretKey consent_key_material;  // the data key
     std::string consent_key;                 // the sealed consent's record key
     std::string sealed_consent;

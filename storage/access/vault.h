@@ -11,6 +11,7 @@
 #define HAVEN_STORAGE_ACCESS_VAULT_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,7 @@ namespace rocksdb {
 class Env;
 }
 namespace haven::storage {
+class AuditWitness;
 class Store;
 }
 
@@ -46,6 +48,9 @@ class Vault {
     std::string path;                       // the store's directory
     rocksdb::Env* env = nullptr;            // null: the disk; tests pass a memory env
     const crypto::KeyRing* keys = nullptr;  // seals records, signs the audit chain
+    // Where signed audit heads are witnessed (storage/audit_witness.h);
+    // empty: nowhere (tests).
+    std::string audit_witness_file;
     const Clock* clock = nullptr;
     // A signed audit checkpoint every this many entries; fixed when the
     // store is created (see checkpoint_interval()).
@@ -72,13 +77,21 @@ class Vault {
   StatisticsShelf& statistics_shelf() { return *statistics_shelf_; }
   LiaisonDoor& liaison_door() { return *liaison_door_; }
 
-  // The audit chain's head now, signed like a checkpoint but not stored:
-  // logged apart from the store, it witnesses how long the chain was.
-  haven::v1::AuditCheckpoint SignedAuditHead() const;
+  // The audit chain's head now, signed like a checkpoint but not stored,
+  // appended to the witness file (and syslog) when there is one: kept apart
+  // from the store, it witnesses how long the chain was.
+  // FAILED_PRECONDITION, and nothing appended, when the store does not
+  // reach the last witnessed head (or the witness is another store's).
+  absl::StatusOr<haven::v1::AuditCheckpoint> WitnessAuditHead() const;
   uint64_t last_audit_sequence() const;
   // Backs the store up into `dir` while it serves, keeping the newest
   // `keep` backups (storage/backup.h).
   absl::StatusOr<storage::BackupSummary> Backup(const std::string& dir, int keep);
+  // Key rotation (havend rotate-keys): every data key re-wrapped under the
+  // key ring's newest epoch (access/data_keys.h), and how many each epoch
+  // wraps.
+  absl::StatusOr<uint64_t> RewrapDataKeys();
+  absl::StatusOr<std::map<uint32_t, uint64_t>> CountDataKeysByEpoch();
   // The store's checkpoint interval: the one it was created with, which may
   // differ from options.checkpoint_interval.
   uint64_t checkpoint_interval() const;
@@ -90,6 +103,8 @@ class Vault {
  private:
   Vault();
   std::unique_ptr<storage::Store> store_;  // first: destroyed after the doors
+  std::unique_ptr<storage::AuditWitness> witness_;  // null without a witness file
+  const crypto::KeyRing* keys_ = nullptr;
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<CaseDoor> case_door_;
   std::unique_ptr<ContactDoor> contact_door_;

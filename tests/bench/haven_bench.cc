@@ -351,6 +351,8 @@ int main(int argc, char** argv) {
   v1::ServerConfig config;
   config.set_data_dir(dir + "/data");
   config.set_master_key_file(dir + "/master.key");
+  config.set_audit_signing_key_file(dir + "/audit-signing.key");
+  config.set_audit_witness_file(dir + "/audit-witness.log");
   config.set_listen_address("127.0.0.1:0");
   auto finished = haven::server::Finish(config);
   if (!finished.ok()) Die(finished.status().ToString());
@@ -617,7 +619,8 @@ int main(int argc, char** argv) {
     });
     // Single thread, for the breakdown.
     haven::storage::Store& store = (*server)->vault().store();
-    auto keyring_for_bench = haven::crypto::KeyRing::LoadFromFile(dir + "/master.key");
+    auto keyring_for_bench = haven::crypto::KeyRing::Load(
+        haven::crypto::FileKeySource(dir + "/master.key", dir + "/audit-signing.key", ""));
     if (!keyring_for_bench.ok()) Die("key ring");
     const haven::crypto::KeyRing& keyring = **keyring_for_bench;
     auto scan_with = [&](bool open, bool parse) {

@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <atomic>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +99,17 @@ v1::Subject MakeSubject(const std::string& given_name, const std::string& family
   s.add_citizenships("NG");
   s.add_languages("en");
   return s;
+}
+
+// Creates a case as `worker`; its id, or "" after a failed expectation.
+std::string CreateCase(Client& client, const Actor& worker, const std::string& given,
+                       const std::string& family) {
+  v1::CreateCaseRequest create;
+  *create.mutable_subject() = MakeSubject(given, family);
+  v1::Case created;
+  grpc::Status s = client.cases->CreateCase(Ctx(worker.token).get(), create, &created);
+  EXPECT_TRUE(s.ok()) << Describe(s);
+  return created.id();
 }
 
 bool AnyFileNamed(const std::string& dir, const std::string& suffix, bool non_empty) {
@@ -302,6 +315,8 @@ TEST_F(HavendTest, CanaryNameNeverReachesDiskOrLog) {
   EXPECT_EQ(st.st_mode & 0777, 0700u) << "the data directory is open to others";
   ASSERT_EQ(stat(havend_->path("master.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "the master key is open to others";
+  ASSERT_EQ(stat(havend_->path("audit-signing.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the audit signing key is open to others";
   EXPECT_TRUE(AnyFileNamed(havend_->data_dir(), ".sst", true)) << "no SST file was searched";
   EXPECT_NE(havend_->ReadLog().find("INVALID_ARGUMENT"), std::string::npos)
       << "the failing calls were not logged, so the log check proves little";
@@ -847,12 +862,87 @@ TEST_F(HavendTest, ShutdownOnSigtermKeepsAuditChainVerifiable) {
                               std::to_string(v5.entries_checked()) + "\"";
   EXPECT_NE(havend_->ReadLog().find(witness), std::string::npos)
       << "the log has no signed head at sequence " << v5.entries_checked();
+  // So does the witness file, outside the data directory.
+  std::string witness_file;
+  {
+    std::ifstream in(havend_->path("audit-witness.log"));
+    std::stringstream text;
+    text << in.rdbuf();
+    witness_file = text.str();
+  }
+  EXPECT_NE(witness_file.find("haven-audit-head-v2 " + std::to_string(v5.entries_checked()) + " "),
+            std::string::npos)
+      << "the witness file has no signed head at sequence " << v5.entries_checked();
   ASSERT_NO_FATAL_FAILURE(Restart());
   const v1::VerifyAuditChainResponse v6 = Verify();
   EXPECT_TRUE(v6.ok()) << "after the third SIGTERM: " << v6.problem();
   EXPECT_EQ(v6.entries_checked(), v5.entries_checked());
   EXPECT_EQ(v6.checkpoints_checked(), v5.checkpoints_checked() + 1)
       << "SIGTERM wrote no final checkpoint";
+  ExpectCleanTerminate();
+}
+
+TEST_F(HavendTest, AuditVerifyCatchesAStoreCutBackToAnEarlierCopy) {
+  ASSERT_NO_FATAL_FAILURE(Boot());
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
+  ExpectCleanTerminate();
+  // An insider keeps a copy of the store as it is now...
+  namespace fs = std::filesystem;
+  const std::string copy = havend_->path("data-copy");
+  fs::copy(havend_->data_dir(), copy, fs::copy_options::recursive);
+  // ...havend records more (a final checkpoint signs it at shutdown)...
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(CreateCase(*client_, ngo.users[0], "Witnessed" + std::to_string(i), "Cut").empty());
+  }
+  ExpectCleanTerminate();
+  std::string out;
+  int status = havend_->RunCommand("audit-verify", &out);
+  EXPECT_TRUE(ExitedCleanly(status)) << DescribeWaitStatus(status) << "\n" << out;
+  EXPECT_NE(out.find("ok: "), std::string::npos) << out;
+  // ...and puts the copy back: a log cut back to an earlier checkpoint,
+  // whole and signed in itself (it verified before the witness was checked).
+  fs::remove_all(havend_->data_dir());
+  fs::rename(copy, havend_->data_dir());
+  status = havend_->RunCommand("audit-verify", &out);
+  EXPECT_FALSE(ExitedCleanly(status)) << "a store cut back verifies:\n" << out;
+  EXPECT_NE(out.find("last witnessed head"), std::string::npos) << out;
+  // The same through the service, once havend runs on the copy.
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  const v1::VerifyAuditChainResponse v = Verify();
+  EXPECT_FALSE(v.ok()) << "VerifyAuditChain accepts a store cut back";
+  EXPECT_NE(v.problem().find("last witnessed head"), std::string::npos) << v.problem();
+  ExpectCleanTerminate();
+}
+
+TEST_F(HavendTest, RotateKeysRewrapsEveryKeyAndCasesStillRead) {
+  ASSERT_NO_FATAL_FAILURE(Boot());
+  Team ngo;
+  ASSERT_NO_FATAL_FAILURE(SetUpSafeHarbour(&ngo));
+  const std::string case_id = CreateCase(*client_, ngo.users[0], "Rotated", "Before");
+  ASSERT_FALSE(case_id.empty());
+  ExpectCleanTerminate();
+  std::string out;
+  int status = havend_->RunCommand("rotate-keys", &out);
+  ASSERT_TRUE(ExitedCleanly(status)) << DescribeWaitStatus(status) << "\n" << out << havend_->ReadLog();
+  EXPECT_NE(out.find("wrapped under epoch 2 (1 re-wrapped now)"), std::string::npos) << out;
+  struct stat st;
+  ASSERT_EQ(stat(havend_->path("wrap.keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the wrap keys are open to others";
+  // Run again: a new epoch, and the case's key moves with it.
+  status = havend_->RunCommand("rotate-keys", &out);
+  ASSERT_TRUE(ExitedCleanly(status)) << DescribeWaitStatus(status) << "\n" << out;
+  EXPECT_NE(out.find("wrapped under epoch 3 (1 re-wrapped now)"), std::string::npos) << out;
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  v1::GetCaseRequest get;
+  get.set_case_id(case_id);
+  v1::Case read;
+  grpc::Status s = client_->cases->GetCase(Ctx(ngo.users[0].token).get(), get, &read);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  EXPECT_EQ(read.subject().given_name(), "Rotated");
+  const v1::VerifyAuditChainResponse v = Verify();
+  EXPECT_TRUE(v.ok()) << v.problem();
   ExpectCleanTerminate();
 }
 

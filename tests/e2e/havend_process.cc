@@ -107,6 +107,9 @@ void HavendProcess::WriteConfig() {
   std::ofstream config(path("haven.conf"), std::ios::trunc);
   config << "data_dir: \"data\"\n"
             "master_key_file: \"master.key\"\n"
+            "audit_signing_key_file: \"audit-signing.key\"\n"
+            "audit_witness_file: \"audit-witness.log\"\n"
+            "wrap_keys_file: \"wrap.keys\"\n"
             "listen_address: \"127.0.0.1:0\"\n"
             "port_file: \"havend.port\"\n"
          << extra_config_ << "\n";
@@ -136,6 +139,18 @@ void HavendProcess::Init() {
   one_time_password_ = printed.substr(begin, printed.find('\n', begin) - begin);
   ASSERT_FALSE(one_time_password_.empty()) << printed;
   ASSERT_NE(printed.find("username:          admin"), std::string::npos) << printed;
+}
+
+int HavendProcess::RunCommand(const std::string& command, std::string* out) {
+  const std::string printed = path(command + ".out");
+  pid_t pid = Spawn({HAVEND_PATH, command, "--config", path("haven.conf")}, printed, log_path());
+  int status = -1;
+  EXPECT_GT(pid, 0);
+  if (pid > 0) {
+    EXPECT_TRUE(WaitFor(pid, kStartTimeout, &status)) << "havend " << command << " hangs";
+  }
+  *out = ReadFile(printed);
+  return status;
 }
 
 void HavendProcess::Start() {

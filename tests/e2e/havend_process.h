@@ -40,6 +40,9 @@ class HavendProcess {
   // Replaces the extra config and rewrites the config file; havend reads it
   // at the next Start.
   void Reconfigure(std::string extra_config);
+  // Runs `havend <command> --config` (an offline subcommand such as
+  // audit-verify) to its end; returns the wait status, its stdout in *out.
+  int RunCommand(const std::string& command, std::string* out);
   // Starts havend on the directory and waits for its port file.
   void Start();
   // SIGTERM, then waits for the exit; returns the wait status.

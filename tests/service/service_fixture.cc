@@ -19,6 +19,7 @@ void ServiceTest::SetUp() {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   dir_ = tmpl;
   ASSERT_TRUE(crypto::KeyRing::CreateKeyFile(dir_ + "/master.key").ok());
+  ASSERT_TRUE(crypto::KeyRing::CreateKeyFile(dir_ + "/audit-signing.key").ok());
   if (!OnDisk()) env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
   ASSERT_NO_FATAL_FAILURE(StartServer());
 
@@ -43,6 +44,8 @@ void ServiceTest::StartServer() {
   v1::ServerConfig config;
   config.set_data_dir(OnDisk() ? dir_ + "/db" : "/haven-db");  // else inside the memory env
   config.set_master_key_file(dir_ + "/master.key");
+  config.set_audit_signing_key_file(dir_ + "/audit-signing.key");
+  config.set_audit_witness_file(dir_ + "/audit-witness.log");
   config.set_listen_address("127.0.0.1:0");
   config.set_audit_checkpoint_interval(16);
   Configure(&config);

@@ -33,7 +33,7 @@ class AuditLogTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(db_.Open(), nullptr);
     door_ = std::make_unique<CaseDoor>(db_.store(), &db_.keys(), &db_.clock());
-    log_ = std::make_unique<AuditLog>(db_.store());
+    log_ = std::make_unique<AuditLog>(db_.store(), nullptr);
     org_ = NewId();
     caseworker_ = As({v1::ROLE_CASEWORKER});
     auditor_ = As({v1::ROLE_AUDITOR});

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "storage/ids.h"
@@ -172,26 +174,43 @@ class KeyRingTest : public CryptoTest {
   std::vector<std::string> files_;
 };
 
-TEST_F(KeyRingTest, LoadFromFileAcceptsAPrivateFileAndUsesItsKey) {
-  std::string path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)) + "\n", 0600);
-  absl::StatusOr<std::unique_ptr<KeyRing>> ring = KeyRing::LoadFromFile(path);
+TEST_F(KeyRingTest, LoadUsesTheMasterAndAuditKeysFromTheirFiles) {
+  SecretKey audit = SecretKey::Random();
+  std::string master_path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)) + "\n", 0600);
+  std::string audit_path = WriteFile("audit.key", absl::Base64Escape(KeyBytes(audit)) + "\n", 0600);
+  absl::StatusOr<std::unique_ptr<KeyRing>> ring =
+      KeyRing::Load(FileKeySource(master_path, audit_path, ""));
   HAVEN_ASSERT_OK(ring);
-  // Same master key, same derived keys.
-  std::unique_ptr<KeyRing> expected = KeyRing::FromKey(key_);
-  EXPECT_EQ((*ring)->public_key(), expected->public_key());
+  // Same master key, same derived keys; the audit key is the file's own.
+  std::unique_ptr<KeyRing> expected = KeyRing::FromKeys(key_, audit, {});
   EXPECT_EQ((*ring)->BlindIndex("name", "amina"), expected->BlindIndex("name", "amina"));
+  EXPECT_EQ((*ring)->public_key(), expected->public_key());
+  EXPECT_NE((*ring)->public_key(), KeyRing::FromKey(key_)->public_key())
+      << "the audit signing key is still derived from the master key";
+  EXPECT_EQ((*ring)->legacy_public_key(), KeyRing::FromKey(key_)->public_key());
 }
 
-TEST_F(KeyRingTest, LoadFromFileAcceptsOwnerReadOnly) {
+TEST_F(KeyRingTest, LoadRefusesAMissingAuditKeyAndTheMasterKeyAsAuditKey) {
+  std::string master_path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), 0600);
+  EXPECT_THAT(KeyRing::Load(FileKeySource(master_path, "", "")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("audit_signing_key_file")));
+  std::string copy = WriteFile("copy.key", absl::Base64Escape(KeyBytes(key_)), 0600);
+  EXPECT_THAT(KeyRing::Load(FileKeySource(master_path, copy, "")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("its own key")));
+}
+
+TEST_F(KeyRingTest, ReadKeyFileAcceptsOwnerReadOnly) {
   std::string path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), 0400);
-  HAVEN_EXPECT_OK(KeyRing::LoadFromFile(path));
+  absl::StatusOr<SecretKey> read = ReadBase64KeyFile(path, "master key file");
+  HAVEN_ASSERT_OK(read);
+  EXPECT_EQ(KeyBytes(*read), KeyBytes(key_));
 }
 
 class KeyFileModeTest : public KeyRingTest, public ::testing::WithParamInterface<mode_t> {};
 
-TEST_P(KeyFileModeTest, LoadFromFileRefusesAFileOthersCanRead) {
+TEST_P(KeyFileModeTest, ReadKeyFileRefusesAFileOthersCanRead) {
   std::string path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), GetParam());
-  EXPECT_THAT(KeyRing::LoadFromFile(path),
+  EXPECT_THAT(ReadBase64KeyFile(path, "master key file"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("chmod 600")));
 }
 
@@ -203,28 +222,60 @@ INSTANTIATE_TEST_SUITE_P(GroupOrOthers, KeyFileModeTest,
                            return std::string(name);
                          });
 
-TEST_F(KeyRingTest, LoadFromFileRefusesTheWrongLength) {
+TEST_F(KeyRingTest, ReadKeyFileRefusesASymbolicLink) {
+  std::string target = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), 0600);
+  std::string link = Path("link.key");
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_THAT(ReadBase64KeyFile(link, "master key file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("symbolic link")));
+}
+
+TEST_F(KeyRingTest, ReadKeyFileRefusesAFileOwnedBySomeoneElse) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file away";
+  std::string path = WriteFile("master.key", absl::Base64Escape(KeyBytes(key_)), 0600);
+  ASSERT_EQ(chown(path.c_str(), 12345, static_cast<gid_t>(-1)), 0);
+  EXPECT_THAT(ReadBase64KeyFile(path, "master key file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("owned by uid 12345")));
+}
+
+TEST_F(KeyRingTest, ReadKeyFileRefusesWhatIsNotARegularFile) {
+  std::string sub = dir_ + "/sub.key";
+  ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+  EXPECT_THAT(ReadBase64KeyFile(sub, "master key file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a regular file")));
+  rmdir(sub.c_str());
+}
+
+TEST_F(KeyRingTest, ReadKeyFileErrorsNameTheFileButNeverTheKey) {
+  std::string encoded = absl::Base64Escape(KeyBytes(key_).substr(0, 31));
+  std::string path = WriteFile("short.key", encoded, 0644);
+  absl::StatusOr<SecretKey> read = ReadBase64KeyFile(path, "master key file");
+  EXPECT_THAT(read, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(path)));
+  EXPECT_THAT(std::string(read.status().message()), ::testing::Not(HasSubstr(encoded)));
+}
+
+TEST_F(KeyRingTest, ReadKeyFileRefusesTheWrongLength) {
   std::string short_key = KeyBytes(key_).substr(0, 31);
   std::string path = WriteFile("short.key", absl::Base64Escape(short_key), 0600);
-  EXPECT_THAT(KeyRing::LoadFromFile(path),
+  EXPECT_THAT(ReadBase64KeyFile(path, "master key file"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("32 bytes")));
   std::string path2 = WriteFile("long.key", absl::Base64Escape(KeyBytes(key_) + "x"), 0600);
-  EXPECT_THAT(KeyRing::LoadFromFile(path2),
+  EXPECT_THAT(ReadBase64KeyFile(path2, "master key file"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("32 bytes")));
 }
 
-TEST_F(KeyRingTest, LoadFromFileRefusesWhatIsNotBase64) {
+TEST_F(KeyRingTest, ReadKeyFileRefusesWhatIsNotBase64) {
   std::string path = WriteFile("junk.key", "this is not base64 at all!!", 0600);
-  EXPECT_THAT(KeyRing::LoadFromFile(path),
+  EXPECT_THAT(ReadBase64KeyFile(path, "master key file"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("base64")));
   std::string empty = WriteFile("empty.key", "", 0600);
-  EXPECT_THAT(KeyRing::LoadFromFile(empty),
+  EXPECT_THAT(ReadBase64KeyFile(empty, "master key file"),
               StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
 }
 
-TEST_F(KeyRingTest, LoadFromFileRefusesAMissingFile) {
-  EXPECT_THAT(KeyRing::LoadFromFile(dir_ + "/absent.key"),
-              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+TEST_F(KeyRingTest, ReadKeyFileRefusesAMissingFile) {
+  EXPECT_THAT(ReadBase64KeyFile(dir_ + "/absent.key", "master key file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("absent.key")));
 }
 
 TEST_F(KeyRingTest, CreateKeyFileMakesAPrivateFileThatLoads) {
@@ -233,19 +284,19 @@ TEST_F(KeyRingTest, CreateKeyFileMakesAPrivateFileThatLoads) {
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  HAVEN_EXPECT_OK(KeyRing::LoadFromFile(path));
+  HAVEN_EXPECT_OK(ReadBase64KeyFile(path, "key file"));
 }
 
 TEST_F(KeyRingTest, CreateKeyFileRefusesToOverwrite) {
   std::string path = Path("created.key");
   HAVEN_ASSERT_OK(KeyRing::CreateKeyFile(path));
-  absl::StatusOr<std::unique_ptr<KeyRing>> before = KeyRing::LoadFromFile(path);
+  absl::StatusOr<SecretKey> before = ReadBase64KeyFile(path, "key file");
   HAVEN_ASSERT_OK(before);
   EXPECT_THAT(KeyRing::CreateKeyFile(path),
               StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
-  absl::StatusOr<std::unique_ptr<KeyRing>> after = KeyRing::LoadFromFile(path);
+  absl::StatusOr<SecretKey> after = ReadBase64KeyFile(path, "key file");
   HAVEN_ASSERT_OK(after);
-  EXPECT_EQ((*before)->public_key(), (*after)->public_key()) << "the key file was replaced";
+  EXPECT_EQ(KeyBytes(*before), KeyBytes(*after)) << "the key file was replaced";
 }
 
 TEST_F(KeyRingTest, TwoCreatedKeyFilesHoldDifferentKeys) {
@@ -253,22 +304,95 @@ TEST_F(KeyRingTest, TwoCreatedKeyFilesHoldDifferentKeys) {
   std::string b = Path("b.key");
   HAVEN_ASSERT_OK(KeyRing::CreateKeyFile(a));
   HAVEN_ASSERT_OK(KeyRing::CreateKeyFile(b));
-  absl::StatusOr<std::unique_ptr<KeyRing>> ra = KeyRing::LoadFromFile(a);
-  absl::StatusOr<std::unique_ptr<KeyRing>> rb = KeyRing::LoadFromFile(b);
+  absl::StatusOr<SecretKey> ra = ReadBase64KeyFile(a, "key file");
+  absl::StatusOr<SecretKey> rb = ReadBase64KeyFile(b, "key file");
   HAVEN_ASSERT_OK(ra);
   HAVEN_ASSERT_OK(rb);
-  EXPECT_NE((*ra)->public_key(), (*rb)->public_key());
+  EXPECT_NE(KeyBytes(*ra), KeyBytes(*rb));
+}
+
+TEST_F(KeyRingTest, WrapEpochsSurviveTheFileAndTheirKeysDependOnTheMasterKey) {
+  FileKeySource source(Path("master.key"), Path("audit.key"), Path("wrap.keys"));
+  HAVEN_ASSERT_OK(source.WrapEpochs());
+  EXPECT_TRUE(source.WrapEpochs()->empty()) << "no file yet: epoch 1 only";
+  WrapEpoch one;
+  one.retired_micros = 1234;
+  WrapEpoch two;
+  two.number = 2;
+  two.secret = SecretKey::Random();
+  HAVEN_ASSERT_OK(source.SaveWrapEpochs({one, two}));
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/wrap.keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  absl::StatusOr<std::vector<WrapEpoch>> read = source.WrapEpochs();
+  HAVEN_ASSERT_OK(read);
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].number, 1u);
+  EXPECT_EQ((*read)[0].retired_micros, 1234);
+  EXPECT_EQ((*read)[1].number, 2u);
+  EXPECT_EQ(KeyBytes((*read)[1].secret), KeyBytes(two.secret));
+
+  const SecretKey audit = SecretKey::Random();
+  std::unique_ptr<KeyRing> ring = KeyRing::FromKeys(key_, audit, *read);
+  EXPECT_EQ(ring->newest_epoch(), 2u);
+  const std::string id = NewRawId();
+  const SecretKey data_key = SecretKey::Random();
+  WrappedDataKey wrapped = ring->WrapDataKey(data_key, KeyDomain::kCase, id);
+  EXPECT_EQ(wrapped.epoch, 2u);
+  // The epoch's secret without the master key, or the master key without
+  // the secret, opens nothing.
+  EXPECT_FALSE(KeyRing::FromKeys(SecretKey::Random(), audit, *read)
+                   ->UnwrapDataKey(wrapped, KeyDomain::kCase, id)
+                   .ok());
+  EXPECT_THAT(KeyRing::FromKey(key_)->UnwrapDataKey(wrapped, KeyDomain::kCase, id),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("epoch 2")));
+}
+
+TEST_F(KeyRingTest, AMalformedWrapKeysFileIsRefusedWithItsLine) {
+  std::string path = WriteFile("wrap.keys", "1 - 0\n2 not-base64 0\n", 0600);
+  FileKeySource source(Path("master.key"), Path("audit.key"), path);
+  EXPECT_THAT(source.WrapEpochs(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("line 2")));
 }
 
 TEST_F(CryptoTest, WrapThenUnwrapDataKeyReturnsTheKey) {
   std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
   SecretKey data_key = SecretKey::Random();
   std::string case_id = NewRawId();
-  std::string wrapped = ring->WrapDataKey(data_key, case_id);
-  EXPECT_EQ(wrapped.find(KeyBytes(data_key)), std::string::npos);
-  absl::StatusOr<SecretKey> unwrapped = ring->UnwrapDataKey(wrapped, case_id);
+  WrappedDataKey wrapped = ring->WrapDataKey(data_key, KeyDomain::kCase, case_id);
+  EXPECT_EQ(wrapped.epoch, 1u);
+  EXPECT_EQ(wrapped.associated_data_version, 2u);
+  EXPECT_EQ(wrapped.sealed.find(KeyBytes(data_key)), std::string::npos);
+  absl::StatusOr<SecretKey> unwrapped = ring->UnwrapDataKey(wrapped, KeyDomain::kCase, case_id);
   HAVEN_ASSERT_OK(unwrapped);
   EXPECT_EQ(KeyBytes(*unwrapped), KeyBytes(data_key));
+}
+
+TEST_F(CryptoTest, ACaseKeyDoesNotUnwrapAsAContactKey) {
+  std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
+  std::string id = NewRawId();
+  WrappedDataKey wrapped = ring->WrapDataKey(SecretKey::Random(), KeyDomain::kCase, id);
+  EXPECT_THAT(ring->UnwrapDataKey(wrapped, KeyDomain::kContact, id),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+}
+
+TEST_F(CryptoTest, KeysWrappedBeforeDomainsStillUnwrap) {
+  // As havend wrapped them before: epoch 1, "data-key:<id>", for cases and
+  // contacts alike.
+  std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
+  SecretKey wrap1;
+  crypto_kdf_derive_from_key(wrap1.data(), kKeyBytes, 1, "hvn-wrap", key_.data());
+  const std::string id = NewRawId();
+  const SecretKey data_key = SecretKey::Random();
+  WrappedDataKey old;
+  old.epoch = 1;
+  old.associated_data_version = 0;
+  old.sealed = Seal(wrap1, KeyBytes(data_key), "data-key:" + id);
+  for (KeyDomain domain : {KeyDomain::kCase, KeyDomain::kContact}) {
+    absl::StatusOr<SecretKey> unwrapped = ring->UnwrapDataKey(old, domain, id);
+    HAVEN_ASSERT_OK(unwrapped);
+    EXPECT_EQ(KeyBytes(*unwrapped), KeyBytes(data_key));
+  }
 }
 
 TEST_F(CryptoTest, StatisticsOpenOnlyUnderTheirIdAndKey) {
@@ -293,23 +417,25 @@ TEST_F(CryptoTest, StatisticsOpenOnlyUnderTheirIdAndKey) {
 
 TEST_F(CryptoTest, UnwrapDataKeyFailsForAnotherCase) {
   std::unique_ptr<KeyRing> ring = KeyRing::FromKey(key_);
-  std::string wrapped = ring->WrapDataKey(SecretKey::Random(), NewRawId());
-  EXPECT_THAT(ring->UnwrapDataKey(wrapped, NewRawId()),
+  WrappedDataKey wrapped = ring->WrapDataKey(SecretKey::Random(), KeyDomain::kCase, NewRawId());
+  EXPECT_THAT(ring->UnwrapDataKey(wrapped, KeyDomain::kCase, NewRawId()),
               StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
 }
 
 TEST_F(CryptoTest, UnwrapDataKeyFailsUnderAnotherMasterKey) {
   std::string case_id = NewRawId();
-  std::string wrapped = KeyRing::FromKey(key_)->WrapDataKey(SecretKey::Random(), case_id);
-  EXPECT_THAT(KeyRing::FromKey(SecretKey::Random())->UnwrapDataKey(wrapped, case_id),
+  WrappedDataKey wrapped =
+      KeyRing::FromKey(key_)->WrapDataKey(SecretKey::Random(), KeyDomain::kCase, case_id);
+  EXPECT_THAT(KeyRing::FromKey(SecretKey::Random())->UnwrapDataKey(wrapped, KeyDomain::kCase, case_id),
               StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
 }
 
 TEST_F(CryptoTest, WrappingKeyIsNotTheMasterKey) {
   // A data key wrapped by the ring cannot be opened with the master key itself.
   std::string case_id = NewRawId();
-  std::string wrapped = KeyRing::FromKey(key_)->WrapDataKey(SecretKey::Random(), case_id);
-  EXPECT_FALSE(Open(key_, wrapped, "data-key:" + case_id).ok());
+  WrappedDataKey wrapped =
+      KeyRing::FromKey(key_)->WrapDataKey(SecretKey::Random(), KeyDomain::kCase, case_id);
+  EXPECT_FALSE(Open(key_, wrapped.sealed, "haven-case-key-v2|" + case_id).ok());
 }
 
 TEST_F(CryptoTest, BlindIndexIsDeterministicAndSixteenBytes) {

@@ -1,11 +1,15 @@
 // Store: transactions, group commit, and the hash-chained, signed audit log.
 #include "storage/store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/audit.pb.h"
+#include "storage/audit_witness.h"
 #include "storage/keys.h"
 #include "tests/unit/test_util.h"
 
@@ -62,9 +67,16 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(v.ok() && v->has_value()) << "no audit entry " << seq;
     return v.ok() && v->has_value() ? **v : std::string();
   }
-  // An insider's forgery: entry 5 names someone else, and every hash from
-  // there to `last` is recomputed so that the chain is whole again.
+  // An insider's forgery: entry 5 names someone else (its by-principal
+  // index entry moved with it), and every hash from there to `last` is
+  // recomputed so that the chain is whole again.
   void AlterEntry5AndRechain(Txn& txn, uint64_t last) {
+    std::string alice;
+    keys::AppendShortString(&alice, "alice");
+    std::string someone;
+    keys::AppendShortString(&someone, "someone-else");
+    HAVEN_ASSERT_OK(txn.Delete(Cf::kAuditByPrincipal, alice + SeqKey(5)));
+    HAVEN_ASSERT_OK(txn.Put(Cf::kAuditByPrincipal, someone + SeqKey(5), ""));
     std::string previous = AuditEntryHash(RawEntry(4));
     for (uint64_t seq = 5; seq <= last; ++seq) {
       v1::AuditEntry e;
@@ -387,8 +399,17 @@ TEST_F(StoreTest, CheckpointsAreSignedStatementsOfTheChainHead) {
     ASSERT_TRUE(cp.ParseFromString(**raw));
     EXPECT_EQ(cp.sequence(), seq);
     EXPECT_EQ(cp.hash(), AuditEntryHash(RawEntry(seq)));
-    EXPECT_TRUE(crypto::VerifySignature(db_.keys().public_key(), CheckpointMessage(seq, cp.hash()),
+    EXPECT_EQ(cp.version(), 2u);
+    EXPECT_EQ(cp.instance_id(), store()->instance_id());
+    EXPECT_TRUE(crypto::VerifySignature(db_.keys().public_key(), CheckpointMessageV2(cp),
                                         cp.signature()));
+    // Time and instance are signed: neither can be changed unseen.
+    v1::AuditCheckpoint moved = cp;
+    moved.mutable_time()->set_seconds(cp.time().seconds() + 1);
+    EXPECT_FALSE(CheckpointSignatureValid(db_.keys(), moved));
+    moved = cp;
+    moved.set_instance_id("another-store");
+    EXPECT_FALSE(CheckpointSignatureValid(db_.keys(), moved));
   }
 }
 
@@ -397,10 +418,162 @@ TEST_F(StoreTest, SignedHeadNamesTheLastEntryWithoutStoringACheckpoint) {
   v1::AuditCheckpoint head = store()->SignedHead();
   EXPECT_EQ(head.sequence(), 5u);
   EXPECT_EQ(head.hash(), AuditEntryHash(RawEntry(5)));
-  EXPECT_TRUE(crypto::VerifySignature(db_.keys().public_key(),
-                                      CheckpointMessage(head.sequence(), head.hash()),
-                                      head.signature()));
+  EXPECT_TRUE(CheckpointSignatureValid(db_.keys(), head));
   EXPECT_TRUE(CheckpointSequences().empty());
+}
+
+TEST_F(StoreTest, TheAuditSigningKeyIsNotDerivedFromTheMasterKey) {
+  WriteMany(16);
+  v1::AuditCheckpoint head = store()->SignedHead();
+  EXPECT_FALSE(crypto::VerifySignature(crypto::KeyRing::FromKey(db_.master())->public_key(),
+                                       CheckpointMessageV2(head), head.signature()))
+      << "whoever holds the master key could re-sign the chain";
+}
+
+TEST_F(StoreTest, TheInstanceIdIsMadeOnceAndKept) {
+  const std::string id = store()->instance_id();
+  EXPECT_EQ(id.size(), 32u);
+  db_.Close();
+  ASSERT_NE(db_.Open(), nullptr);
+  EXPECT_EQ(store()->instance_id(), id);
+}
+
+TEST_F(StoreTest, Version1CheckpointsStillVerifyButNotAfterVersion2Ones) {
+  WriteMany(20);  // a version-2 checkpoint at 16
+  // As havend signed them before: sequence and hash only, with the key
+  // derived from the master key.
+  auto legacy = [&](uint64_t seq) {
+    v1::AuditCheckpoint cp;
+    cp.set_sequence(seq);
+    cp.set_hash(AuditEntryHash(RawEntry(seq)));
+    cp.set_signature(crypto::KeyRing::FromKey(db_.master())->Sign(CheckpointMessage(seq, cp.hash())));
+    return cp.SerializeAsString();
+  };
+  Tamper([&](Txn& txn) { HAVEN_ASSERT_OK(txn.Put(Cf::kAuditCheckpoints, SeqKey(8), legacy(8))); });
+  AuditVerification v = store()->VerifyAudit();
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.legacy_checkpoints, 1u);
+  // One forged with the master key after the audit key took over is refused.
+  Tamper([&](Txn& txn) { HAVEN_ASSERT_OK(txn.Put(Cf::kAuditCheckpoints, SeqKey(20), legacy(20))); });
+  v = store()->VerifyAudit();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_sequence, 20u) << v.problem;
+}
+
+// Deletes entries `from` on and their index entries, as an insider with the
+// database would.
+void CutBack(Txn& txn, Store& store, uint64_t from, uint64_t to) {
+  for (uint64_t seq = from; seq <= to; ++seq) {
+    HAVEN_ASSERT_OK(txn.Delete(Cf::kAudit, SeqKey(seq)));
+    HAVEN_ASSERT_OK(txn.Delete(Cf::kAuditCheckpoints, SeqKey(seq)));
+  }
+  for (Cf index : {Cf::kAuditByCase, Cf::kAuditByPrincipal}) {
+    std::vector<std::string> doomed;
+    HAVEN_ASSERT_OK(store.Scan(index, "", "", [&](absl::string_view key, absl::string_view) {
+      absl::string_view seq = key.substr(key.size() - 8);
+      if (keys::ConsumeU64(&seq).value_or(0) >= from) doomed.emplace_back(key);
+      return true;
+    }));
+    for (const std::string& key : doomed) HAVEN_ASSERT_OK(txn.Delete(index, key));
+  }
+}
+
+TEST_F(StoreTest, VerifyAuditCatchesALogCutBackBeforeItsWitnessedHeadAfterARestart) {
+  WriteMany(20);  // a checkpoint at 16
+  const v1::AuditCheckpoint witnessed = store()->SignedHead();  // what havend witnessed
+  db_.Close();  // a final checkpoint at 20
+  ASSERT_NE(db_.Open(), nullptr);
+  // Offline, an insider cuts the log back to the checkpoint at 16, indexes
+  // and final checkpoint included, and havend restarts.
+  Tamper([&](Txn& txn) { ASSERT_NO_FATAL_FAILURE(CutBack(txn, *store(), 17, 20)); });
+  db_.Close();
+  ASSERT_NE(db_.Open(), nullptr);
+  ASSERT_EQ(store()->last_audit_sequence(), 16u);
+  // The store alone cannot tell (this passed before witnesses were checked).
+  EXPECT_TRUE(store()->VerifyAudit().ok);
+  AuditVerification v = store()->VerifyAudit(&witnessed);
+  EXPECT_FALSE(v.ok) << "entries 17..20 were removed and the log verifies against its witness";
+  EXPECT_EQ(v.first_bad_sequence, 17u);
+  EXPECT_THAT(v.problem, HasSubstr("witnessed head (sequence 20)"));
+  EXPECT_EQ(v.witnessed_sequence, 20u);
+}
+
+TEST_F(StoreTest, VerifyAuditAcceptsALogThatGrewPastItsWitnessedHead) {
+  WriteMany(5);
+  const v1::AuditCheckpoint witnessed = store()->SignedHead();
+  WriteMany(5);
+  AuditVerification v = store()->VerifyAudit(&witnessed);
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.witnessed_sequence, 5u);
+}
+
+TEST_F(StoreTest, VerifyAuditRefusesAWitnessedHeadItCannotTrust) {
+  WriteMany(5);
+  v1::AuditCheckpoint forged = store()->SignedHead();
+  forged.set_sequence(3);  // no longer what was signed
+  EXPECT_THAT(store()->VerifyAudit(&forged).problem, HasSubstr("signature"));
+  // Another store's head, properly signed, is not this store's witness.
+  MemStore other;
+  ASSERT_NE(other.Open(), nullptr);
+  v1::AuditCheckpoint theirs = other.store()->SignedHead();
+  EXPECT_FALSE(store()->VerifyAudit(&theirs).ok);
+}
+
+TEST_F(StoreTest, VerifyAuditChecksTheIndexesAgainstTheChain) {
+  WriteMany(5);
+  std::string principal_key;
+  keys::AppendShortString(&principal_key, "alice");
+  // An index entry missing for an entry of the chain.
+  Tamper([&](Txn& txn) { HAVEN_ASSERT_OK(txn.Delete(Cf::kAuditByPrincipal, principal_key + SeqKey(3))); });
+  AuditVerification v = store()->VerifyAudit();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_sequence, 3u);
+  EXPECT_THAT(v.problem, HasSubstr("by-principal index lacks"));
+  // Put back; then an index entry naming someone the chain does not.
+  Tamper([&](Txn& txn) { HAVEN_ASSERT_OK(txn.Put(Cf::kAuditByPrincipal, principal_key + SeqKey(3), "")); });
+  EXPECT_TRUE(store()->VerifyAudit().ok);
+  std::string mallory;
+  keys::AppendShortString(&mallory, "mallory");
+  Tamper([&](Txn& txn) { HAVEN_ASSERT_OK(txn.Put(Cf::kAuditByPrincipal, mallory + SeqKey(3), "")); });
+  v = store()->VerifyAudit();
+  EXPECT_FALSE(v.ok);
+  EXPECT_THAT(v.problem, HasSubstr("by-principal index holds entries that are not in the chain"));
+}
+
+TEST(AuditWitnessTest, AppendsSyncedLinesAndReadsBackTheLast) {
+  std::string dir = ::testing::TempDir() + "haven-witness-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/witness.log";
+  AuditWitness witness(path);
+  absl::StatusOr<std::optional<v1::AuditCheckpoint>> none = witness.Latest();
+  HAVEN_ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value()) << "no file yet";
+  MemStore db;
+  ASSERT_NE(db.Open(), nullptr);
+  v1::AuditCheckpoint first = db.store()->SignedHead();
+  HAVEN_ASSERT_OK(witness.Append(first));
+  std::unique_ptr<Txn> txn = db.store()->Begin();
+  v1::AuditEntry entry;
+  entry.set_principal_id("alice");
+  txn->Audit(entry);
+  HAVEN_ASSERT_OK(db.store()->Commit(std::move(txn)));
+  v1::AuditCheckpoint second = db.store()->SignedHead();
+  HAVEN_ASSERT_OK(witness.Append(second));
+  absl::StatusOr<std::optional<v1::AuditCheckpoint>> latest = witness.Latest();
+  HAVEN_ASSERT_OK(latest);
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ((*latest)->SerializeAsString(), second.SerializeAsString());
+  EXPECT_TRUE(CheckpointSignatureValid(db.keys(), **latest));
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u);
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "not a head\n";
+  }
+  EXPECT_THAT(witness.Latest(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(path)));
+  unlink(path.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST_F(StoreTest, ClosingWritesAFinalCheckpoint) {

@@ -29,7 +29,9 @@ MemStore::MemStore(uint64_t checkpoint_interval)
   // Init is idempotent; key generation below needs it even before the
   // global environment has run (fixtures built at test registration).
   (void)crypto::Init();
-  keys_ = crypto::KeyRing::FromKey(crypto::SecretKey::Random());
+  // The audit signing key apart from the master key, as havend has it.
+  master_ = crypto::SecretKey::Random();
+  keys_ = crypto::KeyRing::FromKeys(master_, crypto::SecretKey::Random(), {});
 }
 
 MemStore::~MemStore() { store_.reset(); }

@@ -72,6 +72,8 @@ class MemStore {
 
   storage::Store* store() const { return store_.get(); }
   const crypto::KeyRing& keys() const { return *keys_; }
+  // The master key the key ring was made from (for stores made the old way).
+  const crypto::SecretKey& master() const { return master_; }
   ManualClock& clock() { return clock_; }
   rocksdb::Env* env() const { return env_.get(); }
   const std::string& path() const { return path_; }
@@ -87,6 +89,7 @@ class MemStore {
  private:
   std::unique_ptr<rocksdb::Env> env_;
   rocksdb::Env* env_override_ = nullptr;
+  crypto::SecretKey master_;
   std::unique_ptr<crypto::KeyRing> keys_;
   ManualClock clock_;
   std::string path_ = "/haven-unit-db";

@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "haven/v1/admin.pb.h"
@@ -14,6 +18,7 @@
 #include "storage/access/case_door_parts.h"
 #include "storage/access/indicator_shelf.h"
 #include "storage/access/names.h"
+#include "storage/audit_witness.h"
 #include "storage/crypto.h"
 #include "storage/ids.h"
 #include "storage/keys.h"
@@ -52,11 +57,44 @@ TEST_F(VaultTest, SignsTheAuditHeadItsDoorsWrote) {
   ASSERT_GT(vault->last_audit_sequence(), 0u);
   EXPECT_EQ(vault->store().last_audit_sequence(), vault->last_audit_sequence());
 
-  v1::AuditCheckpoint head = vault->SignedAuditHead();
-  EXPECT_EQ(head.sequence(), vault->last_audit_sequence());
-  EXPECT_TRUE(crypto::VerifySignature(db_.keys().public_key(),
-                                      storage::CheckpointMessage(head.sequence(), head.hash()),
-                                      head.signature()));
+  absl::StatusOr<v1::AuditCheckpoint> head = vault->WitnessAuditHead();
+  HAVEN_ASSERT_OK(head);
+  EXPECT_EQ(head->sequence(), vault->last_audit_sequence());
+  EXPECT_TRUE(storage::CheckpointSignatureValid(db_.keys(), *head));
+}
+
+TEST_F(VaultTest, DoesNotWitnessAHeadShorterThanTheLastWitnessed) {
+  std::string dir = ::testing::TempDir() + "haven-vault-witness-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  Vault::Options options;
+  options.path = db_.path();
+  options.env = db_.env();
+  options.keys = &db_.keys();
+  options.clock = &db_.clock();
+  options.audit_witness_file = dir + "/witness.log";
+  absl::StatusOr<std::unique_ptr<Vault>> vault = Vault::Open(options);
+  HAVEN_ASSERT_OK(vault);
+  HAVEN_ASSERT_OK((*vault)->accounts().Bootstrap("Mechanism administration", "admin"));
+  absl::StatusOr<v1::AuditCheckpoint> head = (*vault)->WitnessAuditHead();
+  HAVEN_ASSERT_OK(head);
+  storage::AuditWitness witness(options.audit_witness_file);
+  absl::StatusOr<std::optional<v1::AuditCheckpoint>> latest = witness.Latest();
+  HAVEN_ASSERT_OK(latest);
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ((*latest)->sequence(), head->sequence());
+  // The witness saw a longer chain than the store now holds.
+  v1::AuditCheckpoint longer = *head;
+  longer.set_sequence(head->sequence() + 5);
+  HAVEN_ASSERT_OK(witness.Append(longer));
+  EXPECT_THAT((*vault)->WitnessAuditHead(),
+              ::haven::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         ::testing::HasSubstr("does not reach its last witnessed head")));
+  latest = witness.Latest();
+  HAVEN_ASSERT_OK(latest);
+  EXPECT_EQ((*latest)->sequence(), longer.sequence()) << "the shorter head was witnessed over it";
+  vault->reset();
+  std::remove(options.audit_witness_file.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST_F(VaultTest, ReopensWhatItStored) {
