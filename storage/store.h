@@ -226,7 +226,8 @@ class Store {
   // Pushes deleted values (a destroyed data key, shredded details) under
   // each (column family, key prefix) out of the files on disk: flushes every
   // column family, so that no log file still holds them, then compacts only
-  // those key ranges, to the bottom level. Slow: for background jobs.
+  // those key ranges (an empty prefix: the whole family), to the bottom
+  // level. Slow: for background jobs and offline commands.
   absl::Status PurgePrefixes(const std::vector<std::pair<Cf, std::string>>& prefixes);
 
   // Raw handle for benchmarks that compare against plain synced RocksDB

@@ -2,6 +2,7 @@
 #ifndef HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
 #define HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ int AgeOf(const haven::v1::Subject& subject, absl::Time now);
 // Clears the summary and detail of a timeline event whose subject (its
 // `about` class, or its kind's) the caller may not see.
 void WithholdTimelineEvent(haven::v1::TimelineEvent* event, ClassSet visible);
+
+// Deletes from `cf` the keys of `before` that are not in `after`, and puts
+// (with empty values) those of `after` that are not in `before`.
+absl::Status ReplaceIndexKeys(storage::Txn& txn, storage::Cf cf,
+                              const std::set<std::string>& before,
+                              const std::set<std::string>& after);
 
 // Contacts' storage, shared by the ContactDoor and a case's erasure:
 // The index prefix of the contacts escalated to a case (hex id).

@@ -52,6 +52,21 @@ std::set<std::string> CaseIndexKeys(const v1::CaseRecord& record) {
   return keys_out;
 }
 
+absl::Status ReplaceIndexKeys(storage::Txn& txn, Cf cf, const std::set<std::string>& before,
+                              const std::set<std::string>& after) {
+  for (const std::string& k : before) {
+    if (after.count(k) == 0) {
+      if (absl::Status s = txn.Delete(cf, k); !s.ok()) return s;
+    }
+  }
+  for (const std::string& k : after) {
+    if (before.count(k) == 0) {
+      if (absl::Status s = txn.Put(cf, k, ""); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string OwnNameKey(absl::string_view organisation_id, absl::string_view blinded_name_key) {
   return absl::StrCat(IndexPrefix('n', organisation_id), blinded_name_key);
 }
@@ -104,17 +119,10 @@ absl::StatusOr<std::vector<std::string>> CaseScope::CasesIndexedUnder(absl::stri
 
 absl::Status CaseDoor::Reindex(storage::Txn& txn, const v1::CaseRecord& before,
                                const v1::CaseRecord& after) {
-  std::set<std::string> old_keys = CaseIndexKeys(before);
-  std::set<std::string> new_keys = CaseIndexKeys(after);
-  for (const std::string& k : old_keys) {
-    if (new_keys.count(k) == 0) {
-      if (absl::Status s = txn.Delete(Cf::kCaseIndex, k); !s.ok()) return s;
-    }
-  }
-  for (const std::string& k : new_keys) {
-    if (old_keys.count(k) == 0) {
-      if (absl::Status s = txn.Put(Cf::kCaseIndex, k, ""); !s.ok()) return s;
-    }
+  if (absl::Status s =
+          ReplaceIndexKeys(txn, Cf::kCaseIndex, CaseIndexKeys(before), CaseIndexKeys(after));
+      !s.ok()) {
+    return s;
   }
   std::set<std::string> old_names(before.name_index_keys().begin(), before.name_index_keys().end());
   std::set<std::string> new_names(after.name_index_keys().begin(), after.name_index_keys().end());

@@ -87,19 +87,8 @@ absl::Status PutContact(storage::Txn& txn, const v1::ContactRecord& before,
   if (absl::Status s = txn.Put(Cf::kContacts, after.id(), after.SerializeAsString()); !s.ok()) {
     return s;
   }
-  std::set<std::string> before_keys = ContactIndexKeys(before);
-  std::set<std::string> after_keys = ContactIndexKeys(after);
-  for (const std::string& k : before_keys) {
-    if (after_keys.count(k) == 0) {
-      if (absl::Status s = txn.Delete(Cf::kContactIndex, k); !s.ok()) return s;
-    }
-  }
-  for (const std::string& k : after_keys) {
-    if (before_keys.count(k) == 0) {
-      if (absl::Status s = txn.Put(Cf::kContactIndex, k, ""); !s.ok()) return s;
-    }
-  }
-  return absl::OkStatus();
+  return ReplaceIndexKeys(txn, Cf::kContactIndex, ContactIndexKeys(before),
+                          ContactIndexKeys(after));
 }
 
 void AddPurgeRanges(const v1::ContactRecord& record,

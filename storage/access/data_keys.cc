@@ -136,7 +136,7 @@ absl::StatusOr<uint64_t> RewrapDataKeys(storage::Store& store, const crypto::Key
     }
     // The old wraps leave the files, so that no copy taken from now on
     // holds them.
-    if (absl::Status s = store.Purge(place.cf); !s.ok()) return s;
+    if (absl::Status s = store.PurgePrefixes({{place.cf, ""}}); !s.ok()) return s;
   }
   return rewrapped;
 }

@@ -198,7 +198,7 @@ TEST_F(BackupTest, ACaseErasedBeforeABackupIsInNoFileOfIt) {
   HAVEN_ASSERT_OK(vault->case_door().WithCase(supervisor_, *erased, v1::CASE_ACTION_ERASE,
                                               "case.erase",
                                               [](CaseScope& scope) { return scope.Shred(); }));
-  HAVEN_ASSERT_OK(vault->case_door().PurgeDestroyedKeys());  // as CaseService.EraseCase does
+  HAVEN_ASSERT_OK(vault->case_door().PurgeErasedCases());  // as havend does in the background
   absl::StatusOr<storage::BackupSummary> after = vault->Backup(kBackups, 0);
   HAVEN_ASSERT_OK(after);
 

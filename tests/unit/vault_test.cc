@@ -46,6 +46,16 @@ class VaultTest : public ::testing::Test {
     return vault.ok() ? *std::move(vault) : nullptr;
   }
 
+  // A supervisor (and caseworker) of an organisation of its own.
+  static RequestContext Supervisor() {
+    RequestContext supervisor;
+    supervisor.principal.id = NewId();
+    supervisor.principal.organisation_id = NewId();
+    supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
+    supervisor.purpose = "case-management";
+    return supervisor;
+  }
+
   MemStore db_;
 };
 
@@ -230,11 +240,7 @@ TEST_F(VaultTest, MigratesAStoreAnEarlierHavendWrote) {
 // raw case id; none for live cases.
 TEST_F(VaultTest, MigratesStatisticsToRandomIdsThatNoCaseLeadsTo) {
   using storage::Cf;
-  RequestContext supervisor;
-  supervisor.principal.id = NewId();
-  supervisor.principal.organisation_id = NewId();
-  supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
-  supervisor.purpose = "case-management";
+  const RequestContext supervisor = Supervisor();
   std::string erased_raw, live_raw;
   auto scan = [](storage::Store& store, storage::Cf cf, absl::string_view prefix = "") {
     std::vector<std::pair<std::string, std::string>> out;
@@ -316,11 +322,7 @@ TEST_F(VaultTest, MigratesStatisticsToRandomIdsThatNoCaseLeadsTo) {
 // and the erased case's contact still holding its caller's details.
 TEST_F(VaultTest, MigratesErasuresSoThatNothingLeadsBackToAnErasedCase) {
   using storage::Cf;
-  RequestContext supervisor;
-  supervisor.principal.id = NewId();
-  supervisor.principal.organisation_id = NewId();
-  supervisor.principal.roles = {v1::ROLE_SUPERVISOR, v1::ROLE_CASEWORKER};
-  supervisor.purpose = "case-management";
+  const RequestContext supervisor = Supervisor();
   std::string erased_raw, live_raw;
   std::map<std::string, std::string> contact_of;  // raw case id -> raw contact id
   {
