@@ -242,6 +242,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.keep_log_file_num = 5;
   db_options.WAL_ttl_seconds = 0;
   db_options.WAL_size_limit_MB = 0;
+  // The MANIFEST records every table file's first and last keys, which may
+  // be an erased case's index keys. Writing a fresh one (live files only) at
+  // every change of the file set, instead of appending, lets the erasure
+  // purge leave none behind; the file set changes only at flushes and
+  // compactions, so this costs little.
+  db_options.max_manifest_file_size = 0;
+  // RocksDB's own log (LOG in the data directory) prints the key ranges of
+  // compactions, the erasure purge's among them: warnings and errors only.
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
   if (options.env != nullptr) db_options.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(64 << 20);
@@ -416,6 +425,10 @@ void Store::OnCommit(Cf cf, std::function<void()> listener) {
   commit_listeners_.emplace_back(cf, std::move(listener));
 }
 
+void Store::OnWriteFailure(std::function<void()> listener) {
+  failure_listeners_.push_back(std::move(listener));
+}
+
 absl::Status Store::Commit(std::unique_ptr<Txn> txn) {
   if (txn->empty()) return absl::OkStatus();
   std::vector<const std::function<void()>*> told;
@@ -506,6 +519,7 @@ absl::Status Store::WriteInGroup(Txn* txn) {
   // The failed batch may yet be in the log (appended, its sync failed) and
   // come back at the next open: a later batch must not take its audit
   // sequence numbers, so nothing more is written until the store reopens.
+  const bool first_failure = write_failed && !write_failed_;
   if (write_failed) write_failed_ = true;
   for (Writer* w : group) {
     queue_.pop_front();
@@ -514,6 +528,10 @@ absl::Status Store::WriteInGroup(Txn* txn) {
     if (w != &self) w->cv.notify_one();
   }
   if (!queue_.empty()) queue_.front()->cv.notify_one();
+  lock.unlock();
+  if (first_failure) {
+    for (const std::function<void()>& listener : failure_listeners_) listener();
+  }
   return status;
 }
 

@@ -183,6 +183,9 @@ class Store {
   // to `cf`, once the write is visible. Set before the store is shared; a
   // listener must be quick and must not commit.
   void OnCommit(Cf cf, std::function<void()> listener);
+  // Calls `listener` once, on the writing thread, when a write first fails
+  // and the store starts refusing commits. Set before the store is shared.
+  void OnWriteFailure(std::function<void()> listener);
 
   // Reads outside any transaction (latest committed data).
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key);
@@ -264,6 +267,7 @@ class Store {
   std::mutex backup_mu_;  // held by Backup
   bool write_failed_ = false;  // guarded by mu_: a group's write failed; refuse every later one
   std::vector<std::pair<Cf, std::function<void()>>> commit_listeners_;
+  std::vector<std::function<void()>> failure_listeners_;
 };
 
 // The hash that chains an audit entry: BLAKE2b-256 of its stored bytes,

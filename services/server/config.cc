@@ -53,9 +53,7 @@ absl::Status FinishPartners(haven::v1::ServerConfig& config) {
           " needs public_key_sha256: the pins of its client certificates' keys (see README)"));
     }
     for (const std::string& pin : partner.public_key_sha256()) {
-      if (pin.size() != 64 || !std::all_of(pin.begin(), pin.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-          })) {
+      if (!IsSha256Hex(pin)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "partner ", partner.id(),
             ": public_key_sha256 must be 64 lower-case hex characters (SHA-256 of the DER "
@@ -164,6 +162,17 @@ absl::StatusOr<haven::v1::ServerConfig> Finish(haven::v1::ServerConfig config) {
   if (config.reflection_end_alert_days() <= 0) config.set_reflection_end_alert_days(7);
   if (config.backup_interval_minutes() <= 0) config.set_backup_interval_minutes(60);
   if (config.backups_to_keep() <= 0) config.set_backups_to_keep(48);
+  // A retired wrap-key epoch is destroyed backup_retention_days after its
+  // retirement: a backup kept longer could no longer open any case.
+  const int64_t kept_minutes =
+      int64_t{config.backups_to_keep()} * config.backup_interval_minutes();
+  if (!config.backup_directory().empty() &&
+      kept_minutes > int64_t{config.backup_retention_days()} * 24 * 60) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backups_to_keep x backup_interval_minutes keeps backups for ", kept_minutes / 60,
+        " hours, longer than backup_retention_days (", config.backup_retention_days(),
+        "): keep fewer backups or raise backup_retention_days, or old backups lose their keys"));
+  }
   if (absl::Status s = FinishPartners(config); !s.ok()) return s;
   return config;
 }

@@ -259,6 +259,13 @@ absl::StatusOr<std::unique_ptr<HavenServer>> HavenServer::Start(
     builder.AddListeningPort(config.mtls_listen_address(), *creds, &server->mtls_port_);
   }
   for (auto& service : svc) builder.RegisterService(service.get());
+  // A store that refuses writes after a failed one makes havend unhealthy,
+  // so that a load balancer or orchestrator stops sending it callers.
+  server->vault_->OnWriteFailure([s = server.get()] {
+    services::Log(services::LogLevel::kError, "the store refuses writes after a failed one",
+                  {{"action", "restart havend once the disk is fixed"}});
+    if (s->server_ != nullptr) s->server_->GetHealthCheckService()->SetServingStatus(false);
+  });
   // Every erasure wakes the purge of what the erased case's key ranges held.
   server->vault_->case_door().OnErased([s = server.get()] { s->erasure_purger_.Wake(); });
   server->server_ = builder.BuildAndStart();

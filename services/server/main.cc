@@ -153,7 +153,10 @@ int Restore(const std::string& from, uint32_t id, const std::string& to) {
   auto restored = haven::storage::RestoreBackup(from, id, to, nullptr);
   if (!restored.ok()) return Fail(restored.status());
   PrintBackup("Restored", *restored);
-  std::printf("  into %s; point data_dir there (with the same master key) and start havend\n",
+  std::printf("  into %s; point data_dir there (with the same key files) and start havend.\n"
+              "  The restored audit chain ends before the last witnessed head: move\n"
+              "  audit_witness_file aside (keep it as evidence) before starting, or havend\n"
+              "  will not witness and verification will report the gap.\n",
               to.c_str());
   return 0;
 }

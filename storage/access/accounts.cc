@@ -720,11 +720,7 @@ namespace {
 // Checks, in `txn`, that `fingerprint` (lower-case hex SHA-256 of a DER
 // certificate) is well formed and was never registered, and locks it.
 absl::Status ClaimCertificate(storage::Txn& txn, absl::string_view fingerprint) {
-  const bool hex64 = fingerprint.size() == 64 &&
-                     std::all_of(fingerprint.begin(), fingerprint.end(), [](char c) {
-                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                     });
-  if (!hex64) {
+  if (!IsSha256Hex(fingerprint)) {
     return absl::InvalidArgumentError(
         "certificate_sha256 must be 64 lower-case hex characters (SHA-256 of the DER certificate)");
   }

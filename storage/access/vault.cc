@@ -97,6 +97,10 @@ absl::StatusOr<haven::v1::AuditCheckpoint> Vault::WitnessAuditHead() const {
 
 uint64_t Vault::last_audit_sequence() const { return store_->last_audit_sequence(); }
 
+void Vault::OnWriteFailure(std::function<void()> listener) {
+  store_->OnWriteFailure(std::move(listener));
+}
+
 absl::StatusOr<storage::BackupSummary> Vault::Backup(const std::string& dir, int keep) {
   return store_->Backup(dir, keep);
 }

@@ -11,6 +11,7 @@
 #define HAVEN_STORAGE_ACCESS_VAULT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,6 +85,10 @@ class Vault {
   // reach the last witnessed head (or the witness is another store's).
   absl::StatusOr<haven::v1::AuditCheckpoint> WitnessAuditHead() const;
   uint64_t last_audit_sequence() const;
+  // Calls `listener` once when a write to the store first fails and it
+  // starts refusing every write (until havend restarts). Set before the
+  // vault is shared.
+  void OnWriteFailure(std::function<void()> listener);
   // Backs the store up into `dir` while it serves, keeping the newest
   // `keep` backups (storage/backup.h).
   absl::StatusOr<storage::BackupSummary> Backup(const std::string& dir, int keep);

@@ -192,5 +192,17 @@ TEST_F(RotateKeysTest, TheConfigNeedsAnAuditKeyAndAWitnessOutsideTheStore) {
   EXPECT_THAT(finished.status().message(), HasSubstr("outside data_dir"));
 }
 
+TEST_F(RotateKeysTest, TheConfigKeepsNoBackupLongerThanTheKeysItNeeds) {
+  v1::ServerConfig config = config_;
+  config.set_backup_directory(dir_ + "/backups");
+  config.set_backup_interval_minutes(60);
+  config.set_backups_to_keep(24 * 35);  // exactly the retention: fine
+  EXPECT_TRUE(Finish(config).ok());
+  config.set_backups_to_keep(24 * 35 + 1);
+  absl::StatusOr<v1::ServerConfig> finished = Finish(config);
+  EXPECT_EQ(finished.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(finished.status().message(), HasSubstr("backup_retention_days"));
+}
+
 }  // namespace
 }  // namespace haven::server

@@ -242,6 +242,24 @@ TEST_F(FaultInjectionTest, CreateWhoseCommitFailsLeavesNoCase) {
   EXPECT_EQ(db_.store()->last_audit_sequence(), 0u);
 }
 
+TEST_F(FaultInjectionTest, TheFirstFailedWriteIsToldOnceToWhoeverWatchesTheStore) {
+  int told = 0;
+  db_.store()->OnWriteFailure([&] { ++told; });
+  CreateCase();
+  EXPECT_EQ(told, 0) << "a write that succeeded";
+  fs_->FailWal(true);
+  EXPECT_FALSE(door_->CreateCase(ctx_, "case.create", [](CaseScope&) {
+                     return absl::OkStatus();
+                   }).ok());
+  EXPECT_EQ(told, 1);
+  fs_->FailWal(false);
+  EXPECT_FALSE(door_->CreateCase(ctx_, "case.create", [](CaseScope&) {
+                     return absl::OkStatus();
+                   }).ok())
+      << "refused until reopened";
+  EXPECT_EQ(told, 1) << "told once, not for every refusal";
+}
+
 // A group of concurrent commits whose WAL write fails: every waiter of the
 // group is told (UNAVAILABLE), nothing of theirs is stored, and the store
 // refuses every later write rather than acknowledge it falsely, until it is
