@@ -2,6 +2,7 @@
 #ifndef HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
 #define HAVEN_STORAGE_ACCESS_CASE_DOOR_PARTS_H_
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,6 +62,16 @@ void AddPurgeRanges(const haven::v1::ContactRecord& record,
 // as it was indexed.
 absl::Status ForgetErasedCase(storage::Txn& txn, const RequestContext& ctx, absl::Time now,
                               const haven::v1::CaseRecord& before, haven::v1::CaseRecord* after);
+
+// A system job's pass over `due` (raw case ids, from CaseDoor::DueCases):
+// each case in a transaction of its own, locked and read again; `change`
+// edits the record (false: nothing to do now, nothing written), which is
+// then stored with an audit entry `action` by `system` (a fresh request id
+// per case). Stops at the first error.
+absl::Status ChangeEachDueCase(
+    storage::Store& store, const std::vector<std::string>& due, RequestContext system,
+    absl::string_view action,
+    const std::function<absl::StatusOr<bool>(storage::Txn&, haven::v1::CaseRecord&)>& change);
 
 // Every grant of a case, live or not.
 absl::StatusOr<std::vector<haven::v1::GrantRecord>> LoadGrants(storage::Txn& txn,

@@ -737,32 +737,21 @@ absl::StatusOr<int> LiaisonDoor::RecordDisclosureExpiries() {
   system.principal.id = "system:liaison";
   system.purpose = "liaison-events";
   int told = 0;
-  for (const std::string& raw_id : *due) {
-    system.request_id = NewId();
-    std::unique_ptr<storage::Txn> txn = store_->Begin();
-    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
-    if (!stored.ok()) return stored.status();
-    v1::CaseRecord record;
-    if (!stored->has_value() || !record.ParseFromString(**stored) ||
-        record.status() == v1::CASE_STATUS_ERASED) {
-      continue;
-    }
-    const v1::CaseRecord before = record;
-    int64_t next = 0;
-    absl::StatusOr<int> written = TellExpiredDisclosures(*txn, raw_id, now_micros, &next);
-    if (!written.ok()) return written.status();
-    SetExpiryWatch(&record, next);
-    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
-    if (absl::Status s = cases_->Reindex(*txn, before, record); !s.ok()) return s;
-    v1::AuditEntry entry =
-        NewAuditEntry(system, "liaison.disclosure_expiry", absl::StrCat("cases/", ToHex(raw_id)));
-    entry.set_case_id(ToHex(raw_id));
-    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
-    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-    txn->Audit(std::move(entry));
-    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
-    told += *written;
-  }
+  absl::Status s = ChangeEachDueCase(
+      *store_, *due, system, "liaison.disclosure_expiry",
+      [&](storage::Txn& txn, v1::CaseRecord& record) -> absl::StatusOr<bool> {
+        if (record.status() == v1::CASE_STATUS_ERASED) return false;
+        const v1::CaseRecord before = record;
+        int64_t next = 0;
+        absl::StatusOr<int> written =
+            TellExpiredDisclosures(txn, record.id(), now_micros, &next);
+        if (!written.ok()) return written.status();
+        SetExpiryWatch(&record, next);
+        if (absl::Status r = cases_->Reindex(txn, before, record); !r.ok()) return r;
+        told += *written;
+        return true;
+      });
+  if (!s.ok()) return s;
   return told;
 }
 

@@ -138,6 +138,31 @@ absl::StatusOr<std::vector<std::string>> CaseDoor::DueCases(v1::WatchKind kind,
   return due;
 }
 
+absl::Status ChangeEachDueCase(
+    storage::Store& store, const std::vector<std::string>& due, RequestContext system,
+    absl::string_view action,
+    const std::function<absl::StatusOr<bool>(storage::Txn&, v1::CaseRecord&)>& change) {
+  for (const std::string& raw_id : due) {
+    system.request_id = NewId();
+    std::unique_ptr<storage::Txn> txn = store.Begin();
+    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
+    if (!stored.ok()) return stored.status();
+    v1::CaseRecord record;
+    if (!stored->has_value() || !record.ParseFromString(**stored)) continue;
+    absl::StatusOr<bool> changed = change(*txn, record);
+    if (!changed.ok()) return changed.status();
+    if (!*changed) continue;
+    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
+    v1::AuditEntry entry = NewAuditEntry(system, action, absl::StrCat("cases/", ToHex(raw_id)));
+    entry.set_case_id(ToHex(raw_id));
+    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
+    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
+    txn->Audit(std::move(entry));
+    if (absl::Status s = store.Commit(std::move(txn)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration lead,
                                              v1::AlertKind alert) {
   const absl::Time by = clock_->Now() + lead;
@@ -148,41 +173,29 @@ absl::StatusOr<int> CaseDoor::RaiseDueAlerts(v1::WatchKind kind, absl::Duration 
   system.principal.id = "system:due-alerts";
   system.purpose = "due-alerts";
   int raised = 0;
-  for (const std::string& raw_id : *due) {
-    system.request_id = NewId();
-    std::unique_ptr<storage::Txn> txn = store_->Begin();
-    absl::StatusOr<std::optional<std::string>> stored = txn->GetForUpdate(Cf::kCases, raw_id);
-    if (!stored.ok()) return stored.status();
-    v1::CaseRecord record;
-    if (!stored->has_value() || !record.ParseFromString(**stored) ||
-        record.status() != v1::CASE_STATUS_OPEN) {
-      continue;
-    }
-    v1::CaseWatch* watch = nullptr;
-    for (v1::CaseWatch& w : *record.mutable_watches()) {
-      if (w.kind() == kind) watch = &w;
-    }
-    // Changed since the scan, or told already for this due time.
-    if (watch == nullptr || watch->due_micros() > horizon ||
-        watch->alerted_micros() == watch->due_micros()) {
-      continue;
-    }
-    if (absl::Status s =
-            AlertCaseworkers(*txn, alert, record, watch->addressee_user_id(), clock_->Now());
-        !s.ok()) {
-      return s;
-    }
-    watch->set_alerted_micros(watch->due_micros());
-    if (absl::Status s = txn->Put(Cf::kCases, raw_id, record.SerializeAsString()); !s.ok()) return s;
-    v1::AuditEntry entry =
-        NewAuditEntry(system, "system.due_alert", absl::StrCat("cases/", ToHex(raw_id)));
-    entry.set_case_id(ToHex(raw_id));
-    entry.set_outcome(v1::AUDIT_OUTCOME_ALLOWED);
-    entry.add_classes(v1::CONFIDENTIALITY_ADMINISTRATIVE);
-    txn->Audit(std::move(entry));
-    if (absl::Status s = store_->Commit(std::move(txn)); !s.ok()) return s;
-    ++raised;
-  }
+  absl::Status s = ChangeEachDueCase(
+      *store_, *due, system, "system.due_alert",
+      [&](storage::Txn& txn, v1::CaseRecord& record) -> absl::StatusOr<bool> {
+        if (record.status() != v1::CASE_STATUS_OPEN) return false;
+        v1::CaseWatch* watch = nullptr;
+        for (v1::CaseWatch& w : *record.mutable_watches()) {
+          if (w.kind() == kind) watch = &w;
+        }
+        // Changed since the scan, or told already for this due time.
+        if (watch == nullptr || watch->due_micros() > horizon ||
+            watch->alerted_micros() == watch->due_micros()) {
+          return false;
+        }
+        if (absl::Status a =
+                AlertCaseworkers(txn, alert, record, watch->addressee_user_id(), clock_->Now());
+            !a.ok()) {
+          return a;
+        }
+        watch->set_alerted_micros(watch->due_micros());
+        ++raised;
+        return true;
+      });
+  if (!s.ok()) return s;
   return raised;
 }
 
