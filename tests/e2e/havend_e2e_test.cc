@@ -754,6 +754,12 @@ TEST_F(HavendTest, MutualTlsMapsCertificateToServiceAccount) {
   EXPECT_EQ(s.error_code(), StatusCode::ALREADY_EXISTS) << Describe(s);
   s = client_->admin->CreateServiceAccount(Ctx(admin_.token).get(), register_request, &changed);
   EXPECT_EQ(s.error_code(), StatusCode::ALREADY_EXISTS) << Describe(s);
+  // A malformed fingerprint is refused, naming the field, and changes nothing.
+  rotate.set_certificate_sha256("not-a-fingerprint");
+  s = client_->admin->RotateServiceAccountCertificate(Ctx(admin_.token).get(), rotate, &changed);
+  EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT) << Describe(s);
+  EXPECT_NE(s.error_message().find("certificate_sha256"), std::string::npos) << Describe(s);
+  EXPECT_EQ(who(*unregistered), account.id());
   // A service account cannot change itself.
   rotate.set_certificate_sha256(std::string(64, 'a'));
   s = unregistered->RotateServiceAccountCertificate(Ctx("").get(), rotate, &changed);
